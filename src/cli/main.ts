@@ -1,0 +1,39 @@
+// Entry point: parse arguments, run one command, map errors to one line and an exit code.
+import { Command, CommanderError } from 'commander';
+import { isDoctorError } from '../errors.js';
+import { registerCommands } from './commands.js';
+import { ExitCode, exitCodeHelp } from './exitCodes.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('nova-doctor')
+    .description(
+      'Find and repair stale Xen image metadata that makes nova answer "No valid host was found" on resize and cold migration.',
+    )
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(`nova-doctor: ${s.replace(/^error: /, '')}`),
+    })
+    .addHelpText('after', `\n${exitCodeHelp}\n`);
+
+  let exitCode: number = ExitCode.ok;
+  registerCommands(program, (code) => {
+    exitCode = code;
+  });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit through here with code 0.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (isDoctorError(err)) {
+      process.stderr.write(`nova-doctor: ${err.oneLine()}\n`);
+      return err.options.exitCode ?? ExitCode.usage;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,67 @@
+// The one model both faces (cli, tui) render. The doctor computes it; faces never do.
+import type { CellStatus, DbOptions } from '../db/types.js';
+import type { Incident, ScanProgress, ScanReport } from '../logscan/types.js';
+import type { Diagnosis, InstanceSnapshot } from '../nova/snapshot.js';
+import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
+
+export interface DoctorConfig {
+  logs: string[]; // files, globs or '-'; empty with no db: the usual places
+  db: DbOptions | null; // null: log-only mode
+  all: boolean; // sweep every instance of every cell
+  readOnly: boolean;
+  hvType: string | null; // target img_hv_type; null: from compute_nodes
+  since: string | null;
+  until: string | null;
+}
+
+/** Where an instance stands, as the list shows it. */
+export type InstanceStatus =
+  | 'stale'
+  | 'half-fixed'
+  | 'ok'
+  | 'repaired'
+  | 'skipped'
+  | 'deleted'
+  | 'unreadable'
+  | 'untraced';
+
+/** One row of the instance list: what the log says joined with what the database says. */
+export interface InstanceView {
+  uuid: string;
+  status: InstanceStatus;
+  cellName: string | null;
+  displayName: string | null;
+  incident: Incident | null; // from the scan, null when only found by a sweep
+  snapshot: InstanceSnapshot | null;
+  diagnosis: Diagnosis | null;
+  plan: RepairPlan | null;
+  lastResult: ApplyResult | null;
+}
+
+export type DoctorEvent =
+  | { type: 'scan-progress'; progress: ScanProgress }
+  | { type: 'scan-done'; report: ScanReport }
+  | { type: 'cells'; cells: CellStatus[] }
+  | { type: 'trace-progress'; done: number; total: number | null }
+  | { type: 'instance'; view: InstanceView }
+  | { type: 'apply-progress'; uuid: string; done: number; total: number }
+  | { type: 'error'; where: string; message: string; hint: string | null };
+
+export interface RepairOutcome {
+  journalPath: string | null; // null on a dry run
+  results: ApplyResult[];
+}
+
+/**
+ * What both faces call. Long operations report through subscribe(); results also come back as values.
+ * Implementations live in doctor/; faces hold one and never reach below it.
+ */
+export interface DoctorApi {
+  readonly config: DoctorConfig;
+  subscribe(listener: (event: DoctorEvent) => void): () => void;
+  /** Scan the logs (if any), then trace the instances found (and every instance with --all) when a db is given. */
+  start(signal?: AbortSignal): Promise<InstanceView[]>;
+  repair(uuids: string[], options: { apply: boolean; journalPath?: string }): Promise<RepairOutcome>;
+  undo(journalPath: string, options: { apply: boolean }): Promise<UndoResult[]>;
+  close(): Promise<void>;
+}

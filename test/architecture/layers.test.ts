@@ -1,0 +1,93 @@
+// The layering in design.md, enforced: pure layers stay pure, faces go through the doctor.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = join(import.meta.dirname, '..', '..', 'src');
+
+type Layer = 'nova' | 'logscan' | 'db' | 'repair' | 'doctor' | 'cli' | 'tui' | 'root';
+
+/** Runtime imports each layer may make (type-only imports from lower layers are always fine for faces). */
+const allowed: Record<Layer, Layer[]> = {
+  root: ['root'],
+  nova: ['nova', 'root'],
+  logscan: ['logscan', 'nova', 'root'],
+  db: ['db', 'nova', 'root'],
+  repair: ['repair', 'db', 'nova', 'root'],
+  doctor: ['doctor', 'repair', 'db', 'logscan', 'nova', 'root'],
+  tui: ['tui', 'doctor', 'root'],
+  cli: ['cli', 'doctor', 'tui', 'root'],
+};
+
+/** Packages that mean I/O or UI: never in the pure layers. */
+const forbiddenPackages: Partial<Record<Layer, RegExp>> = {
+  nova: /^(mysql2|ink|react|node:fs|node:child_process|node:net|chalk)/,
+  logscan: /^(mysql2|ink|react|chalk)/,
+  db: /^(ink|react|chalk)/,
+  repair: /^(ink|react|chalk)/,
+  doctor: /^(ink|react|chalk)/,
+};
+
+function* sourceFiles(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* sourceFiles(path);
+    else if (/\.tsx?$/.test(entry.name)) yield path;
+  }
+}
+
+function layerOf(file: string): Layer {
+  const first = relative(SRC, file).split(sep)[0] ?? '';
+  return (/\.[jt]sx?$/.test(first) ? 'root' : first) as Layer;
+}
+
+const IMPORT = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm;
+
+interface ImportEdge {
+  file: string;
+  spec: string;
+  typeOnly: boolean;
+}
+
+function importsOf(file: string): ImportEdge[] {
+  const text = readFileSync(file, 'utf8');
+  const edges: ImportEdge[] = [];
+  for (const m of text.matchAll(IMPORT)) edges.push({ file, spec: m[3]!, typeOnly: Boolean(m[2]) });
+  for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) edges.push({ file, spec: m[1]!, typeOnly: false });
+  return edges;
+}
+
+describe('layering', () => {
+  const files = [...sourceFiles(SRC)];
+
+  it('finds the source tree', () => {
+    expect(files.length).toBeGreaterThan(5);
+  });
+
+  it('runtime imports only go down the layers', () => {
+    const violations: string[] = [];
+    for (const file of files) {
+      const from = layerOf(file);
+      for (const edge of importsOf(file)) {
+        if (!edge.spec.startsWith('.')) continue;
+        const target = layerOf(join(file, '..', edge.spec));
+        const face = from === 'tui' || from === 'cli';
+        if (edge.typeOnly && face) continue;
+        if (!allowed[from].includes(target)) violations.push(`${relative(SRC, file)} → ${edge.spec}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('pure layers import no I/O or UI packages', () => {
+    const violations: string[] = [];
+    for (const file of files) {
+      const rule = forbiddenPackages[layerOf(file)];
+      if (!rule) continue;
+      for (const edge of importsOf(file)) {
+        if (!edge.typeOnly && rule.test(edge.spec)) violations.push(`${relative(SRC, file)} → ${edge.spec}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+});
