@@ -53,7 +53,8 @@ function importsOf(file: string): ImportEdge[] {
   const text = readFileSync(file, 'utf8');
   const edges: ImportEdge[] = [];
   for (const m of text.matchAll(IMPORT)) edges.push({ file, spec: m[3]!, typeOnly: Boolean(m[2]) });
-  for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) edges.push({ file, spec: m[1]!, typeOnly: false });
+  for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g))
+    edges.push({ file, spec: m[1]!, typeOnly: false });
   return edges;
 }
 

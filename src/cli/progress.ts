@@ -1,0 +1,59 @@
+// A one-line progress meter on stderr, only when stderr is a terminal (never pollutes pipes or CI logs).
+import type { ScanProgress } from '../logscan/types.js';
+
+export interface ProgressLine {
+  scan(p: ScanProgress): void;
+  message(text: string): void;
+  done(): void;
+}
+
+function human(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+export function formatScanProgress(p: ScanProgress, elapsedMs: number): string {
+  const rate = elapsedMs > 0 ? (p.bytesDone / elapsedMs) * 1000 : 0;
+  const parts = [`scanning ${p.file} (${p.filesDone + 1}/${p.filesTotal})`, human(p.bytesDone)];
+  if (p.bytesTotal) {
+    parts[1] = `${human(p.bytesDone)} / ${human(p.bytesTotal)}`;
+    if (rate > 0) parts.push(`ETA ${Math.max(0, Math.ceil((p.bytesTotal - p.bytesDone) / rate))} s`);
+  }
+  if (rate > 0) parts.push(`${human(rate)}/s`);
+  return parts.join('  ');
+}
+
+export function progressLine(stream: NodeJS.WriteStream = process.stderr): ProgressLine {
+  const enabled = Boolean(stream.isTTY) && !process.env.CI;
+  const started = Date.now();
+  let last = 0;
+  let shown = false;
+  const write = (text: string) => {
+    const width = (stream.columns || 80) - 1;
+    stream.write(`\r\x1b[K${text.slice(0, width)}`);
+    shown = true;
+  };
+  return {
+    scan(p) {
+      if (!enabled) return;
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      write(formatScanProgress(p, now - started));
+    },
+    message(text) {
+      if (enabled) write(text);
+    },
+    done() {
+      if (enabled && shown) stream.write('\r\x1b[K');
+      shown = false;
+    },
+  };
+}
