@@ -9,7 +9,8 @@ export interface RowChange {
   /** Column changed; for instance_system_metadata this is 'value' (the row is identified by rowId and key). */
   column: string;
   key?: string;
-  action: 'update' | 'delete';
+  /** 'insert' only appears in undo results: a row the repair hard-deleted is put back. */
+  action: 'update' | 'delete' | 'insert';
   oldValue: string | null;
   newValue: string | null; // null with action 'delete'
 }
@@ -32,6 +33,18 @@ export interface RepairPlan {
   specAfter: string | null;
   rowChanges: RowChange[];
   warnings: string[];
+  /** What the plan repairs towards (absent on plans that change nothing). null value: the property is removed. */
+  target?: { hvType: string | null; vmMode: string | null; hosts: string[] };
+  /** ImagePropertiesFilter on each target host with the patched properties (absent when not planned). */
+  verification?: HostCheck[];
+}
+
+/** One host's ImagePropertiesFilter answer for an instance's image properties. */
+export interface HostCheck {
+  host: string;
+  node: string;
+  passes: boolean;
+  why: string | null;
 }
 
 export type ApplyStatus = 'repaired' | 'dry-run' | 'skipped' | 'conflict' | 'failed' | 'nothing-to-do';
@@ -41,6 +54,12 @@ export interface ApplyResult {
   status: ApplyStatus;
   reason: string | null;
   plan: RepairPlan;
+  /** The journal's id for this instance's change set (absent on dry runs and plans that were not applied). */
+  changeSetId?: string;
+  /** Rows that no longer held the planned old value (status 'conflict'). */
+  conflicts?: { change: RowChange; currentValue: string | null }[];
+  /** After COMMIT: rows re-read and the instance re-diagnosed as passing. */
+  verified?: boolean;
 }
 
 export type UndoStatus = 'restored' | 'dry-run' | 'conflict' | 'nothing-to-do' | 'failed';

@@ -1,6 +1,9 @@
 // Drives the real binary in a real terminal: tmux send-keys in, capture-pane out.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export function hasTmux(): boolean {
   try {
@@ -49,7 +52,9 @@ export function startTmux(
     options.cwd,
   );
   tmux('set-option', '-t', name, 'remain-on-exit', 'on');
-  tmux('respawn-pane', '-k', '-t', name, '-c', options.cwd, command);
+  // The shell writes the command's exit status to a file: tmux's own pane_dead_status is not reliable for 0.
+  const statusFile = join(tmpdir(), `${name}.status`);
+  tmux('respawn-pane', '-k', '-t', name, '-c', options.cwd, `${command}; echo $? > ${statusFile}`);
 
   const session: TmuxSession = {
     name,
@@ -73,9 +78,13 @@ export function startTmux(
     async exitStatus(timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        const out = tmux('display-message', '-p', '-t', name, '#{pane_dead} #{pane_dead_status}').trim();
-        const [dead, status] = out.split(' ');
-        if (dead === '1') return Number(status);
+        if (existsSync(statusFile)) {
+          const text = readFileSync(statusFile, 'utf8').trim();
+          if (text) {
+            rmSync(statusFile, { force: true });
+            return Number(text);
+          }
+        }
         await sleep(100);
       }
       throw new Error(`tmux ${name}: command did not exit; screen was:\n${session.screen()}`);

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// Scan speed against the standard tools, on the same data, page cache warm:
+//   scan --json FILE        vs  LC_ALL=C grep -c -F image_props_filter FILE        (target ratio ≤ 1.0)
+//   scan --json FILE.gz     vs  zcat FILE.gz | LC_ALL=C grep -c -F image_props_filter  (target ≤ 0.7)
+// and the scanner's peak RSS (target ≤ 128 MiB). Builds bench/data/ if missing (bench/make-log.mjs).
+//
+//   npm run build && node bench/scan/run.mjs [--size 1G] [--runs 3] [--driver cli|api]
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const size = opt('size', '1G');
+const runs = Number(opt('runs', '3'));
+const data = join(ROOT, 'bench', 'data', `scheduler-${size.toLowerCase()}.log`);
+const gz = `${data}.gz`;
+
+function sh(cmd, { capture = false } = {}) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('bash', ['-o', 'pipefail', '-c', cmd], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', capture ? 'pipe' : 'ignore', 'pipe'],
+  });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0 && !/grep -c/.test(cmd)) throw new Error(`${cmd} failed (${r.status}): ${r.stderr}`);
+  return { ms, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+if (!existsSync(data)) {
+  console.log(`building ${data} …`);
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'make-log.mjs'), size, data], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(1);
+}
+if (!existsSync(gz)) {
+  console.log(`compressing ${gz} (gzip -6, as logrotate does) …`);
+  sh(`gzip -6 -c '${data}' > '${gz}'`);
+}
+
+// The CLI's `scan --json` once it exists; until then the API driver in this directory.
+function pickDriver() {
+  const want = opt('driver', 'auto');
+  if (want !== 'api') {
+    const probe = spawnSync(
+      process.execPath,
+      ['bin/nova-doctor.js', 'scan', '--json', join(ROOT, 'test/logscan/data/zed-facts.log')],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    try {
+      if (Array.isArray(JSON.parse(probe.stdout).instances)) return 'node bin/nova-doctor.js scan --json';
+    } catch {}
+    if (want === 'cli') throw new Error('nova-doctor scan --json is not wired yet');
+  }
+  return 'node bench/scan/scan-json.mjs';
+}
+const scan = pickDriver();
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function timeIt(cmd) {
+  sh(cmd); // warm: page cache, disk, JIT caches
+  const times = [];
+  for (let i = 0; i < runs; i++) times.push(sh(cmd).ms);
+  return median(times);
+}
+
+function peakRss(cmd) {
+  const r = sh(`/usr/bin/time -v ${cmd} > /dev/null`, { capture: true });
+  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+const mib = (b) => (b / (1 << 20)).toFixed(0);
+const fmt = (ms) => `${(ms / 1000).toFixed(3)} s`;
+console.log(
+  `data: ${data} (${mib(statSync(data).size)} MiB), ${gz} (${mib(statSync(gz).size)} MiB); driver: ${scan}; median of ${runs} warm runs`,
+);
+
+const plainScan = timeIt(`${scan} '${data}' > /dev/null`);
+const plainGrep = timeIt(`LC_ALL=C grep -c -F image_props_filter '${data}' > /dev/null`);
+console.log(
+  `plain  scan --json ${fmt(plainScan)}  grep -c -F ${fmt(plainGrep)}  ratio ${(plainScan / plainGrep).toFixed(2)} (target ≤ 1.0)`,
+);
+
+const gzScan = timeIt(`${scan} '${gz}' > /dev/null`);
+const gzGrep = timeIt(`zcat '${gz}' | LC_ALL=C grep -c -F image_props_filter > /dev/null`);
+console.log(
+  `gzip   scan --json ${fmt(gzScan)}  zcat | grep ${fmt(gzGrep)}  ratio ${(gzScan / gzGrep).toFixed(2)} (target ≤ 0.7)`,
+);
+
+console.log(
+  `peak RSS  plain ${peakRss(`${scan} '${data}'`).toFixed(0)} MiB  gzip ${peakRss(`${scan} '${gz}'`).toFixed(0)} MiB (target ≤ 128)`,
+);

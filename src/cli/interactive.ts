@@ -1,0 +1,91 @@
+// The interactive face: the TUI in a terminal, a plain summary (and the commands to run) anywhere else.
+import { startDemo } from '../doctor/demo.js';
+import { createDoctor } from '../doctor/session.js';
+import type { DoctorConfig, InstanceView } from '../doctor/types.js';
+import { terminalSafeLine as safe } from '../terminalText.js';
+import { runTui } from '../tui/index.js';
+import { ExitCode } from './exitCodes.js';
+
+export function canRunTui(): boolean {
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
+}
+
+function summary(views: InstanceView[]): string {
+  const counts = new Map<string, number>();
+  for (const v of views) counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
+  const lines = [`${views.length} instance(s): ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ') || 'none found'}`];
+  for (const v of views.filter((x) => x.status === 'stale' || x.status === 'half-fixed' || x.status === 'untraced')) {
+    const props = v.incident?.mismatches.map((m) => `${m.property}='${m.value}'`).join(' ') ?? '';
+    const stale = v.diagnosis ? `${v.diagnosis.stale.length} stale value(s)` : 'not traced';
+    lines.push(
+      `  ${safe(v.uuid)}  ${v.status.padEnd(10)} ${safe(v.cellName ?? '-').padEnd(8)} ${stale}  ${safe(props)}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function commandsFor(config: DoctorConfig): string {
+  const db = config.db
+    ? [
+        ...config.db.configFiles.map((f) => `--config ${f}`),
+        ...config.db.configDirs.map((d) => `--config-dir ${d}`),
+        ...(config.db.apiDbUrl ? ['--api-db URL'] : []),
+      ].join(' ')
+    : '--config /etc/nova/nova.conf';
+  const logs = config.logs.join(' ');
+  const targets = [logs, config.all ? '--all' : ''].filter(Boolean).join(' ');
+  return [
+    'No terminal here, so no interactive view. The same steps as commands:',
+    `  nova-doctor scan ${logs || 'LOG...'}`,
+    `  nova-doctor trace ${db} ${targets || 'LOG...'}`,
+    `  nova-doctor repair ${db} ${targets || 'LOG...'}            (dry run; add --apply to write)`,
+  ].join('\n');
+}
+
+export async function runInteractive(config: DoctorConfig): Promise<number> {
+  const doctor = createDoctor(config);
+  try {
+    if (!canRunTui()) {
+      const errors: string[] = [];
+      doctor.subscribe((e) => {
+        if (e.type === 'error') errors.push(`${e.where}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+      });
+      const views = await doctor.start();
+      for (const e of errors) process.stderr.write(`nova-doctor: ${safe(e)}\n`);
+      process.stdout.write(summary(views));
+      process.stdout.write(`${commandsFor(config)}\n`);
+      return errors.length > 0 ? ExitCode.partial : ExitCode.ok;
+    }
+    return await runTui(doctor);
+  } finally {
+    await doctor.close();
+  }
+}
+
+export async function runDemo(options: { keep: boolean }): Promise<number> {
+  const step = (text: string) => process.stderr.write(`demo: ${text}\n`);
+  const demo = await startDemo(step);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped || options.keep) return;
+    stopped = true;
+    await demo.stop();
+  };
+  const onSignal = () => {
+    void stop().finally(() => process.exit(ExitCode.interrupted));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
+  try {
+    step(`nova.conf ${demo.configFile}, scheduler log ${demo.logFile}`);
+    return await runInteractive(demo.config);
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    await stop();
+    if (options.keep) {
+      step(`kept: ${demo.dir}`);
+      step(`try: nova-doctor trace --config ${demo.configFile} ${demo.logFile}`);
+    }
+  }
+}

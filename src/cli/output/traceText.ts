@@ -1,0 +1,43 @@
+// Trace results for people: per instance, every stale value and where it lives.
+import type { CellStatus } from '../../db/types.js';
+import type { TracedInstance } from '../../doctor/trace.js';
+import type { StaleValue } from '../../nova/snapshot.js';
+import { terminalSafeLine as safe } from '../../terminalText.js';
+
+export function renderCells(cells: CellStatus[]): string {
+  const lines = cells.map((c) => {
+    const state = c.reachable
+      ? c.disabled
+        ? 'disabled'
+        : c.isCell0
+          ? 'cell0'
+          : 'ok'
+      : `UNREACHABLE: ${c.error ?? ''}`;
+    return `  ${safe(c.name ?? c.uuid).padEnd(12)} ${safe(c.maskedUrl)}  ${safe(state)}`;
+  });
+  return `Cells:\n${lines.join('\n')}\n`;
+}
+
+export function whereStale(s: StaleValue): string {
+  switch (s.table) {
+    case 'request_specs':
+      return `nova_api.request_specs.spec ${s.pointer}`;
+    case 'instance_system_metadata':
+      return `instance_system_metadata[${s.key}] (row ${s.rowId})`;
+    case 'instances':
+      return `instances.${s.column}`;
+    case 'block_device_mapping':
+      return `block_device_mapping.device_name (row ${s.rowId})`;
+  }
+}
+
+export function renderTraced(t: TracedInstance): string {
+  const d = t.diagnosis;
+  const name = t.snapshot.instance?.displayName;
+  const head = `${safe(t.uuid)}  ${d.health.toUpperCase().padEnd(10)} ${safe(d.cell?.name ?? '-')}${name ? `  "${safe(name)}"` : ''}`;
+  const lines = [head];
+  for (const s of d.stale)
+    lines.push(`    ${whereStale(s).padEnd(92)} ${JSON.stringify(safe(s.value))}  ${safe(s.reason)}`);
+  for (const p of d.problems) lines.push(`    ! ${safe(p)}`);
+  return `${lines.join('\n')}\n`;
+}

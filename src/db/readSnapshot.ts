@@ -1,0 +1,208 @@
+// The rows nova keeps about instances, read in batches (IN lists) so a sweep over a whole cloud costs a handful
+// of queries per thousand instances, and put together as InstanceSnapshots.
+
+import type { RowDataPacket } from 'mysql2';
+import type { PoolConnection } from 'mysql2/promise';
+import type {
+  BlockDeviceMappingRow,
+  CellRef,
+  InstanceRow,
+  InstanceSnapshot,
+  RequestSpecRow,
+  SystemMetadataRow,
+} from '../nova/snapshot.js';
+import { MISSING_INSTANCE_ROW } from '../nova/staleness.js';
+import type { HostCapabilities } from '../nova/types.js';
+
+/** The Newton–Rocky online-migration marker row in request_specs; its spec is an instance uuid, not JSON. */
+export const MARKER_INSTANCE_UUID = '00000000-0000-0000-0000-000000000000';
+
+export interface MappingRow {
+  instanceUuid: string;
+  /** cell_mappings.id; null while the instance is being built. */
+  cellId: number | null;
+}
+
+export interface ApiRows {
+  specs: Map<string, RequestSpecRow>;
+  mappings: Map<string, MappingRow>;
+}
+
+export interface CellRows {
+  instances: Map<string, InstanceRow>;
+  systemMetadata: Map<string, SystemMetadataRow[]>;
+  blockDeviceMappings: Map<string, BlockDeviceMappingRow[]>;
+}
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function toSpecRow(r: RowDataPacket): RequestSpecRow {
+  return { id: Number(r.id), instanceUuid: String(r.instance_uuid), spec: String(r.spec) };
+}
+
+/** request_specs and instance_mappings rows for these instances (api database). */
+export async function readApiRows(conn: PoolConnection, uuids: readonly string[]): Promise<ApiRows> {
+  const specs = new Map<string, RequestSpecRow>();
+  const mappings = new Map<string, MappingRow>();
+  if (uuids.length === 0) return { specs, mappings };
+  const [specRows] = await conn.query<RowDataPacket[]>(
+    'SELECT id, instance_uuid, spec FROM request_specs WHERE instance_uuid IN (?)',
+    [uuids],
+  );
+  for (const r of specRows) specs.set(String(r.instance_uuid), toSpecRow(r));
+  await readMappings(conn, uuids, mappings);
+  return { specs, mappings };
+}
+
+export async function readMappings(
+  conn: PoolConnection,
+  uuids: readonly string[],
+  into = new Map<string, MappingRow>(),
+): Promise<Map<string, MappingRow>> {
+  if (uuids.length === 0) return into;
+  const [rows] = await conn.query<RowDataPacket[]>(
+    'SELECT instance_uuid, cell_id FROM instance_mappings WHERE instance_uuid IN (?)',
+    [uuids],
+  );
+  for (const r of rows) {
+    into.set(String(r.instance_uuid), {
+      instanceUuid: String(r.instance_uuid),
+      cellId: r.cell_id === null ? null : Number(r.cell_id),
+    });
+  }
+  return into;
+}
+
+/** Runs one read on a pooled connection (in its own READ ONLY transaction). */
+export type ReadRunner = <T>(fn: (conn: PoolConnection) => Promise<T>) => Promise<T>;
+
+type Cell = string | number | null;
+
+async function arrays(conn: PoolConnection, sql: string, params: unknown[]): Promise<Cell[][]> {
+  // Arrays instead of objects: a sweep reads millions of system_metadata rows.
+  const [rows] = await conn.query<RowDataPacket[][]>({ sql, rowsAsArray: true }, params);
+  return rows as unknown as Cell[][];
+}
+
+/**
+ * instances (soft-deleted too), every system_metadata row (soft-deleted too: nova loads them), live BDMs. The
+ * three tables are read concurrently on separate connections.
+ */
+export async function readCellRows(
+  run: ReadRunner,
+  uuids: readonly string[],
+  /** Only these system_metadata keys (a sweep reads what diagnosis needs); every key when null. */
+  sysmetaKeys: readonly string[] | null = null,
+): Promise<CellRows> {
+  const out: CellRows = { instances: new Map(), systemMetadata: new Map(), blockDeviceMappings: new Map() };
+  if (uuids.length === 0) return out;
+  const [inst, meta, bdm] = await Promise.all([
+    run((c) =>
+      arrays(
+        c,
+        `SELECT id, uuid, display_name, vm_state, task_state, host, node, kernel_id, ramdisk_id, root_device_name,
+                vm_mode, image_ref, deleted
+           FROM instances WHERE uuid IN (?)`,
+        [uuids],
+      ),
+    ),
+    run((c) =>
+      arrays(
+        c,
+        `SELECT id, instance_uuid, \`key\`, value, deleted FROM instance_system_metadata WHERE instance_uuid IN (?)${
+          sysmetaKeys ? ' AND `key` IN (?)' : ''
+        }`,
+        sysmetaKeys ? [uuids, sysmetaKeys] : [uuids],
+      ),
+    ),
+    run((c) =>
+      arrays(
+        c,
+        'SELECT id, instance_uuid, device_name, boot_index FROM block_device_mapping WHERE instance_uuid IN (?) AND deleted = 0',
+        [uuids],
+      ),
+    ),
+  ]);
+  for (const r of inst) {
+    const [
+      id,
+      uuid,
+      displayName,
+      vmState,
+      taskState,
+      host,
+      node,
+      kernelId,
+      ramdiskId,
+      rootDeviceName,
+      vmMode,
+      imageRef,
+      deleted,
+    ] = r;
+    out.instances.set(String(uuid), {
+      id: Number(id),
+      uuid: String(uuid),
+      displayName: str(displayName),
+      vmState: str(vmState),
+      taskState: str(taskState),
+      host: str(host),
+      node: str(node),
+      kernelId: str(kernelId),
+      ramdiskId: str(ramdiskId),
+      rootDeviceName: str(rootDeviceName),
+      vmMode: str(vmMode),
+      imageRef: str(imageRef),
+      deleted: Number(deleted ?? 0),
+    });
+  }
+  // In id order, the order nova's relationship loads them in practice.
+  meta.sort((a, b) => Number(a[0]) - Number(b[0]));
+  for (const [id, uuid, key, value, deleted] of meta) {
+    const u = String(uuid);
+    let list = out.systemMetadata.get(u);
+    if (!list) out.systemMetadata.set(u, (list = []));
+    list.push({ id: Number(id), key: String(key), value: str(value), deleted: Number(deleted ?? 0) });
+  }
+  bdm.sort((a, b) => Number(a[0]) - Number(b[0]));
+  for (const [id, uuid, deviceName, bootIndex] of bdm) {
+    const u = String(uuid);
+    let list = out.blockDeviceMappings.get(u);
+    if (!list) out.blockDeviceMappings.set(u, (list = []));
+    list.push({
+      id: Number(id),
+      deviceName: str(deviceName),
+      bootIndex: bootIndex === null ? null : Number(bootIndex),
+      deleted: 0,
+    });
+  }
+  return out;
+}
+
+/** Put one instance's rows together; `problems` says what is missing and why it matters. */
+export function assembleSnapshot(
+  uuid: string,
+  cell: CellRef | null,
+  spec: RequestSpecRow | null,
+  cellRows: CellRows | null,
+  hosts: HostCapabilities[],
+  problems: string[],
+): InstanceSnapshot {
+  const instance = cellRows?.instances.get(uuid) ?? null;
+  const out: InstanceSnapshot = {
+    uuid,
+    cell,
+    requestSpec: spec,
+    instance,
+    systemMetadata: cellRows?.systemMetadata.get(uuid) ?? [],
+    blockDeviceMappings: cellRows?.blockDeviceMappings.get(uuid) ?? [],
+    hosts,
+    problems,
+  };
+  if (!spec) {
+    problems.push('no row in nova_api.request_specs: resize and cold migration fail with RequestSpecNotFound');
+  }
+  if (cellRows && cell && !instance) {
+    problems.push(`${MISSING_INSTANCE_ROW} of cell ${cell?.name ?? cell?.uuid ?? '?'}`);
+  }
+  return out;
+}

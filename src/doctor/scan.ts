@@ -1,0 +1,26 @@
+// Step 1 of the flow: the logs alone. No database needed.
+import { scanLogs } from '../logscan/index.js';
+import type { ScanProgress, ScanReport } from '../logscan/types.js';
+import type { DoctorConfig } from './types.js';
+
+export interface ScanHooks {
+  onProgress?: (p: ScanProgress) => void;
+  signal?: AbortSignal;
+}
+
+export function scan(
+  config: Pick<DoctorConfig, 'logs' | 'since' | 'until'>,
+  hooks: ScanHooks = {},
+): Promise<ScanReport> {
+  return scanLogs(config.logs, {
+    since: config.since,
+    until: config.until,
+    onProgress: hooks.onProgress,
+    signal: hooks.signal,
+  });
+}
+
+/** True when the scan found something the operator must act on. */
+export function scanFoundTrouble(report: ScanReport): boolean {
+  return report.instances.length > 0 || report.unattributed.length > 0;
+}

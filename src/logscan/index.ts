@@ -1,0 +1,389 @@
+// Public API of the log scanner: scanLogs() reads any number of nova logs (plain, .gz, stdin, globs)
+// and returns incidents per instance; defaultLogInputs() says where logs usually are.
+
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { FilterOptions } from '../nova/imagePropsFilter.js';
+import { correlate, type LogEvent, type ResolvedEvent } from './correlate.js';
+import { defaultLogInputs, expandGlob, hasGlob } from './inputs.js';
+import { runInThread, runInWorkers, workerScript } from './pool.js';
+import { SUPP_NONE, SUPP_UNREADABLE } from './scanEvent.js';
+import { timeRange } from './timeRange.js';
+import type { ScanProgress, ScanReport, ScanWarning } from './types.js';
+import {
+  DEFAULT_UNIT_OPTIONS,
+  gzipMessage,
+  ioMessage,
+  scannerEngine,
+  scanStreamUnit,
+  type UnitOptions,
+  type UnitResult,
+  type WorkUnit,
+} from './unitScan.js';
+
+export { MAX_EVIDENCE_PER_INCIDENT, MAX_REJECTIONS_PER_INCIDENT } from './correlate.js';
+export { DEFAULT_LOG_DIRS, defaultLogInputs, expandGlob } from './inputs.js';
+export { parseOsloHeader, stripDebugSuffix } from './osloLine.js';
+export { parseRecords } from './records.js';
+export { parseTimeBound, timeRange } from './timeRange.js';
+export type * from './types.js';
+
+export interface ScanOptions {
+  /** Only records at or after this time: '2017-11-08', '2017-11-08 17:29', '2h' (before now). */
+  since?: string | null;
+  until?: string | null;
+  onProgress?: (p: ScanProgress) => void;
+  signal?: AbortSignal;
+  /** Worker threads; default: available cores, at most 2. 0 or 1: scan in this thread. */
+  workers?: number;
+  /** Lines longer than this are skipped with a warning (default 8 MiB). */
+  maxLineBytes?: number;
+  /** [filter_scheduler]image_properties_default_architecture, if the cloud sets it. */
+  defaultArchitecture?: string | null;
+  /** Stream to read for '-' (default process.stdin). */
+  stdin?: Readable;
+  /** Below this many bytes in total, threads cost more than they save (default 32 MiB). */
+  minBytesForWorkers?: number;
+  /** Force the plain-JS needle scanner (tests). */
+  engine?: 'wasm' | 'js';
+  /** Plain files at least this big are split into byte ranges, one per worker (default 16 MiB). */
+  splitMinBytes?: number;
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+const SPLIT_MIN = 16 << 20;
+const PROGRESS_INTERVAL_MS = 100;
+
+interface Input {
+  file: string; // as given
+  kind: 'plain' | 'gzip' | 'stdin';
+  size: number | null;
+}
+
+/**
+ * Scans logs for ImagePropertiesFilter rejections and failed scheduling attempts. Never throws for
+ * bad input (each problem becomes a ScanWarning naming the file); throws for a bad --since/--until
+ * (one-line Error) and rejects with the signal's reason when aborted.
+ * With no inputs at all, scans defaultLogInputs() and lists what it searched in `searched`.
+ */
+export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}): Promise<ScanReport> {
+  const started = performance.now();
+  const range = timeRange(opts.since, opts.until);
+  const warnings: ScanWarning[] = [];
+  let searched: string[] | undefined;
+  let given = [...inputs];
+  if (given.length === 0) {
+    const d = defaultLogInputs();
+    searched = d.searched;
+    given = d.found;
+    if (given.length === 0)
+      warnings.push({
+        file: d.searched.join(', '),
+        message: 'no nova-scheduler log found in the usual places; name the log files to scan',
+      });
+  }
+
+  // Resolve globs, check each file, sniff gzip.
+  const resolved: Input[] = [];
+  for (const g of given) {
+    if (g === '-') {
+      resolved.push({ file: '-', kind: 'stdin', size: null });
+      continue;
+    }
+    const paths = hasGlob(g) && !exists(g) ? expandGlob(g) : [g];
+    if (paths.length === 0) warnings.push({ file: g, message: 'no file matches this pattern' });
+    for (const p of paths) {
+      const input = inspect(p, warnings);
+      if (input) resolved.push(input);
+    }
+  }
+
+  const files = resolved.map((r) => r.file);
+  const unitOpts: UnitOptions = {
+    ...DEFAULT_UNIT_OPTIONS,
+    range,
+    maxLineBytes: opts.maxLineBytes ?? DEFAULT_UNIT_OPTIONS.maxLineBytes,
+    engine: opts.engine ?? 'wasm',
+  };
+  const threads = opts.workers ?? Math.min(2, availableParallelism());
+
+  // Units: plain files in byte ranges that start at line starts, .gz whole.
+  const units: WorkUnit[] = [];
+  const sizes = new Map<number, number>();
+  const rangesOf = new Map<number, number[]>(); // input → unit ids in file order
+  resolved.forEach((r, input) => {
+    if (r.kind === 'stdin' || r.size === null || r.size === 0) return;
+    if (r.kind === 'gzip') {
+      const id = units.length;
+      units.push({ id, input, file: r.file, kind: 'gzip' });
+      sizes.set(id, r.size);
+      return;
+    }
+    const cuts = splitPoints(
+      r.file,
+      r.size,
+      threads > 1 && r.size >= (opts.splitMinBytes ?? SPLIT_MIN) ? threads : 1,
+      unitOpts.maxLineBytes,
+    );
+    const ids: number[] = [];
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const id = units.length;
+      units.push({ id, input, file: r.file, kind: 'range', start: cuts[i] as number, end: cuts[i + 1] as number });
+      sizes.set(id, (cuts[i + 1] as number) - (cuts[i] as number));
+      ids.push(id);
+    }
+    rangesOf.set(input, ids);
+  });
+
+  // Progress, throttled.
+  const hasStdin = resolved.some((r) => r.kind === 'stdin');
+  const bytesTotal = hasStdin ? null : resolved.reduce((s, r) => s + (r.size ?? 0), 0);
+  let bytesDone = 0;
+  let filesDone = 0;
+  let lastFile = files[0] ?? '';
+  let lastEmit = 0;
+  const emit = (force = false) => {
+    if (!opts.onProgress) return;
+    const now = Date.now();
+    if (!force && now - lastEmit < PROGRESS_INTERVAL_MS) return;
+    lastEmit = now;
+    opts.onProgress({ file: lastFile, filesDone, filesTotal: files.length, bytesDone, bytesTotal });
+  };
+  const unitsLeft = new Map<number, number>();
+  for (const u of units) unitsLeft.set(u.input, (unitsLeft.get(u.input) ?? 0) + 1);
+  const onBytes = (unitId: number, n: number) => {
+    bytesDone += n;
+    const u = units[unitId];
+    if (u) lastFile = u.file;
+    emit();
+  };
+  emit(true);
+
+  const totalBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
+  const script = threads > 1 && totalBytes >= (opts.minBytesForWorkers ?? 32 << 20) ? workerScript() : null;
+  const hooks = { onBytes, signal: opts.signal };
+  const fileJob = script
+    ? runInWorkers(units, sizes, unitOpts, threads, script, hooks)
+    : runInThread(units, unitOpts, hooks);
+  const stdinJob = hasStdin
+    ? scanStdin(
+        resolved.findIndex((r) => r.kind === 'stdin'),
+        opts.stdin ?? process.stdin,
+        unitOpts,
+        hooks,
+      )
+    : Promise.resolve(null);
+  const [results, stdinResult] = await Promise.all([fileJob, stdinJob]);
+  opts.signal?.throwIfAborted();
+  if (stdinResult) results.push(stdinResult);
+  filesDone = files.length;
+  emit(true);
+
+  const scanned = performance.now();
+  const report = assemble(resolved, files, units, rangesOf, results, warnings, searched, {
+    defaultArchitecture: opts.defaultArchitecture ?? null,
+  });
+  const now = performance.now();
+  report.stats = {
+    workers: script ? Math.min(threads, units.length) : 0,
+    engine: scannerEngine(unitOpts),
+    elapsedMs: Math.round(now - started),
+    readMs: Math.round(scanned - started),
+    correlateMs: Math.round(now - scanned),
+  };
+  return report;
+}
+
+function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Checks one path; warns and returns null when it cannot be scanned. Empty files are kept (0 bytes). */
+function inspect(path: string, warnings: ScanWarning[]): Input | null {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) {
+      warnings.push({ file: path, message: 'is a directory, not a log file (use a glob such as dir/*.log*)' });
+      return null;
+    }
+    size = st.size;
+  } catch (e) {
+    warnings.push({ file: path, message: ioMessage(e) });
+    return null;
+  }
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    warnings.push({ file: path, message: ioMessage(e) });
+    return null;
+  }
+  try {
+    if (size === 0) {
+      warnings.push({ file: path, message: 'empty file' });
+      return { file: path, kind: 'plain', size: 0 };
+    }
+    const head = Buffer.alloc(2);
+    const n = readSync(fd, head, 0, 2, 0);
+    const gzip = n === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+    return { file: path, kind: gzip ? 'gzip' : 'plain', size };
+  } catch (e) {
+    warnings.push({ file: path, message: ioMessage(e) });
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Byte offsets [0, …, size] cutting a plain file into `parts` ranges that each start at a line start.
+ * A cut that finds no newline within maxLineBytes is dropped (the ranges merge).
+ */
+export function splitPoints(path: string, size: number, parts: number, maxLineBytes: number): number[] {
+  const cuts = [0];
+  if (parts > 1) {
+    const fd = openSync(path, 'r');
+    const buf = Buffer.allocUnsafe(64 << 10);
+    try {
+      for (let i = 1; i < parts; i++) {
+        let pos = Math.floor((size * i) / parts);
+        const prev = cuts[cuts.length - 1] as number;
+        if (pos <= prev) continue;
+        let found = -1;
+        for (let scanned = 0; scanned < maxLineBytes && pos < size; ) {
+          const n = readSync(fd, buf, 0, buf.length, pos);
+          if (n <= 0) break;
+          const nl = buf.subarray(0, n).indexOf(10);
+          if (nl >= 0) {
+            found = pos + nl + 1;
+            break;
+          }
+          pos += n;
+          scanned += n;
+        }
+        if (found > prev && found < size) cuts.push(found);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  cuts.push(size);
+  return cuts;
+}
+
+/** stdin may itself be gzip (zcat-less pipelines): sniffed from its first bytes. */
+async function scanStdin(
+  input: number,
+  stream: Readable,
+  opts: UnitOptions,
+  hooks: { onBytes: (id: number, n: number) => void; signal?: AbortSignal },
+): Promise<UnitResult> {
+  const id = -1;
+  let compressed = 0;
+  let seen = false;
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  let target: Writable | null = null;
+  stream.on('data', (chunk: Buffer) => {
+    seen ||= chunk.length > 0;
+    compressed += chunk.length;
+    if (!target) {
+      if (chunk[0] === GZIP_MAGIC[0] && chunk[1] === GZIP_MAGIC[1]) {
+        const gunzip = createGunzip({ chunkSize: 1 << 20 });
+        gunzip.on('error', (e) => out.destroy(e));
+        gunzip.pipe(out);
+        target = gunzip;
+      } else target = out;
+    }
+    if (!target.write(chunk)) {
+      stream.pause();
+      target.once('drain', () => stream.resume());
+    }
+  });
+  stream.on('end', () => (target ?? out).end());
+  stream.on('error', (e) => out.destroy(e));
+  const r = await scanStreamUnit(id, input, '-', out, opts, {
+    onBytes: (n) => hooks.onBytes(id, n),
+    signal: hooks.signal,
+    describeError: (e) => gzipMessage(e, compressed),
+  });
+  if (!seen) r.warnings.push({ file: '-', message: 'empty input on stdin' });
+  return r;
+}
+
+function assemble(
+  resolved: readonly Input[],
+  files: readonly string[],
+  units: readonly WorkUnit[],
+  rangesOf: ReadonlyMap<number, number[]>,
+  results: readonly UnitResult[],
+  warnings: ScanWarning[],
+  searched: string[] | undefined,
+  filter: FilterOptions,
+): ScanReport {
+  const byId = new Map(results.map((r) => [r.id, r]));
+  // Line numbers of a range continue from the ranges before it in the same file.
+  const lineBase = new Map<number, number>();
+  for (const ids of rangesOf.values()) {
+    let base = 0;
+    for (const id of ids) {
+      lineBase.set(id, base);
+      base += byId.get(id)?.newlines ?? 0;
+    }
+  }
+  const events: LogEvent[] = [];
+  const fileStats = resolved.map((r) => ({ file: r.file, bytes: 0, lines: 0 }));
+  const unitInput = new Map<number, number>(units.map((u) => [u.id, u.input]));
+  const ordered = [...results].sort((a, b) => (unitInput.get(a.id) ?? -1) - (unitInput.get(b.id) ?? -1) || a.id - b.id);
+  for (const r of ordered) {
+    const base = lineBase.get(r.id) ?? 0;
+    const input = unitInput.get(r.id) ?? resolved.findIndex((x) => x.kind === 'stdin');
+    const stat = fileStats[input];
+    if (stat) {
+      stat.bytes += r.bytes;
+      stat.lines += r.lines;
+    }
+    for (const w of r.warnings) warnings.push(w.line === undefined ? w : { ...w, line: w.line + base });
+    const supp = (id: number) =>
+      id === SUPP_UNREADABLE ? undefined : id === SUPP_NONE ? null : (r.supps[id] ?? undefined);
+    const props = (id: number) => (id < 0 ? null : (r.props.parsed[id] ?? null));
+    for (const e of r.events) {
+      const w = e.ev;
+      let ev: ResolvedEvent;
+      if (w.kind === 'props')
+        ev = {
+          kind: 'props',
+          props: props(w.propsId),
+          supportedInstances: supp(w.suppId),
+          hypervisorVersion: w.hypervisorVersion,
+        };
+      else if (w.kind === 'rejection') {
+        ev = {
+          kind: 'rejection',
+          props: props(w.propsId),
+          supportedInstances: supp(w.suppId),
+          hypervisorVersion: w.hypervisorVersion,
+          host: w.host,
+          node: w.node,
+        };
+      } else ev = w;
+      // In place: these objects are not used anywhere else, and copies of ~10^5 events cost GC time.
+      const le = e as unknown as LogEvent;
+      le.line = e.line + base;
+      le.ev = ev;
+      events.push(le);
+    }
+  }
+  events.sort((a, b) => a.input - b.input || a.offset - b.offset);
+  const c = correlate(files, events, filter);
+  const report: ScanReport = { ...c, warnings, files: fileStats };
+  if (searched) report.searched = searched;
+  return report;
+}

@@ -1,0 +1,437 @@
+// Hit lines (bytes) to ScanEvents for one unit. The common, long lines are read without decoding them
+// whole: an ImagePropertiesFilter line is ~3 KB of which only the header is new (its properties and
+// supported_instances repeat for every host of a request and are recognised by their bytes), and the
+// DEBUG "Filtering removed all hosts" line lists every host but only its head and tail matter.
+// The props line and the host line that follows it are paired here into one 'rejection'.
+import { isUtf8 } from 'node:buffer';
+import { type ParsedImageProps, parseImagePropsText } from '../nova/imageMetaProps.js';
+import { parseHypervisorVersion, parseSupportedInstances } from '../nova/supportedInstances.js';
+import type { SupportedInstance } from '../nova/types.js';
+import { classifyMessage, type MessageEvent, type RemovedAllEvent } from './events.js';
+import type { HitLine } from './hitLines.js';
+import { eventOfLine } from './lineEvent.js';
+import { type OsloHeader, stripDebugSuffix } from './osloLine.js';
+import { type PropsTable, type ScanEvent, SUPP_NONE, SUPP_UNREADABLE, type WireEvent } from './scanEvent.js';
+import { closeInTime, inRange, type TimeRange } from './timeRange.js';
+import type { ScanWarning } from './types.js';
+
+const MAX_WARNINGS_PER_KIND = 5;
+const MAP_TRIM_EVERY = 4096;
+const MAP_KEEP = 1024;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+const PROPS_HEAD = Buffer.from('Instance contains properties ');
+const NOT_PROVIDED = Buffer.from(' that are not provided by the compute node supported_instances ');
+const HV_VERSION = Buffer.from(' or hypervisor version ');
+const DO_NOT_MATCH = Buffer.from(' do not match');
+const NONE_ADVERTISED = Buffer.from(', but no corresponding supported_instances are advertised by the compute node');
+const REMOVED_ALL = Buffer.from('Filtering removed all hosts for the request with ');
+const FILTER_RESULTS = Buffer.from("'. Filter results: ");
+const LAST_FILTER_END = Buffer.from("', None)]");
+
+/** A few recently seen byte strings and their ids: consecutive lines of a request repeat them. */
+class RecentBytes {
+  private readonly items: { bytes: Buffer; id: number }[] = [];
+  find(b: Buffer): number {
+    for (const it of this.items) if (it.bytes.length === b.length && it.bytes.equals(b)) return it.id;
+    return -1;
+  }
+  add(b: Buffer, id: number): void {
+    if (this.items.length >= 4) this.items.pop();
+    this.items.unshift({ bytes: Buffer.from(b), id });
+  }
+}
+
+export class LineInterpreter {
+  readonly events: ScanEvent[] = [];
+  readonly warnings: ScanWarning[] = [];
+  readonly props: PropsTable = { texts: [], parsed: [] };
+  readonly supps: (SupportedInstance[] | null)[] = [];
+  private readonly propsIds = new Map<string, number>();
+  private readonly suppIds = new Map<string, number>();
+  private readonly recentProps = new RecentBytes();
+  private readonly recentSupp = new RecentBytes();
+  private readonly parseCache = new Map<string, ParsedImageProps | null>();
+  private readonly warned = new Map<string, number>();
+  /** Props lines waiting for their host line, by pid and request id. */
+  private readonly pending = new Map<string, ScanEvent>();
+  /** The last "Filtering removed all hosts" and "Filter X returned 0 hosts" per pid and request id. */
+  private readonly lastRemoved = new Map<string, ScanEvent>();
+  private readonly lastZero = new Map<string, ScanEvent>();
+  /** Events folded into others (dropped at finish). */
+  private readonly dropped = new Set<ScanEvent>();
+  private pushes = 0;
+
+  constructor(
+    private readonly input: number,
+    private readonly file: string,
+    private readonly range: TimeRange,
+  ) {}
+
+  warn(kind: string, w: ScanWarning): void {
+    const n = this.warned.get(kind) ?? 0;
+    this.warned.set(kind, n + 1);
+    if (n < MAX_WARNINGS_PER_KIND) this.warnings.push(w);
+    else if (n === MAX_WARNINGS_PER_KIND)
+      this.warnings.push({ file: this.file, message: `more ${kind} warnings in this file not shown` });
+  }
+
+  line(hit: HitLine): void {
+    let bytes = hit.bytes;
+    if (bytes.indexOf(0) >= 0) {
+      this.warn('NUL', {
+        file: this.file,
+        line: hit.line,
+        offset: hit.offset,
+        message: 'line contains NUL bytes (removed before parsing)',
+      });
+      bytes = Buffer.from(bytes.filter((b) => b !== 0));
+    }
+    if (!isUtf8(bytes)) {
+      this.warn('UTF-8', {
+        file: this.file,
+        line: hit.line,
+        offset: hit.offset,
+        message: 'line is not valid UTF-8 (read with replacement characters)',
+      });
+    }
+    const header = parseHeaderBytes(bytes);
+    if (header === null || !asciiUpTo(bytes, header.messageStart)) {
+      // Not the standard header (devstack, journald, colours, syslog prefix): the string parser.
+      const le = eventOfLine(bytes.toString('utf8'), this.parseCache);
+      if (!le?.event || !inRange(le.header.time, this.range)) return;
+      this.push(hit, le.header, this.wire(le.event));
+      return;
+    }
+    if (!header.hasContext) return; // a traceback line of the record before
+    if (!inRange(header.time, this.range)) return;
+    const at = header.messageStart;
+    if (bytes.indexOf(PROPS_HEAD, at) === at) {
+      const ev = this.propsLine(bytes, at + PROPS_HEAD.length);
+      if (ev) this.push(hit, header, ev);
+      return;
+    }
+    if (header.level === 'DEBUG' && bytes.indexOf(REMOVED_ALL, at) === at) {
+      const ev = removedAllDebug(bytes, at);
+      if (ev) this.push(hit, header, ev);
+      return;
+    }
+    let message = bytes.toString('utf8', at);
+    if (header.level === 'DEBUG') message = stripDebugSuffix(message).message;
+    const ev = classifyMessage(message, this.parseCache);
+    if (ev) this.push(hit, header, this.wire(ev));
+  }
+
+  /** Flushes props lines whose host line never came (or comes in the next unit); events in log order. */
+  finish(): void {
+    for (const e of this.pending.values()) this.events.push(e);
+    this.pending.clear();
+    if (this.dropped.size > 0) {
+      const kept = this.events.filter((e) => !this.dropped.has(e));
+      this.events.length = 0;
+      this.events.push(...kept);
+      this.dropped.clear();
+    }
+    this.events.sort((a, b) => a.offset - b.offset);
+  }
+
+  private push(hit: HitLine, header: OsloHeader, ev: WireEvent): void {
+    const e: ScanEvent = {
+      input: this.input,
+      offset: hit.offset,
+      line: hit.line,
+      time: header.time,
+      pid: header.pid,
+      level: header.level,
+      logger: header.logger,
+      requestId: header.requestId,
+      globalRequestId: header.globalRequestId,
+      instanceUuid: header.instanceUuid,
+      ev,
+    };
+    const key = `${header.pid ?? ''}|${header.requestId ?? ''}`;
+    if (++this.pushes % MAP_TRIM_EVERY === 0) this.trimMaps();
+    if (ev.kind === 'props') {
+      const prev = this.pending.get(key);
+      if (prev) this.events.push(prev);
+      this.pending.delete(key); // re-insert: the maps are trimmed oldest first
+      this.pending.set(key, e);
+      return;
+    }
+    if (ev.kind === 'host-reject') {
+      const p = this.pending.get(key);
+      if (p && p.ev.kind === 'props') {
+        this.pending.delete(key);
+        const { propsId, suppId, hypervisorVersion } = p.ev;
+        this.events.push({
+          ...p,
+          ev: { kind: 'rejection', propsId, suppId, hypervisorVersion, host: ev.host, node: ev.node },
+        });
+        return;
+      }
+    }
+    if (ev.kind === 'returned-zero') {
+      this.lastZero.delete(key);
+      this.lastZero.set(key, e);
+    }
+    if (ev.kind === 'removed-all') {
+      // "Filter X returned 0 hosts" is said again by this line; one attempt, one event (as correlate does).
+      const zero = this.lastZero.get(key);
+      if (zero) {
+        this.dropped.add(zero);
+        this.lastZero.delete(key);
+      }
+      const last = this.lastRemoved.get(key);
+      if (
+        last &&
+        last.ev.kind === 'removed-all' &&
+        !last.ev.both &&
+        last.ev.form !== ev.form &&
+        last.ev.filter === ev.filter &&
+        (last.ev.instance === ev.instance || ev.instance === null) &&
+        closeInTime(last.time, header.time)
+      ) {
+        // The DEBUG and INFO lines of one attempt: keep the first line, with the INFO line's counts.
+        last.ev = { ...last.ev, steps: ev.form === 'info' ? ev.steps : last.ev.steps, both: true };
+        return;
+      }
+      this.lastRemoved.delete(key);
+      this.lastRemoved.set(key, e);
+    }
+    this.events.push(e);
+  }
+
+  /**
+   * Requests come and go: state older than the last few thousand requests is of no use for pairing
+   * lines logged back to back, and unbounded maps cost memory and time. Maps keep insertion order.
+   */
+  private trimMaps(): void {
+    for (const m of [this.pending, this.lastRemoved, this.lastZero]) {
+      if (m.size <= MAP_KEEP) continue;
+      let excess = m.size - MAP_KEEP;
+      for (const [k, v] of m) {
+        if (excess-- <= 0) break;
+        if (m === this.pending) this.events.push(v); // a props line whose host line never came
+        m.delete(k);
+      }
+    }
+  }
+
+  /** An event from the decoding path, with its property texts interned. */
+  private wire(ev: MessageEvent): WireEvent {
+    if (ev.kind !== 'props') return ev;
+    const propsId = ev.props === null ? -1 : this.internProps(ev.propsText, ev.props);
+    let suppId: number;
+    if (ev.supportedInstances === undefined) suppId = SUPP_UNREADABLE;
+    else if (ev.supportedInstances === null) suppId = SUPP_NONE;
+    else suppId = this.internSupp(JSON.stringify(ev.supportedInstances), ev.supportedInstances);
+    return { kind: 'props', propsId, suppId, hypervisorVersion: ev.hypervisorVersion };
+  }
+
+  private internProps(text: string, parsed: ParsedImageProps | null): number {
+    let id = this.propsIds.get(text);
+    if (id === undefined) {
+      id = this.props.texts.length;
+      this.propsIds.set(text, id);
+      this.props.texts.push(text);
+      this.props.parsed.push(parsed);
+    }
+    return id;
+  }
+
+  private internSupp(key: string, supp: SupportedInstance[]): number {
+    let id = this.suppIds.get(key);
+    if (id === undefined) {
+      id = this.supps.length;
+      this.suppIds.set(key, id);
+      this.supps.push(supp);
+    }
+    return id;
+  }
+
+  /** "Instance contains properties P that are not provided … S or hypervisor version V do not match". */
+  private propsLine(bytes: Buffer, propsStart: number): WireEvent | null {
+    let propsEnd: number;
+    let suppId: number;
+    let hypervisorVersion: number | null | undefined;
+    const np = bytes.lastIndexOf(NOT_PROVIDED);
+    if (np > propsStart) {
+      propsEnd = np;
+      const suppStart = np + NOT_PROVIDED.length;
+      const hv = bytes.lastIndexOf(HV_VERSION);
+      if (hv < suppStart) {
+        suppId = SUPP_UNREADABLE;
+      } else {
+        suppId = this.suppFromBytes(bytes.subarray(suppStart, hv));
+        const dnm = bytes.indexOf(DO_NOT_MATCH, hv);
+        hypervisorVersion =
+          dnm < 0 ? undefined : parseHypervisorVersion(bytes.toString('latin1', hv + HV_VERSION.length, dnm));
+      }
+    } else {
+      const na = bytes.lastIndexOf(NONE_ADVERTISED);
+      if (na <= propsStart) return null;
+      propsEnd = na;
+      suppId = SUPP_NONE;
+    }
+    const pb = bytes.subarray(propsStart, propsEnd);
+    let propsId = this.recentProps.find(pb);
+    if (propsId < 0) {
+      const text = pb.toString('utf8');
+      let parsed = this.parseCache.get(text);
+      if (parsed === undefined) {
+        parsed = parseImagePropsText(text);
+        this.parseCache.set(text, parsed);
+      }
+      propsId = parsed === null ? -1 : this.internProps(text, parsed);
+      this.recentProps.add(pb, propsId);
+    }
+    return { kind: 'props', propsId, suppId, hypervisorVersion };
+  }
+
+  private suppFromBytes(b: Buffer): number {
+    const known = this.recentSupp.find(b);
+    if (known !== -1) return known;
+    const text = b.toString('utf8');
+    const parsed = parseSupportedInstances(text);
+    const id = parsed === null ? SUPP_UNREADABLE : this.internSupp(JSON.stringify(parsed), parsed);
+    this.recentSupp.add(b, id);
+    return id;
+  }
+}
+
+const LEVEL_NAMES = ['DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL', 'AUDIT', 'TRACE'];
+
+/**
+ * The standard oslo header read straight from bytes ('YYYY-MM-DD HH:MM:SS.mmm PID LEVEL logger [ctx]
+ * [instance: uuid] '), allocating only the strings it returns. null for anything else (no pid, other
+ * time formats, syslog prefixes, colours): the string parser handles those.
+ */
+export function parseHeaderBytes(b: Buffer): OsloHeader | null {
+  const n = b.length;
+  if (n < 30) return null;
+  for (let i = 0; i < 23; i++) {
+    const c = b[i] as number;
+    const want = i === 4 || i === 7 ? 45 : i === 10 ? 32 : i === 13 || i === 16 ? 58 : i === 19 ? 46 : -1;
+    if (want === -1 ? c < 48 || c > 57 : c !== want) return null;
+  }
+  if (b[23] !== 32) return null;
+  let p = 24;
+  let pid = 0;
+  const pidStart = p;
+  while (p < n && (b[p] as number) >= 48 && (b[p] as number) <= 57 && p - pidStart < 10)
+    pid = pid * 10 + ((b[p++] as number) - 48);
+  if (p === pidStart || b[p] !== 32) return null;
+  const levelStart = ++p;
+  while (p < n && (b[p] as number) >= 65 && (b[p] as number) <= 90) p++;
+  if (b[p] !== 32) return null;
+  const levelText = b.toString('latin1', levelStart, p);
+  let level = '';
+  for (const l of LEVEL_NAMES) if (l === levelText) level = l === 'WARN' ? 'WARNING' : l;
+  if (level === '') return null;
+  const loggerStart = ++p;
+  while (p < n && b[p] !== 32 && b[p] !== 91 && b[p] !== 93 && p - loggerStart < 300) p++;
+  if (p === loggerStart || b[p] !== 32) return null;
+  const logger = b.toString('latin1', loggerStart, p);
+  p++;
+  let hasContext = false;
+  let requestId: string | null = null;
+  let globalRequestId: string | null = null;
+  if (b[p] === 91 && !(b[p + 1] === 105 && b.toString('latin1', p, p + 11) === '[instance: ')) {
+    const close = b.indexOf(93, p);
+    if (close < 0 || close - p > 4096) return null;
+    hasContext = true;
+    const sp1 = indexOfBefore(b, 32, p + 1, close);
+    const t1End = sp1 < 0 ? close : sp1;
+    const t1Req = isReqId(b, p + 1, t1End);
+    if (sp1 >= 0) {
+      const sp2 = indexOfBefore(b, 32, sp1 + 1, close);
+      const t2End = sp2 < 0 ? close : sp2;
+      const t1 = t1End - (p + 1);
+      const t1None = (t1 === 4 && b.toString('latin1', p + 1, t1End) === 'None') || (t1 === 1 && b[p + 1] === 45);
+      if ((t1Req || t1None) && isReqId(b, sp1 + 1, t2End)) {
+        globalRequestId = t1Req ? b.toString('latin1', p + 1, t1End) : null;
+        requestId = b.toString('latin1', sp1 + 1, t2End);
+      } else if (t1Req) requestId = b.toString('latin1', p + 1, t1End);
+    } else if (t1Req) requestId = b.toString('latin1', p + 1, t1End);
+    p = close + 1;
+    if (b[p] === 32) p++;
+  }
+  let instanceUuid: string | null = null;
+  if (b[p] === 91 && b.toString('latin1', p, p + 11) === '[instance: ' && b[p + 47] === 93) {
+    const uuid = b.toString('latin1', p + 11, p + 47);
+    if (UUID.test(uuid)) {
+      instanceUuid = uuid.toLowerCase();
+      p += 48;
+      if (b[p] === 32) p++;
+    }
+  }
+  return {
+    time: b.toString('latin1', 0, 23),
+    pid,
+    level,
+    logger,
+    globalRequestId,
+    requestId,
+    userIdentity: null,
+    instanceUuid,
+    hasContext,
+    messageStart: p,
+    text: '',
+  };
+}
+
+function indexOfBefore(b: Buffer, byte: number, from: number, end: number): number {
+  const i = b.indexOf(byte, from);
+  return i >= 0 && i < end ? i : -1;
+}
+
+/** 'req-' followed by hex digits and dashes (nova's request ids are req-<uuid>). */
+function isReqId(b: Buffer, start: number, end: number): boolean {
+  if (end - start < 5 || end - start > 68) return false;
+  if (b[start] !== 114 || b[start + 1] !== 101 || b[start + 2] !== 113 || b[start + 3] !== 45) return false;
+  for (let i = start + 4; i < end; i++) {
+    const c = b[i] as number;
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 45)) return false;
+  }
+  return true;
+}
+
+function asciiUpTo(b: Buffer, end: number): boolean {
+  for (let i = 0; i < end; i++) if ((b[i] as number) >= 0x80) return false;
+  return true;
+}
+
+/**
+ * DEBUG "Filtering removed all hosts …": the instance from the head and the last filter from the tail
+ * ("…, ('ImagePropertiesFilter', None)]"); the host lists in between are never decoded. The INFO line
+ * logged right after carries the counts.
+ */
+function removedAllDebug(bytes: Buffer, at: number): RemovedAllEvent | null {
+  const fr = bytes.indexOf(FILTER_RESULTS, at);
+  if (fr < 0 || fr - at > 400) return null;
+  let head = bytes.toString('latin1', at + REMOVED_ALL.length, fr);
+  let reservationId: string | null = null;
+  if (head.startsWith("reservation ID '")) {
+    const q = head.indexOf("' and ");
+    if (q < 0) return null;
+    reservationId = head.slice(16, q);
+    head = head.slice(q + 6);
+  }
+  if (!head.startsWith("instance ID '")) return null;
+  const uuid = head.slice(13);
+  const end = bytes.lastIndexOf(LAST_FILTER_END);
+  let filter: string | null = null;
+  if (end > fr) {
+    const open = bytes.lastIndexOf("('", end);
+    const name = open > fr ? bytes.toString('latin1', open + 2, end) : '';
+    if (/^[A-Za-z_][\w.]{0,200}$/.test(name)) filter = name;
+  }
+  return {
+    kind: 'removed-all',
+    instance: UUID.test(uuid) ? uuid.toLowerCase() : null,
+    reservationId,
+    form: 'debug',
+    filter,
+    steps: [],
+  };
+}

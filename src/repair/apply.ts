@@ -1,0 +1,332 @@
+// Apply repair plans: a dry run (reads only) unless asked, then per instance one transaction per database
+// with compare-and-swap on every row (engine.ts), the journal synced before each COMMIT, and a re-read and
+// re-diagnosis afterwards: the instance must now pass ImagePropertiesFilter on the hosts the plan targeted.
+import type { Connection, PoolConnection } from 'mysql2/promise';
+import { readHosts } from '../db/cells.js';
+import { assembleSnapshot, readApiRows, readCellRows } from '../db/readSnapshot.js';
+import type { CellRef, InstanceRow, InstanceSnapshot } from '../nova/snapshot.js';
+import { diagnose } from '../nova/staleness.js';
+import type { HostCapabilities } from '../nova/types.js';
+import {
+  type Conflict,
+  describeConflicts,
+  type FaultPoint,
+  faultFromEnv,
+  inspectChanges,
+  type RepairConnections,
+  runChangeSet,
+} from './engine.js';
+import { Journal, type JournalChange, sha256 } from './journal.js';
+import { checkHost } from './matching.js';
+import { type PlanOptions, planRepair } from './plan.js';
+import type { ApplyResult, RepairPlan, RowChange } from './types.js';
+
+export type { RepairConnections } from './engine.js';
+
+export interface ApplyOptions {
+  /** false (the default): read the rows and say what would change; nothing is written, no journal needed. */
+  apply: boolean;
+  /** Required when apply is true: an open journal, or a path for a new one (0600 in a 0700 directory). */
+  journal?: Journal | string;
+  /** The options the plans were made with: the re-check after COMMIT plans again with them. */
+  planOptions?: PlanOptions;
+  /** innodb_lock_wait_timeout for our sessions (default 10 s): a locked row is reported, never waited on for long. */
+  lockWaitTimeoutSeconds?: number;
+  /** Test hook: "crash" at this point (default: NOVA_DOCTOR_FAIL_AFTER). */
+  failAfter?: FaultPoint | null;
+  /** How to read an instance again after COMMIT (default: the db layer's readers on the same connections). */
+  readSnapshot?: (uuid: string, cell: CellRef) => Promise<InstanceSnapshot>;
+  onProgress?: (done: number, total: number, uuid: string) => void;
+}
+
+export const DEFAULT_LOCK_WAIT_SECONDS = 10;
+
+/** The journal's view of a plan: every row change with exact values and hashes. */
+export function planChanges(plan: RepairPlan): JournalChange[] {
+  return plan.rowChanges.map((c) => toJournalChange(c));
+}
+
+export function toJournalChange(c: RowChange): JournalChange {
+  return {
+    database: c.database,
+    table: c.table,
+    rowId: c.rowId,
+    column: c.column,
+    ...(c.key !== undefined ? { key: c.key } : {}),
+    action: c.action,
+    before: c.oldValue,
+    after: c.action === 'delete' ? null : c.newValue,
+    beforeSha256: sha256(c.oldValue),
+    afterSha256: sha256(c.action === 'delete' ? null : c.newValue),
+  };
+}
+
+export function toRowChange(c: JournalChange): RowChange {
+  return {
+    database: c.database,
+    table: c.table,
+    rowId: c.rowId,
+    column: c.column,
+    ...(c.key !== undefined ? { key: c.key } : {}),
+    action: c.action,
+    oldValue: c.before,
+    newValue: c.after,
+  };
+}
+
+function conflictsOf(conflicts: readonly Conflict[]): { change: RowChange; currentValue: string | null }[] {
+  return conflicts.map((c) => ({ change: toRowChange(c.change), currentValue: c.current }));
+}
+
+/** The db layer's readers take pool connections; they only run queries, which any connection does. */
+function asPoolConnection(conn: Connection): PoolConnection {
+  return conn as PoolConnection;
+}
+
+/**
+ * Read one instance again through the repair's own connections. Compute nodes are read once per cell and
+ * connection set when `hostCache` is given (they do not change because of a repair).
+ */
+export async function rereadSnapshot(
+  conns: RepairConnections,
+  uuid: string,
+  cell: CellRef,
+  hostCache?: Map<string, HostCapabilities[]>,
+): Promise<InstanceSnapshot> {
+  const cellConn = conns.cells.get(cell.uuid);
+  if (!cellConn) throw new Error(`no connection to cell ${cell.name ?? cell.uuid}`);
+  const api = await readApiRows(asPoolConnection(conns.api), [uuid]);
+  const rows = await readCellRows((read) => read(asPoolConnection(cellConn)), [uuid]);
+  let hosts = hostCache?.get(cell.uuid);
+  if (!hosts) {
+    // The scheduler's ComputeFilter drops disabled services before ImagePropertiesFilter: as trace does.
+    hosts = (await readHosts(asPoolConnection(cellConn))).filter((h) => h.enabled);
+    hostCache?.set(cell.uuid, hosts);
+  }
+  return assembleSnapshot(uuid, cell, api.specs.get(uuid) ?? null, rows, hosts, []);
+}
+
+/**
+ * After COMMIT: every row must read back exactly as planned, nova/staleness must find nothing stale, planning
+ * again must find nothing left, and the
+ * repaired request spec must pass ImagePropertiesFilter on every host the plan expected it to pass.
+ * Returns null when all holds, else what did not.
+ */
+export async function verifyRepaired(
+  conns: RepairConnections,
+  plan: RepairPlan,
+  applied: readonly JournalChange[],
+  options: Pick<ApplyOptions, 'planOptions' | 'readSnapshot'>,
+  hostCache?: Map<string, HostCapabilities[]>,
+): Promise<string | null> {
+  if (!plan.cell) return null;
+  const fresh = await (options.readSnapshot ?? ((u, c) => rereadSnapshot(conns, u, c, hostCache)))(
+    plan.uuid,
+    plan.cell,
+  );
+  const off = applied.filter((c) => !readsBack(fresh, c));
+  if (off.length > 0) {
+    return `rows do not read back as written: ${off.map((c) => `${c.table} id ${c.rowId} ${c.key ?? c.column}`).join(', ')}`;
+  }
+  const diagnosis = diagnose(fresh);
+  if (diagnosis.stale.length > 0) {
+    return `the instance still shows stale values: ${diagnosis.stale.map((v) => `${v.table} ${'key' in v ? v.key : v.column}='${v.value}'`).join(', ')}`;
+  }
+  const again = planRepair(fresh, { ...options.planOptions, setHost: null });
+  if (again.status !== 'nothing-to-do') {
+    const left = again.rowChanges.map((c) => `${c.table}.${c.key ?? c.column} id ${c.rowId}`);
+    return `planning again still finds work (${again.status}: ${again.reason ?? left.join(', ')})`;
+  }
+  const expected = new Set((plan.verification ?? []).filter((v) => v.passes).map((v) => `${v.host}/${v.node}`));
+  const spec = fresh.requestSpec ? safeProps(fresh.requestSpec.spec) : null;
+  if (spec) {
+    for (const host of fresh.hosts) {
+      if (!expected.has(`${host.host}/${host.node}`)) continue;
+      const verdict = checkHost(spec, host);
+      if (!verdict.passes) return `ImagePropertiesFilter still rejects ${host.host}: ${verdict.why}`;
+    }
+  }
+  return null;
+}
+
+const INSTANCE_COLUMNS: Record<string, keyof InstanceRow> = {
+  kernel_id: 'kernelId',
+  ramdisk_id: 'ramdiskId',
+  root_device_name: 'rootDeviceName',
+  vm_mode: 'vmMode',
+  host: 'host',
+  node: 'node',
+};
+
+/** Does the freshly read instance hold what the change wrote? */
+function readsBack(fresh: InstanceSnapshot, c: JournalChange): boolean {
+  switch (c.table) {
+    case 'request_specs':
+      return fresh.requestSpec?.id === c.rowId && fresh.requestSpec.spec === c.after;
+    case 'instance_system_metadata': {
+      const row = fresh.systemMetadata.find((r) => r.id === c.rowId);
+      if (c.action === 'delete') return row === undefined;
+      return row !== undefined && row.value === c.after && (c.key === undefined || row.key === c.key);
+    }
+    case 'instances': {
+      const field = INSTANCE_COLUMNS[c.column];
+      return fresh.instance?.id === c.rowId && field !== undefined && fresh.instance[field] === c.after;
+    }
+    case 'block_device_mapping':
+      return fresh.blockDeviceMappings.find((b) => b.id === c.rowId)?.deviceName === c.after;
+  }
+}
+
+function safeProps(spec: string): Record<string, unknown> | null {
+  try {
+    const doc = JSON.parse(spec) as Record<string, unknown>;
+    let node: unknown = doc;
+    for (const key of ['nova_object.data', 'image', 'nova_object.data', 'properties', 'nova_object.data']) {
+      if (!node || typeof node !== 'object') return null;
+      node = (node as Record<string, unknown>)[key];
+    }
+    return node && typeof node === 'object' ? (node as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+function isConnectionList(c: RepairConnections | readonly RepairConnections[]): c is readonly RepairConnections[] {
+  return Array.isArray(c);
+}
+
+function result(
+  plan: RepairPlan,
+  status: ApplyResult['status'],
+  reason: string | null,
+  extra: Partial<ApplyResult> = {},
+): ApplyResult {
+  return { uuid: plan.uuid, status, reason, plan, ...extra };
+}
+
+/** Dry run: do the rows still hold what the plan read? */
+async function dryRun(conns: RepairConnections, plan: RepairPlan): Promise<ApplyResult> {
+  const states = await inspectChanges(conns, plan.cell, planChanges(plan));
+  const moved = states.filter((s) => s.state !== 'before');
+  if (moved.length > 0) {
+    return result(plan, 'conflict', `${describeConflicts(moved)}: plan again`, {
+      conflicts: moved.map((m) => ({ change: toRowChange(m.change), currentValue: m.current })),
+    });
+  }
+  return result(plan, 'dry-run', `would change ${plan.rowChanges.length} row(s)`);
+}
+
+/**
+ * Apply (or dry-run) repair plans. One instance at a time per connection set (pass several sets to repair
+ * several instances at once); results come back in the order of the plans. Plans that are not 'planned' come back as
+ * skipped / nothing-to-do with their reason. Never throws for one instance's trouble; throws DoctorError for
+ * an unusable journal, and InjectedFault at a fault point (a simulated crash).
+ */
+export async function applyPlans(
+  plans: readonly RepairPlan[],
+  connections: RepairConnections | readonly RepairConnections[],
+  options: ApplyOptions,
+): Promise<ApplyResult[]> {
+  // Several connection sets: that many instances are repaired at once (each still one transaction per database).
+  const sets: readonly RepairConnections[] = isConnectionList(connections) ? connections : [connections];
+  if (sets.length === 0) throw new Error('applyPlans: no database connections');
+  const results: ApplyResult[] = new Array(plans.length);
+  const failAfter = options.failAfter === undefined ? faultFromEnv() : options.failAfter;
+  const lockWait = options.lockWaitTimeoutSeconds ?? DEFAULT_LOCK_WAIT_SECONDS;
+  const hostCache = new Map<string, HostCapabilities[]>();
+  let journal: Journal | null = null;
+  let ownJournal = false;
+  const journalFor = async (): Promise<Journal> => {
+    if (journal) return journal;
+    if (!options.journal) throw new Error('applyPlans: apply needs a journal');
+    if (typeof options.journal === 'string') {
+      journal = await Journal.create(options.journal);
+      ownJournal = true;
+    } else journal = options.journal;
+    return journal;
+  };
+  try {
+    // Refuse a bad journal before touching anything; write none when nothing is planned.
+    if (options.apply && plans.some((p) => p.status === 'planned')) await journalFor();
+    let done = 0;
+    let next = 0;
+    let crash: unknown = null;
+    const worker = async (conns: RepairConnections) => {
+      while (crash === null && next < plans.length) {
+        const n = next++;
+        const plan = plans[n]!;
+        try {
+          results[n] = await applyOne(plan, conns);
+        } catch (err) {
+          crash = err; // an injected fault or our bug: stop taking new instances, let the others finish
+          return;
+        }
+        options.onProgress?.(++done, plans.length, plan.uuid);
+      }
+    };
+    await Promise.all(sets.map(worker));
+    if (crash !== null) throw crash;
+    await (journal as Journal | null)?.drain(); // every record on disk before we report
+    return results;
+  } finally {
+    if (ownJournal) await (journal as Journal | null)?.close();
+  }
+
+  async function applyOne(plan: RepairPlan, conns: RepairConnections): Promise<ApplyResult> {
+    if (plan.status !== 'planned') {
+      return result(plan, plan.status === 'nothing-to-do' ? 'nothing-to-do' : 'skipped', plan.reason);
+    }
+    if (!options.apply) {
+      try {
+        return await dryRun(conns, plan);
+      } catch (err) {
+        return result(plan, 'failed', (err as Error).message);
+      }
+    }
+    const j = await journalFor();
+    const outcome = await runChangeSet(
+      conns,
+      {
+        kind: 'repair',
+        uuid: plan.uuid,
+        cell: plan.cell,
+        requestSpecPatch: plan.requestSpecPatch,
+        changes: planChanges(plan),
+        onConflict: 'abort',
+        writeIntent: true,
+      },
+      { journal: j, failAfter, lockWaitTimeoutSeconds: lockWait },
+    );
+    const extra = { changeSetId: outcome.id, conflicts: conflictsOf(outcome.conflicts) };
+    switch (outcome.status) {
+      case 'conflict':
+        return result(plan, 'conflict', outcome.reason, extra);
+      case 'skipped':
+        return result(plan, 'skipped', outcome.reason, extra);
+      case 'nothing-to-do':
+        return result(plan, 'nothing-to-do', outcome.reason, extra);
+      case 'failed':
+        return result(plan, 'failed', outcome.reason, extra);
+      case 'committed':
+        break;
+    }
+    let problem: string | null;
+    try {
+      problem = await verifyRepaired(conns, plan, outcome.applied, options, hostCache);
+    } catch (err) {
+      problem = `could not re-read the instance: ${(err as Error).message}`;
+    }
+    j.appendLater({
+      type: 'state',
+      id: outcome.id,
+      uuid: plan.uuid,
+      state: 'done',
+      at: new Date().toISOString(),
+      verified: problem === null,
+      ...(problem ? { reason: problem } : {}),
+    });
+    if (problem)
+      return result(plan, 'failed', `committed, but the re-check failed: ${problem}`, { ...extra, verified: false });
+    return result(plan, 'repaired', null, { ...extra, verified: true });
+  }
+}

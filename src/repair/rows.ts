@@ -1,0 +1,193 @@
+// The SQL a repair runs: compare-and-swap on exact bytes, whole-row delete and re-insert, and reading a value's
+// state. Table and column names come only from the whitelist below; every value is a placeholder.
+//
+// Comparisons use HEX(column) against the hex of the expected UTF-8 bytes: nova's tables are case-insensitive
+// and pad spaces (`'xen' = 'XEN '` is true there), and HEX is exact whatever the connection's character set.
+import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { JournalChange, JournalValue, TableName } from './journal.js';
+
+const COLUMNS: Record<TableName, ReadonlySet<string>> = {
+  request_specs: new Set(['spec']),
+  instance_system_metadata: new Set(['value']),
+  instances: new Set(['kernel_id', 'ramdisk_id', 'root_device_name', 'vm_mode', 'host', 'node']),
+  block_device_mapping: new Set(['device_name']),
+};
+
+/** instance_system_metadata as nova's models define it: what a hard-deleted row is journaled and re-inserted with. */
+export const SYSMETA_ROW_COLUMNS = [
+  'created_at',
+  'updated_at',
+  'deleted_at',
+  'id',
+  'key',
+  'value',
+  'instance_uuid',
+  'deleted',
+] as const;
+
+function q(identifier: string): string {
+  return `\`${identifier}\``;
+}
+
+function target(table: TableName, column: string): { t: string; c: string } {
+  if (!(table in COLUMNS)) throw new Error(`repair: table ${table} is not one the repair may change`);
+  if (!COLUMNS[table].has(column))
+    throw new Error(`repair: column ${table}.${column} is not one the repair may change`);
+  return { t: q(table), c: q(column) };
+}
+
+export function hexOf(value: string): string {
+  return Buffer.from(value, 'utf8').toString('hex').toUpperCase();
+}
+
+/** `col` equals the value byte for byte (NULL only equals NULL). Returns the SQL and its parameters. */
+function equals(column: string, value: JournalValue): { sql: string; params: string[] } {
+  return value === null
+    ? { sql: `${column} IS NULL`, params: [] }
+    : { sql: `HEX(${column}) = ?`, params: [hexOf(value)] };
+}
+
+function keyCondition(change: Pick<JournalChange, 'table' | 'key'>): { sql: string; params: string[] } {
+  if (change.table !== 'instance_system_metadata' || change.key === undefined) return { sql: '', params: [] };
+  return { sql: ` AND HEX(${q('key')}) = ?`, params: [hexOf(change.key)] };
+}
+
+/** Lock the row (SELECT … FOR UPDATE); false when it does not exist. */
+export async function lockRow(conn: Connection, table: TableName, id: number): Promise<boolean> {
+  if (!(table in COLUMNS)) throw new Error(`repair: table ${table} is not one the repair may change`);
+  const [rows] = await conn.execute<RowDataPacket[]>(`SELECT id FROM ${q(table)} WHERE id = ? FOR UPDATE`, [id]);
+  return rows.length === 1;
+}
+
+/** UPDATE … SET col = after WHERE id = ? AND col is exactly `before`: the number of rows changed (0 or 1). */
+export async function casUpdate(
+  conn: Connection,
+  change: JournalChange,
+  before: JournalValue,
+  after: JournalValue,
+): Promise<number> {
+  const { t, c } = target(change.table, change.column);
+  const cond = equals(c, before);
+  const key = keyCondition(change);
+  const [res] = await conn.execute<ResultSetHeader>(`UPDATE ${t} SET ${c} = ? WHERE id = ? AND ${cond.sql}${key.sql}`, [
+    after,
+    change.rowId,
+    ...cond.params,
+    ...key.params,
+  ]);
+  return res.affectedRows;
+}
+
+/**
+ * Several compare-and-swaps in one statement: either many rows of one column (CASE on id) or many columns of
+ * one row. True when every row held its old value and was changed; false means some row no longer held its
+ * old value (the caller rolls back). Other shapes are refused.
+ */
+export async function casUpdateBatch(conn: Connection, changes: readonly JournalChange[]): Promise<boolean> {
+  const first = changes[0];
+  if (!first) return true;
+  if (changes.some((c) => c.action !== 'update' || c.table !== first.table))
+    throw new Error('repair: a batch is updates of one table');
+  const { t } = target(first.table, first.column);
+  const sameRow = changes.every((c) => c.rowId === first.rowId);
+  const sameColumn = changes.every((c) => c.column === first.column);
+  if (sameRow && new Set(changes.map((c) => c.column)).size === changes.length) {
+    const sets = changes.map((c) => `${target(c.table, c.column).c} = ?`).join(', ');
+    const conds = changes.map((c) => equals(target(c.table, c.column).c, c.before));
+    const key = keyCondition(first);
+    const [res] = await conn.execute<ResultSetHeader>(
+      `UPDATE ${t} SET ${sets} WHERE id = ? AND ${conds.map((x) => x.sql).join(' AND ')}${key.sql}`,
+      [...changes.map((c) => c.after), first.rowId, ...conds.flatMap((x) => x.params), ...key.params],
+    );
+    return res.affectedRows === 1;
+  }
+  if (sameColumn && new Set(changes.map((c) => c.rowId)).size === changes.length) {
+    const { c } = target(first.table, first.column);
+    const whens = changes.map(() => 'WHEN ? THEN ?').join(' ');
+    const rows = changes.map((ch) => {
+      const cond = equals(c, ch.before);
+      const key = keyCondition(ch);
+      return { sql: `(id = ? AND ${cond.sql}${key.sql})`, params: [ch.rowId, ...cond.params, ...key.params] };
+    });
+    const [res] = await conn.execute<ResultSetHeader>(
+      `UPDATE ${t} SET ${c} = CASE id ${whens} END WHERE ${rows.map((r) => r.sql).join(' OR ')}`,
+      [...changes.flatMap((ch) => [ch.rowId, ch.after]), ...rows.flatMap((r) => r.params)],
+    );
+    return res.affectedRows === changes.length;
+  }
+  throw new Error('repair: a batch is one row or one column');
+}
+
+/** Every column of a system metadata row as text (DATETIMEs as 'YYYY-MM-DD hh:mm:ss'), locked; null when gone. */
+export async function readSysmetaRow(conn: Connection, id: number): Promise<Record<string, JournalValue> | null> {
+  const select = SYSMETA_ROW_COLUMNS.map((c) => `CAST(${q(c)} AS CHAR) AS ${q(c)}`).join(', ');
+  const [rows] = await conn.execute<RowDataPacket[]>(
+    `SELECT ${select} FROM instance_system_metadata WHERE id = ? FOR UPDATE`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return Object.fromEntries(SYSMETA_ROW_COLUMNS.map((c) => [c, row[c] === null ? null : String(row[c])]));
+}
+
+/** DELETE the system metadata row if its value (and key) are exactly as journaled: rows deleted (0 or 1). */
+export async function casDelete(conn: Connection, change: JournalChange, value: JournalValue): Promise<number> {
+  const cond = equals('value', value);
+  const key = keyCondition(change);
+  const [res] = await conn.execute<ResultSetHeader>(
+    `DELETE FROM instance_system_metadata WHERE id = ? AND ${cond.sql}${key.sql}`,
+    [change.rowId, ...cond.params, ...key.params],
+  );
+  return res.affectedRows;
+}
+
+/** Put a journaled system metadata row back with its id; 0 when a row with that id exists again. */
+export async function insertSysmetaRow(conn: Connection, row: Record<string, JournalValue>): Promise<number> {
+  const columns = SYSMETA_ROW_COLUMNS.map(q).join(', ');
+  const marks = SYSMETA_ROW_COLUMNS.map(() => '?').join(', ');
+  const [res] = await conn.execute<ResultSetHeader>(
+    `INSERT IGNORE INTO instance_system_metadata (${columns}) VALUES (${marks})`,
+    SYSMETA_ROW_COLUMNS.map((c) => row[c] ?? null),
+  );
+  return res.affectedRows;
+}
+
+export type ValueState = 'before' | 'after' | 'other' | 'missing';
+
+/** Where one change stands in the database right now (for dry runs, resume and verification). */
+export async function changeState(
+  conn: Connection,
+  change: JournalChange,
+  lock = false,
+): Promise<{ state: ValueState; current: JournalValue }> {
+  const suffix = lock ? ' FOR UPDATE' : '';
+  if (change.action === 'update') {
+    const { t, c } = target(change.table, change.column);
+    const [rows] = await conn.execute<RowDataPacket[]>(
+      `SELECT HEX(${c}) AS h, ${c} AS v FROM ${t} WHERE id = ?${suffix}`,
+      [change.rowId],
+    );
+    const row = rows[0];
+    if (!row) return { state: 'missing', current: null };
+    const current = row.v === null ? null : String(row.v);
+    const is = (v: JournalValue) => (v === null ? row.h === null : row.h === hexOf(v));
+    return { state: is(change.after) ? 'after' : is(change.before) ? 'before' : 'other', current };
+  }
+  // delete/insert: the row's presence (with its journaled value) is the state.
+  const [rows] = await conn.execute<RowDataPacket[]>(
+    `SELECT HEX(value) AS h, value AS v, HEX(${q('key')}) AS k FROM instance_system_metadata WHERE id = ?${suffix}`,
+    [change.rowId],
+  );
+  const row = rows[0];
+  const present = row !== undefined;
+  const value = change.action === 'delete' ? change.before : change.after;
+  const matches =
+    present &&
+    (value === null ? row.h === null : row.h === hexOf(value)) &&
+    (change.key === undefined || row.k === hexOf(change.key));
+  const current = present ? (row.v === null ? null : String(row.v)) : null;
+  const presentMeans: ValueState = change.action === 'delete' ? 'before' : 'after';
+  const absentMeans: ValueState = change.action === 'delete' ? 'after' : 'before';
+  if (!present) return { state: absentMeans, current: null };
+  return { state: matches ? presentMeans : 'other', current };
+}

@@ -1,0 +1,121 @@
+// The instance list, virtualised: only the rows in the window are built.
+import { Box, Text } from 'ink';
+import { memo } from 'react';
+import type { InstanceView } from '../../doctor/types.js';
+import { cell, plural } from '../format.js';
+import { type ListState, SORT_LABELS } from '../list.js';
+import { safe } from '../sanitize.js';
+import type { SessionState } from '../state.js';
+import { STATUS_COLORS } from './status.js';
+
+/** Column widths; the name takes what is left. */
+const W = { cursor: 2, mark: 2, status: 13, uuid: 37, cell: 10, hosts: 6, last: 20 };
+const FIXED = W.cursor + W.mark + W.status + W.uuid + W.cell + W.hosts + W.last;
+
+/** Rows of chrome above the rows: the info line and the column titles. */
+export const LIST_CHROME_ROWS = 2;
+
+function statusText(view: InstanceView, applying: SessionState['applying']): string {
+  const progress = applying[view.uuid];
+  return progress ? `applying ${progress.done}/${progress.total}` : view.status;
+}
+
+/** Memoised: moving the cursor re-renders two rows, not the window. */
+const Row = memo(function Row({
+  view,
+  selected,
+  marked,
+  applying,
+  nameWidth,
+}: {
+  view: InstanceView;
+  selected: boolean;
+  marked: boolean;
+  applying: SessionState['applying'];
+  nameWidth: number;
+}) {
+  const incident = view.incident;
+  return (
+    <Text wrap="truncate-end" inverse={selected}>
+      {selected ? '› ' : '  '}
+      {marked ? <Text color="yellow">● </Text> : '  '}
+      <Text color={applying[view.uuid] ? 'cyan' : STATUS_COLORS[view.status]}>
+        {cell(statusText(view, applying), W.status)}
+      </Text>
+      {cell(safe(view.uuid), W.uuid)}
+      {cell(safe(view.cellName), W.cell)}
+      {cell(String(incident?.hostsRejected.length ?? '-'), W.hosts)}
+      {cell(safe(incident?.lastSeen.slice(0, 19)), W.last)}
+      {nameWidth > 0 ? cell(safe(view.displayName, ''), nameWidth) : ''}
+    </Text>
+  );
+});
+
+export function InstanceList({
+  rows,
+  list,
+  index,
+  offset,
+  height,
+  total,
+  columns,
+  session,
+}: {
+  rows: readonly InstanceView[];
+  list: ListState;
+  index: number;
+  offset: number;
+  height: number;
+  total: number;
+  columns: number;
+  session: SessionState;
+}) {
+  const bodyRows = Math.max(1, height - LIST_CHROME_ROWS);
+  const room = columns - FIXED;
+  const nameWidth = room >= 8 ? room : 0;
+  const shown = rows.slice(offset, offset + bodyRows);
+  const info = [
+    `sort: ${SORT_LABELS[list.sort]}${list.reversed ? ' (reversed)' : ''}`,
+    list.filter ? `filter: ${safe(list.filter)} → ${rows.length} of ${total}` : `${plural(total, 'instance')}`,
+    list.marked.size > 0 ? `${list.marked.size} marked` : '',
+    rows.length > bodyRows ? `rows ${offset + 1}–${offset + shown.length}` : '',
+  ].filter(Boolean);
+  return (
+    <Box flexDirection="column" height={height}>
+      <Text wrap="truncate-end" dimColor>
+        {info.join(' · ')}
+      </Text>
+      <Text wrap="truncate-end" bold>
+        {' '.repeat(W.cursor + W.mark)}
+        {cell('STATUS', W.status)}
+        {cell('INSTANCE', W.uuid)}
+        {cell('CELL', W.cell)}
+        {cell('HOSTS', W.hosts)}
+        {cell('LAST REJECTION', W.last)}
+        {nameWidth > 0 ? cell('NAME', nameWidth) : ''}
+      </Text>
+      {rows.length === 0 ? (
+        <Text dimColor>
+          {total === 0
+            ? session.phase === 'ready'
+              ? 'No affected instances found.'
+              : 'Waiting for results…'
+            : 'No instance matches the filter (Esc clears it).'}
+        </Text>
+      ) : (
+        shown.map((view, i) => (
+          <Row
+            // Keyed by screen slot, not uuid: scrolling then updates text in place instead of
+            // tearing down and building layout nodes for every row.
+            key={i}
+            view={view}
+            selected={offset + i === index}
+            marked={list.marked.has(view.uuid)}
+            applying={session.applying}
+            nameWidth={nameWidth}
+          />
+        ))
+      )}
+    </Box>
+  );
+}

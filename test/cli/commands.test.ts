@@ -1,0 +1,187 @@
+// The plain commands end to end: the real binary against a private MariaDB holding the nova-generated cloud.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RowDataPacket } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LoadedCloud, startCloudServer } from '../../src/db/loadCloud.js';
+import type { PrivateMariadb } from '../../src/db/privateMariadb.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'nova-doctor.js');
+const LOGS = join(ROOT, 'test', 'fixtures', 'nova', 'logs');
+// A password with every character that trips naive URL and INI parsing; it must never be printed.
+const PASSWORD = 's3cr;et#pa/ss@w$rd';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: ROOT, env: { ...process.env, CI: '1', XDG_STATE_HOME: stateDir, ...env }, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+let server: PrivateMariadb;
+let cloud: LoadedCloud;
+let confFile: string;
+let stateDir: string;
+const outputs: string[] = [];
+
+async function record(r: Promise<Run>): Promise<Run> {
+  const done = await r;
+  outputs.push(done.stdout, done.stderr);
+  return done;
+}
+
+/** Every row of the tables a repair may touch, hashed: equal hashes mean byte-identical data. */
+async function fingerprint(): Promise<Record<string, string>> {
+  const conn = await server.connect();
+  try {
+    const out: Record<string, string> = {};
+    const tables: [string, string][] = [
+      [cloud.databases.api, 'request_specs'],
+      [cloud.databases.cell1, 'instances'],
+      [cloud.databases.cell1, 'instance_system_metadata'],
+      [cloud.databases.cell1, 'block_device_mapping'],
+      [cloud.databases.cell2, 'instances'],
+      [cloud.databases.cell2, 'instance_system_metadata'],
+      [cloud.databases.cell2, 'block_device_mapping'],
+    ];
+    for (const [db, table] of tables) {
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT * FROM \`${db}\`.\`${table}\` ORDER BY id`);
+      out[`${db}.${table}`] = createHash('sha256').update(JSON.stringify(rows)).digest('hex');
+    }
+    return out;
+  } finally {
+    await conn.end();
+  }
+}
+
+beforeAll(async () => {
+  ({ server, cloud } = await startCloudServer({ user: { name: 'nova', password: PASSWORD } }));
+  const dir = mkdtempSync(join(tmpdir(), 'nd-cli-'));
+  stateDir = join(dir, 'state');
+  confFile = join(dir, 'nova.conf');
+  writeFileSync(confFile, cloud.novaConf, { mode: 0o600 });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('scan', () => {
+  it('prints the design.md JSON contract and exits 1 when instances are affected', async () => {
+    const r = await record(run(['scan', '--json', join(LOGS, 'scheduler-zed.log'), join(LOGS, 'scheduler-2017.log')]));
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.instances.length).toBeGreaterThan(0);
+    for (const i of report.instances) {
+      expect(i.uuid).toMatch(/^[0-9a-f-]{36}$/);
+      expect(Array.isArray(i.requestIds)).toBe(true);
+      expect(i.mismatches.length).toBeGreaterThan(0);
+      for (const m of i.mismatches) expect(typeof m.property === 'string' && typeof m.value === 'string').toBe(true);
+    }
+    expect(Array.isArray(report.unattributed)).toBe(true);
+    expect(Array.isArray(report.noValidHost)).toBe(true);
+  });
+
+  it('names a missing file in one line, exits 3, and scans the rest', async () => {
+    const r = await record(run(['scan', '/nonexistent/nova-scheduler.log', join(LOGS, 'scheduler-zed.log')]));
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/\/nonexistent\/nova-scheduler\.log/);
+    expect(r.stdout).toMatch(/rejected by ImagePropertiesFilter/);
+  });
+
+  it('rejects a bad --since in one line with exit 2', async () => {
+    const r = await record(run(['scan', '--since', 'yesterday-ish', join(LOGS, 'scheduler-zed.log')]));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--since 'yesterday-ish'/);
+  });
+});
+
+describe('trace, repair, undo on the generated cloud', () => {
+  const zedLog = join(LOGS, 'scheduler-zed.log');
+
+  it('trace names stale values with table, key/column and JSON pointer', async () => {
+    const r = await record(run(['trace', '--json', '--config', confFile, zedLog]));
+    expect([1, 3]).toContain(r.code);
+    const out = JSON.parse(r.stdout);
+    const stale = out.instances.filter((i: { stale: unknown[] }) => i.stale.length > 0);
+    expect(stale.length).toBeGreaterThan(0);
+    const spec = stale[0].stale.find((s: { table: string }) => s.table === 'request_specs');
+    expect(spec.pointer).toMatch(/^\/nova_object\.data\/image\/nova_object\.data\/properties\/nova_object\.data\//);
+    expect(out.cells.every((c: { maskedUrl: string }) => !c.maskedUrl.includes(PASSWORD))).toBe(true);
+  });
+
+  it('repair is a dry run by default and writes nothing', async () => {
+    const before = await fingerprint();
+    const r = await record(run(['repair', '--json', '--config', confFile, '--all']));
+    const out = JSON.parse(r.stdout);
+    expect(out.dryRun).toBe(true);
+    const dry = out.instances.filter((i: { status: string }) => i.status === 'dry-run');
+    expect(dry.length).toBeGreaterThan(0);
+    for (const i of dry) {
+      const ops = i.requestSpecPatch as { op: string }[];
+      // every change to the spec is pinned by a test of the old value
+      if (ops.some((o) => o.op !== 'test')) expect(ops[0]!.op).toBe('test');
+    }
+    expect(await fingerprint()).toEqual(before);
+  });
+
+  it('refuses --apply without a terminal and without --yes, writing nothing', async () => {
+    const before = await fingerprint();
+    const r = await record(run(['repair', '--apply', '--config', confFile, '--all']));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/add --yes/);
+    expect(await fingerprint()).toEqual(before);
+  });
+
+  it('applies with a 0600 journal, leaves nothing stale, and undo restores every row byte for byte', async () => {
+    const before = await fingerprint();
+    const journal = join(stateDir, 'j', 'repair.jsonl');
+    const r = await record(
+      run(['repair', '--apply', '--yes', '--json', '--journal', journal, '--config', confFile, '--all']),
+    );
+    const out = JSON.parse(r.stdout);
+    const repaired = out.instances.filter((i: { status: string }) => i.status === 'repaired');
+    expect(repaired.length).toBeGreaterThan(0);
+    expect(repaired.every((i: { verified: boolean }) => i.verified)).toBe(true);
+    expect(statSync(journal).mode & 0o777).toBe(0o600);
+    expect(await fingerprint()).not.toEqual(before);
+
+    const after = await record(
+      run(['trace', '--json', '--config', confFile, ...repaired.map((i: { uuid: string }) => i.uuid)]),
+    );
+    for (const i of JSON.parse(after.stdout).instances) expect(i.health).toBe('ok');
+
+    const dry = await record(run(['undo', '--json', '--journal', journal, '--config', confFile]));
+    expect(dry.code).toBe(1);
+    const undo = await record(run(['undo', '--apply', '--yes', '--json', '--journal', journal, '--config', confFile]));
+    expect(undo.code).toBe(0);
+    expect(JSON.parse(undo.stdout).instances.every((i: { status: string }) => i.status === 'restored')).toBe(true);
+    expect(await fingerprint()).toEqual(before);
+  });
+
+  it('never prints the database password', () => {
+    expect(outputs.length).toBeGreaterThan(10);
+    for (const text of outputs) {
+      expect(text).not.toContain(PASSWORD);
+      expect(text).not.toContain(encodeURIComponent(PASSWORD));
+    }
+  });
+});

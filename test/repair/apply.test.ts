@@ -1,0 +1,368 @@
+// Apply, conflicts, journal and undo on a real MariaDB with the fixture cloud nova wrote. One cloud for the
+// file; the tests run in order and each leaves the databases as it found them unless it says otherwise.
+import { chmod, mkdir, mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RowDataPacket } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyPlans } from '../../src/repair/apply.js';
+import { changeSets, Journal, readJournal, sha256 } from '../../src/repair/journal.js';
+import { planRepair } from '../../src/repair/plan.js';
+import type { RepairPlan } from '../../src/repair/types.js';
+import { undoJournal } from '../../src/repair/undo.js';
+import { usePrivateMariadb } from '../helpers/mariadb.js';
+import { openTestCloud, type TestCloud } from './cloud.js';
+
+const server = usePrivateMariadb();
+let tc: TestCloud;
+let original: Awaited<ReturnType<TestCloud['dump']>>;
+let dir: string;
+
+beforeAll(async () => {
+  tc = await openTestCloud(server());
+  original = await tc.dump();
+  dir = await mkdtemp(join(tmpdir(), 'nova-doctor-repair-'));
+});
+afterAll(async () => {
+  await tc?.close();
+});
+
+async function planAll(labels?: string[]): Promise<RepairPlan[]> {
+  const uuids = (labels ? labels.map((l) => tc.instance(l)) : tc.manifest.instances).map((i) => i.uuid);
+  const snaps = await tc.nova.snapshots(uuids);
+  return snaps.map((s) => planRepair(s));
+}
+
+async function sql(db: 'api' | 'cell1' | 'cell2', query: string, params: unknown[] = []): Promise<RowDataPacket[]> {
+  const conn = await tc.root(db);
+  const [rows] = await conn.query<RowDataPacket[]>(query, params);
+  return rows;
+}
+
+let journalN = 0;
+const journalPath = () => join(dir, `journal-${++journalN}.jsonl`);
+
+describe('dry run', () => {
+  it('reads only and reports what would change', async () => {
+    const plans = await planAll();
+    const results = await applyPlans(plans, tc.conns, { apply: false });
+    expect(
+      results
+        .filter((r) => r.status === 'dry-run')
+        .map((r) => r.uuid)
+        .sort(),
+    ).toEqual(
+      tc.manifest.instances
+        .filter((i) => i.repair)
+        .map((i) => i.uuid)
+        .sort(),
+    );
+    expect(results.every((r) => ['dry-run', 'skipped', 'nothing-to-do'].includes(r.status))).toBe(true);
+    expect(await tc.dump()).toEqual(original);
+  });
+});
+
+describe('compare-and-swap', () => {
+  it('a row changed between plan and apply (even only in case) is a conflict and nothing is overwritten', async () => {
+    const [web01, db01, agent] = await planAll(['web01', 'db01', 'build-agent']);
+    const web = tc.instance('web01');
+    const db = tc.instance('db01');
+    // One column of a row whose other columns still match: the multi-column CAS must fail as a whole.
+    await sql('cell1', "UPDATE instances SET root_device_name = '/dev/XVDA' WHERE uuid = ?", [
+      tc.instance('build-agent').uuid,
+    ]);
+    // nova's tables compare case-insensitively: 'XEN' = 'xen' there. The CAS must not be fooled.
+    await sql(
+      'cell1',
+      "UPDATE instance_system_metadata SET value = 'XEN' WHERE instance_uuid = ? AND `key` = 'image_hypervisor_type'",
+      [web.uuid],
+    );
+    // Trailing space: PAD SPACE collations say '/dev/xvda ' = '/dev/xvda'.
+    await sql(
+      'cell1',
+      "UPDATE block_device_mapping SET device_name = '/dev/xvda ' WHERE instance_uuid = ? AND device_name = '/dev/xvda'",
+      [db.uuid],
+    );
+    const changed = await tc.dump();
+    const dry = await applyPlans([web01!, db01!, agent!], tc.conns, { apply: false });
+    expect(dry.map((r) => r.status)).toEqual(['conflict', 'conflict', 'conflict']);
+    const results = await applyPlans([web01!, db01!, agent!], tc.conns, { apply: true, journal: journalPath() });
+    expect(results.map((r) => r.status)).toEqual(['conflict', 'conflict', 'conflict']);
+    expect(results[2]!.conflicts!.map((c) => [c.change.column, c.currentValue])).toEqual([
+      ['root_device_name', '/dev/XVDA'],
+    ]);
+    expect(results[0]!.reason).toMatch(
+      /instance_system_metadata id \d+ \(image_hypervisor_type\) changed since it was read \(now "XEN"\)/,
+    );
+    expect(results[0]!.conflicts![0]!.currentValue).toBe('XEN');
+    expect(await tc.dump()).toEqual(changed); // 0 overwrites, nothing half done
+    await sql(
+      'cell1',
+      "UPDATE instance_system_metadata SET value = 'xen' WHERE instance_uuid = ? AND `key` = 'image_hypervisor_type'",
+      [web.uuid],
+    );
+    await sql(
+      'cell1',
+      "UPDATE block_device_mapping SET device_name = '/dev/xvda' WHERE instance_uuid = ? AND device_name = '/dev/xvda '",
+      [db.uuid],
+    );
+    await sql('cell1', "UPDATE instances SET root_device_name = '/dev/xvda' WHERE uuid = ?", [
+      tc.instance('build-agent').uuid,
+    ]);
+    expect(await tc.dump()).toEqual(original);
+  });
+
+  it('a spec nova re-saved since the plan is a conflict', async () => {
+    const [plan] = await planAll(['web01']);
+    const uuid = tc.instance('web01').uuid;
+    const [row] = await sql('api', 'SELECT spec FROM request_specs WHERE instance_uuid = ?', [uuid]);
+    // Same meaning, other bytes: what a nova re-save does to the changes list order.
+    const resaved = String(row!.spec).replace(
+      '"nova_object.namespace": "nova", "nova_object.version": "1.8"',
+      '"nova_object.namespace": "nova",  "nova_object.version": "1.8"',
+    );
+    expect(resaved).not.toBe(row!.spec);
+    await sql('api', 'UPDATE request_specs SET spec = ? WHERE instance_uuid = ?', [resaved, uuid]);
+    const [result] = await applyPlans([plan!], tc.conns, { apply: true, journal: journalPath() });
+    expect(result!.status).toBe('conflict');
+    expect(result!.reason).toMatch(/request_specs id \d+ changed since it was read/);
+    await sql('api', 'UPDATE request_specs SET spec = ? WHERE instance_uuid = ?', [row!.spec, uuid]);
+    expect(await tc.dump()).toEqual(original);
+  });
+
+  it('task_state set after the plan is seen under the lock: skipped, nothing changed', async () => {
+    const [plan] = await planAll(['win-ad']);
+    expect(plan!.status).toBe('planned');
+    const uuid = tc.instance('win-ad').uuid;
+    await sql('cell1', "UPDATE instances SET task_state = 'resize_prep' WHERE uuid = ?", [uuid]);
+    const [result] = await applyPlans([plan!], tc.conns, { apply: true, journal: journalPath() });
+    expect(result!.status).toBe('skipped');
+    expect(result!.reason).toMatch(/task_state is resize_prep/);
+    await sql('cell1', 'UPDATE instances SET task_state = NULL WHERE uuid = ?', [uuid]);
+    expect(await tc.dump()).toEqual(original);
+  });
+
+  it('a row locked by someone else is reported after the bounded wait, not waited on forever', async () => {
+    const [plan] = await planAll(['legacy-app']);
+    const holder = await server().connect(tc.cloud.databases.cell1);
+    try {
+      await holder.query('START TRANSACTION');
+      await holder.query('SELECT id FROM instances WHERE uuid = ? FOR UPDATE', [tc.instance('legacy-app').uuid]);
+      const t0 = performance.now();
+      const [result] = await applyPlans([plan!], tc.conns, {
+        apply: true,
+        journal: journalPath(),
+        lockWaitTimeoutSeconds: 1,
+      });
+      expect(performance.now() - t0).toBeLessThan(20_000);
+      expect(result!.status).toBe('conflict');
+      expect(result!.reason).toMatch(/locked by another transaction \(waited 1s\)/);
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    expect(await tc.dump()).toEqual(original);
+  });
+});
+
+describe('repair, journal, undo', () => {
+  let path: string;
+  let repaired: Awaited<ReturnType<TestCloud['dump']>>;
+
+  it('repairs every planned instance, re-reads and re-diagnoses it', async () => {
+    const plans = await planAll();
+    path = journalPath();
+    const progress: number[] = [];
+    const results = await applyPlans(plans, tc.conns, {
+      apply: true,
+      journal: path,
+      onProgress: (d) => progress.push(d),
+    });
+    expect(progress.at(-1)).toBe(plans.length);
+    const expected = tc.manifest.instances
+      .filter((i) => i.repair)
+      .map((i) => i.uuid)
+      .sort();
+    expect(
+      results
+        .filter((r) => r.status === 'repaired')
+        .map((r) => r.uuid)
+        .sort(),
+    ).toEqual(expected);
+    expect(results.filter((r) => r.status === 'repaired').every((r) => r.verified === true)).toBe(true);
+    expect(results.filter((r) => !['repaired', 'skipped', 'nothing-to-do'].includes(r.status))).toEqual([]);
+    // Planning again finds nothing left on any repaired instance.
+    const again = await planAll();
+    const left = again.filter((p) => expected.includes(p.uuid) && p.status !== 'nothing-to-do');
+    expect(left.map((p) => `${p.uuid} ${p.status} ${p.reason}`)).toEqual([]);
+    repaired = await tc.dump();
+  });
+
+  it('changed exactly the planned rows: untouched instances and columns are byte-identical', async () => {
+    const repairedUuids = new Set(tc.manifest.instances.filter((i) => i.repair).map((i) => i.uuid));
+    for (const [table, rows] of Object.entries(original)) {
+      const now = repaired[table]!;
+      expect(now.length, table).toBe(rows.length);
+      rows.forEach((row, n) => {
+        const after = now[n]!;
+        const uuidHex = (row.instance_uuid ?? row.uuid) as string;
+        const uuid = Buffer.from(uuidHex, 'hex').toString();
+        if (!repairedUuids.has(uuid)) expect(after, `${table} row ${n}`).toEqual(row);
+        // updated_at is left alone on purpose (undo must give byte-identical rows back)
+        expect(after.updated_at, `${table} updated_at`).toEqual(row.updated_at);
+      });
+    }
+    const changedCells = Object.entries(original).flatMap(([table, rows]) =>
+      rows.flatMap((row, n) =>
+        Object.keys(row)
+          .filter((k) => row[k] !== repaired[table]![n]![k])
+          .map((k) => `${table}.${k}`),
+      ),
+    );
+    expect(new Set(changedCells)).toEqual(
+      new Set([
+        'api.request_specs.spec',
+        'cell1.instance_system_metadata.value',
+        'cell2.instance_system_metadata.value',
+        'cell1.instances.kernel_id',
+        'cell1.instances.ramdisk_id',
+        'cell1.instances.root_device_name',
+        'cell1.instances.vm_mode',
+        'cell2.instances.kernel_id',
+        'cell2.instances.ramdisk_id',
+        'cell2.instances.root_device_name',
+        'cell2.instances.vm_mode',
+        'cell1.block_device_mapping.device_name',
+        'cell2.block_device_mapping.device_name',
+      ]),
+    );
+  });
+
+  it('keeps a journal: 0600 in a 0700 directory, states in order, values with sha256, no password', async () => {
+    const st = await stat(path);
+    expect(st.mode & 0o777).toBe(0o600);
+    expect((await stat(dir)).mode & 0o077).toBe(0o000);
+    const text = await readFile(path, 'utf8');
+    expect(text).not.toContain(tc.cloud.apiUrl.split(':')[2]!.split('@')[0]!); // the password
+    expect(text).not.toContain('nova-fixture-pw');
+    const sets = changeSets(await readJournal(path));
+    expect(sets).toHaveLength(tc.manifest.instances.filter((i) => i.repair).length);
+    for (const s of sets) {
+      expect(s.state).toBe('done');
+      expect(s.verified).toBe(true);
+      expect(s.intent.databases.cell?.schema).toMatch(/nova_cell[12]$/);
+      expect(s.intent.databases.api.schema).toMatch(/nova_api$/);
+      for (const c of s.intent.changes) {
+        expect(c.beforeSha256).toBe(sha256(c.before));
+        expect(c.afterSha256).toBe(sha256(c.after));
+      }
+      expect(s.intent.changes.some((c) => c.table === 'request_specs')).toBe(true);
+    }
+    const states = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; state?: string; id?: string });
+    const first = states.find((r) => r.type === 'intent')!.id;
+    expect(states.filter((r) => r.id === first).map((r) => r.state ?? r.type)).toEqual([
+      'intent',
+      'api-committed',
+      'cell-committed',
+      'done',
+    ]);
+  });
+
+  it('refuses a world-writable journal directory and an existing journal file', async () => {
+    const open = join(dir, 'open');
+    await mkdir(open);
+    await chmod(open, 0o777);
+    await expect(Journal.create(join(open, 'j.jsonl'))).rejects.toThrow(/world-writable/);
+    await expect(Journal.create(path)).rejects.toThrow(/already exists/);
+    // (web01 is repaired by now, so its plan is empty: force it to 'planned', the journal check comes first.)
+    const plans = await planAll(['web01']);
+    const before = await tc.dump();
+    const stale = { ...plans[0]!, status: 'planned' as const };
+    await expect(applyPlans([stale], tc.conns, { apply: true, journal: join(open, 'k.jsonl') })).rejects.toThrow(
+      /world-writable/,
+    );
+    expect(await tc.dump()).toEqual(before);
+  });
+
+  it('undo dry run changes nothing; undo leaves a row changed since alone and restores the rest', async () => {
+    const web = tc.instance('web01');
+    // Someone changed one repaired row after the repair.
+    await sql(
+      'cell1',
+      "UPDATE instance_system_metadata SET value = 'qemu' WHERE instance_uuid = ? AND `key` = 'image_hypervisor_type'",
+      [web.uuid],
+    );
+    const before = await tc.dump();
+    const dry = await undoJournal(path, tc.conns, { apply: false });
+    expect(await tc.dump()).toEqual(before);
+    const webDry = dry.find((r) => r.uuid === web.uuid)!;
+    expect(webDry.status).toBe('dry-run');
+    expect(webDry.conflicts.map((c) => [c.change.key, c.currentValue])).toEqual([['image_hypervisor_type', 'qemu']]);
+
+    const results = await undoJournal(path, tc.conns, { apply: true });
+    const webResult = results.find((r) => r.uuid === web.uuid)!;
+    expect(webResult.status).toBe('conflict');
+    expect(webResult.reason).toMatch(/left alone/);
+    expect(webResult.restored.length).toBeGreaterThan(5);
+    expect(results.filter((r) => r.uuid !== web.uuid).every((r) => r.status === 'restored')).toBe(true);
+    const [row] = await sql(
+      'cell1',
+      "SELECT value FROM instance_system_metadata WHERE instance_uuid = ? AND `key` = 'image_hypervisor_type'",
+      [web.uuid],
+    );
+    expect(row!.value).toBe('qemu'); // left alone
+    // Put the one row back by hand: then every row of the four tables is byte-identical to before the repair.
+    await sql(
+      'cell1',
+      "UPDATE instance_system_metadata SET value = 'xen' WHERE instance_uuid = ? AND `key` = 'image_hypervisor_type'",
+      [web.uuid],
+    );
+    expect(await tc.dump()).toEqual(original);
+  });
+
+  it('undo twice: already undone', async () => {
+    const results = await undoJournal(path, tc.conns, { apply: true });
+    expect(new Set(results.map((r) => r.status))).toEqual(new Set(['nothing-to-do']));
+    expect(await tc.dump()).toEqual(original);
+  });
+});
+
+describe('hard deletes (--hv-type remove) and undo', () => {
+  it('removes img_hv_type from the spec, hard-deletes its sysmeta rows, and undo puts them back byte for byte', async () => {
+    const snaps = await tc.nova.snapshots([tc.instance('dupmeta').uuid, tc.instance('newnames').uuid]);
+    const plans = snaps.map((s) => planRepair(s, { hvType: 'remove' }));
+    expect(plans.map((p) => p.status)).toEqual(['planned', 'planned']);
+    const path = journalPath();
+    const results = await applyPlans(plans, tc.conns, {
+      apply: true,
+      journal: path,
+      planOptions: { hvType: 'remove' },
+    });
+    expect(results.map((r) => [r.status, r.reason])).toEqual([
+      ['repaired', null],
+      ['repaired', null],
+    ]);
+    const rows = await sql(
+      'cell1',
+      "SELECT id FROM instance_system_metadata WHERE instance_uuid = ? AND `key` = 'image_hypervisor_type'",
+      [tc.instance('dupmeta').uuid],
+    );
+    expect(rows).toEqual([]); // both the live row and the soft-deleted duplicate are gone: nova loads both
+    const [spec] = await sql('api', 'SELECT spec FROM request_specs WHERE instance_uuid = ?', [
+      tc.instance('dupmeta').uuid,
+    ]);
+    expect(String(spec!.spec)).not.toMatch(/"img_hv_type"/);
+    const journal = changeSets(await readJournal(path));
+    const deleted = journal[0]!.intent.changes.filter((c) => c.action === 'delete');
+    expect(deleted).toHaveLength(2);
+    expect(deleted.every((c) => c.row?.created_at && c.row.instance_uuid === tc.instance('dupmeta').uuid)).toBe(true);
+
+    const undone = await undoJournal(path, tc.conns, { apply: true });
+    expect(undone.map((r) => r.status)).toEqual(['restored', 'restored']);
+    expect(undone[0]!.restored.filter((c) => c.action === 'insert')).toHaveLength(2);
+    expect(await tc.dump()).toEqual(original);
+  });
+});
