@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Launcher only: everything lives in the compiled CLI.
-import { main } from '../dist/cli/main.js';
+// React's development build makes the TUI's first frame ~3x slower and records marks on every render.
+process.env.NODE_ENV ??= 'production';
 
+const { main } = await import('../dist/cli/main.js');
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

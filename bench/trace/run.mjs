@@ -57,7 +57,10 @@ async function columns(db, table) {
   return rows.map((r) => r.c);
 }
 
-/** Copy every row of `table` that belongs to a source instance, for each clone, with the clone's uuid. */
+/**
+ * Copy every row of `table` that belongs to a source instance, for each clone, with the clone's uuid. Clone by
+ * clone, as nova writes them: an instance's rows are created together, instances one after another.
+ */
 async function cloneTable(db, table, uuidCol, fresh = {}) {
   const cols = (await columns(db, table)).filter((c) => c !== 'id');
   const select = cols.map((c) => (c === uuidCol ? 'b.dst' : fresh[c] ? fresh[c] : `t.\`${c}\``));
@@ -65,7 +68,7 @@ async function cloneTable(db, table, uuidCol, fresh = {}) {
     db,
     `INSERT INTO \`${table}\` (${cols.map((c) => `\`${c}\``).join(', ')})
      SELECT ${select.join(', ')} FROM \`${table}\` t JOIN \`${api}\`.bench_clone b ON t.\`${uuidCol}\` = b.src
-      WHERE b.n > ? AND b.n <= ?`,
+      WHERE b.n > ? AND b.n <= ? ORDER BY b.n, t.id`,
     [from, to],
   );
 }
@@ -187,6 +190,18 @@ try {
     console.log(JSON.stringify(r));
   }
   const [small, big] = results;
+  // Flat memory, shown rather than inferred from RSS (V8 grows its heap lazily): the sweep must finish with the
+  // JavaScript heap capped far below the size of the data it reads.
+  const capMiB = 64;
+  const capped = timeIt('node', [`--max-old-space-size=${capMiB}`, ...ours[1]], [0, 1, 3]);
+  console.log(
+    JSON.stringify({
+      heapCapMiB: capMiB,
+      completed: true,
+      ms: Math.round(capped.ms),
+      peakRssMiB: +(capped.rssKiB / 1024).toFixed(1),
+    }),
+  );
   console.log(
     `trace sweep (${cliReady ? 'nova-doctor trace --all --json' : 'bench/trace/driver.mjs (CLI not wired yet)'}): ` +
       `wall ratio ${big.ratio} vs the mariadb client (target ≤ 1.5; load average ${big.loadAverage} on ${cpus().length} CPUs), ` +

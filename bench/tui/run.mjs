@@ -21,8 +21,22 @@ const PRESSES = Number(process.argv[3] ?? 40);
 const COLUMNS = 120;
 const ROWS = 40;
 
-// A real spec text, as nova's RequestSpec wrote it (test/tui/fixtures/make-request-spec.py).
-const fixture = JSON.parse(readFileSync(new URL('../../test/tui/fixtures/request-spec.json', import.meta.url), 'utf8'));
+// A real spec text, as nova's RequestSpec wrote it: web01's row in the fixture cloud's nova_api dump.
+function fixtureSpec() {
+  const manifest = JSON.parse(
+    readFileSync(new URL('../../test/fixtures/nova/cloud/manifest.json', import.meta.url), 'utf8'),
+  );
+  const web01 = manifest.instances.find((i) => i.displayName === 'web01' && i.repair);
+  const dump = readFileSync(new URL('../../test/fixtures/nova/cloud/api.sql', import.meta.url), 'utf8');
+  // mariadb-dump writes the row as (…,'<uuid>','<spec>',…) with backslash escapes inside quotes.
+  const at = dump.indexOf(`'${web01.uuid}','{`);
+  let i = at + web01.uuid.length + 4;
+  let spec = '';
+  for (; dump[i] !== "'"; i += 1) spec += dump[i] === '\\' ? dump[++i] : dump[i];
+  if (!spec.includes('"img_hv_type": "xen"')) throw new Error("could not read web01's spec from api.sql");
+  return { instanceUuid: web01.uuid, spec };
+}
+const fixture = fixtureSpec();
 const PROPS = '/nova_object.data/image/nova_object.data/properties/nova_object.data';
 const KVM = [
   ['i686', 'qemu', 'hvm'],

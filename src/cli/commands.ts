@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import type { NovaDatabases } from '../db/trace.js';
 import type { CellStatus } from '../db/types.js';
-import { scan, scanFoundTrouble } from '../doctor/scan.js';
+import { scan, scanFoundTrouble, writeReportJson } from '../doctor/scan.js';
 import type { TracedInstance } from '../doctor/trace.js';
 import { DoctorError } from '../errors.js';
 import type { ScanReport } from '../logscan/types.js';
@@ -109,13 +109,13 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
     .action(async (logs: string[], flags: CommonFlags) => {
       const config = doctorConfigFrom(logs, flags);
       const report = await scanWithProgress(config);
-      if (flags.json) json(report);
-      else out(renderScanText(report));
-      if (!flags.json)
-        for (const w of report.warnings) void w; // already in the text output
-      else
+      if (flags.json) {
+        // Compact and written piece by piece: a report over gigabytes of logs is tens of megabytes.
+        writeReportJson(report, out);
+        out('\n');
         for (const w of report.warnings)
           process.stderr.write(`nova-doctor: ${w.file}${w.line ? `:${w.line}` : ''}: ${w.message}\n`);
+      } else out(renderScanText(report)); // the text lists the warnings itself
       setExitCode(
         report.warnings.length > 0 ? ExitCode.partial : scanFoundTrouble(report) ? ExitCode.found : ExitCode.ok,
       );

@@ -5,6 +5,7 @@ import type { DoctorConfig, InstanceView } from '../doctor/types.js';
 import { terminalSafeLine as safe } from '../terminalText.js';
 import { runTui } from '../tui/index.js';
 import { ExitCode } from './exitCodes.js';
+import { onTerminate } from './signals.js';
 
 export function canRunTui(): boolean {
   return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
@@ -44,6 +45,7 @@ function commandsFor(config: DoctorConfig): string {
 
 export async function runInteractive(config: DoctorConfig): Promise<number> {
   const doctor = createDoctor(config);
+  const unregister = onTerminate(() => doctor.close());
   try {
     if (!canRunTui()) {
       const errors: string[] = [];
@@ -58,6 +60,7 @@ export async function runInteractive(config: DoctorConfig): Promise<number> {
     }
     return await runTui(doctor);
   } finally {
+    unregister();
     await doctor.close();
   }
 }
@@ -71,17 +74,12 @@ export async function runDemo(options: { keep: boolean }): Promise<number> {
     stopped = true;
     await demo.stop();
   };
-  const onSignal = () => {
-    void stop().finally(() => process.exit(ExitCode.interrupted));
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGHUP', onSignal);
+  const unregister = onTerminate(stop);
   try {
     step(`nova.conf ${demo.configFile}, scheduler log ${demo.logFile}`);
     return await runInteractive(demo.config);
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    unregister();
     await stop();
     if (options.keep) {
       step(`kept: ${demo.dir}`);

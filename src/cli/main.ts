@@ -4,7 +4,16 @@ import { isDoctorError } from '../errors.js';
 import { registerCommands } from './commands.js';
 import { ExitCode, exitCodeHelp } from './exitCodes.js';
 
+/** `nova-doctor scan | head` closes our stdout early: that is the reader's choice, not an error. */
+function quietOnClosedPipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   const program = new Command('nova-doctor')
     .description(
       'Find and repair stale Xen image metadata that makes nova answer "No valid host was found" on resize and cold migration.',

@@ -20,7 +20,12 @@ export function scan(
   });
 }
 
-/** True when the scan found something the operator must act on. */
+/**
+ * True when the scan found an instance that could not be scheduled. Unattributed rejections alone are not
+ * trouble: another host passed, or another filter had the last word.
+ */
 export function scanFoundTrouble(report: ScanReport): boolean {
-  return report.instances.length > 0 || report.unattributed.length > 0;
+  return report.instances.length > 0;
 }
+
+export { writeReportJson } from '../logscan/index.js';

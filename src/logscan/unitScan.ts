@@ -53,27 +53,25 @@ export const DEFAULT_UNIT_OPTIONS: Omit<UnitOptions, 'range'> = {
   engine: 'wasm',
 };
 
-/** A reusable scanner per thread: the wasm memory is allocated once. */
-let shared: { scanner: NeedleScanner; key: string } | null = null;
-
+/**
+ * A scanner of its own for each unit: units may run concurrently in one thread (stdin next to files),
+ * and the data lives in the scanner's memory. Creating one costs ~1 MiB and a kernel compile (≈1 ms).
+ */
 function scannerFor(opts: UnitOptions): NeedleScanner {
-  const key = `${opts.engine}:${opts.chunkBytes}`;
-  if (!shared || shared.key !== key) {
-    shared = {
-      scanner: createNeedleScanner(
-        NEEDLES.map((t) => makeNeedle(t)),
-        opts.chunkBytes,
-        opts.engine,
-      ),
-      key,
-    };
-  }
-  return shared.scanner;
+  return createNeedleScanner(
+    NEEDLES.map((t) => makeNeedle(t)),
+    opts.chunkBytes,
+    opts.engine,
+  );
 }
 
-/** The needle engine this thread really uses ('js' when WebAssembly SIMD is unavailable). */
+let engineKind: 'wasm' | 'js' | null = null;
+
+/** The needle engine this runtime really uses ('js' when WebAssembly SIMD is unavailable). */
 export function scannerEngine(opts: UnitOptions): 'wasm' | 'js' {
-  return scannerFor(opts).kind;
+  if (opts.engine === 'js') return 'js';
+  engineKind ??= scannerFor(opts).kind;
+  return engineKind;
 }
 
 /** Binary, not a log: many NUL/control bytes at the start (a NUL-filled hole later is tolerated per line). */

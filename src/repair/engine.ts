@@ -241,28 +241,53 @@ export async function runChangeSet(
     await prepareConnection(cellConn, options.lockWaitTimeoutSeconds);
     if (apiChanges.length > 0) await prepareConnection(apiConn, options.lockWaitTimeoutSeconds);
 
-    // The instances row lock serialises us with nova's own task_state updates (instance.save(expected_task_state=…)).
+    // The first statement locks the instances row: that serialises us with nova's own task_state updates
+    // (instance.save(expected_task_state=…)), and task_state is checked under that lock. When the instances row
+    // itself changes, its compare-and-swap carries the check (one statement instead of two).
     await cellConn.beginTransaction();
     cellOpen = true;
-    const [instances] = await cellConn.execute<RowDataPacket[]>(
-      'SELECT id, task_state, deleted FROM instances WHERE uuid = ? FOR UPDATE',
-      [spec.uuid],
-    );
-    const inst = instances[0];
-    if (!inst) {
-      await safeRollback(cellConn, cellOpen);
-      return outcome('failed', `instance ${spec.uuid} is not in the cell database any more`);
+    const instanceRow = cellChanges.filter((c) => c.table === 'instances' && c.action === 'update');
+    const folded =
+      spec.onConflict === 'abort' &&
+      instanceRow.length > 0 &&
+      instanceRow.every((c) => c.rowId === instanceRow[0]!.rowId) &&
+      new Set(instanceRow.map((c) => c.column)).size === instanceRow.length;
+    let cellRest = cellChanges;
+    let lockOk = true;
+    if (folded) {
+      lockOk = await casUpdateBatch(cellConn, instanceRow, true);
+      cellRest = cellChanges.filter((c) => !instanceRow.includes(c));
     }
-    if (Number(inst.deleted) !== 0) {
-      await safeRollback(cellConn, cellOpen);
-      return outcome('skipped', 'the instance was deleted since the plan');
-    }
-    if (inst.task_state !== null) {
-      await safeRollback(cellConn, cellOpen);
-      return outcome(
-        'skipped',
-        `task_state is ${inst.task_state}: nova started working on this instance; nothing was changed`,
+    if (!folded || !lockOk) {
+      const [instances] = await cellConn.execute<RowDataPacket[]>(
+        'SELECT id, task_state, deleted FROM instances WHERE uuid = ? FOR UPDATE',
+        [spec.uuid],
       );
+      const inst = instances[0];
+      const refusal = !inst
+        ? outcome('failed', `instance ${spec.uuid} is not in the cell database any more`)
+        : Number(inst.deleted) !== 0
+          ? outcome('skipped', 'the instance was deleted since the plan')
+          : inst.task_state !== null
+            ? outcome(
+                'skipped',
+                `task_state is ${inst.task_state}: nova started working on this instance; nothing was changed`,
+              )
+            : null;
+      if (refusal) {
+        await safeRollback(cellConn, cellOpen);
+        return refusal;
+      }
+      if (!lockOk) {
+        // Idle and present: so a column of the row no longer held its old value.
+        const states = await Promise.all(
+          instanceRow.map(async (change) => ({ change, ...(await changeState(cellConn, change, true)) })),
+        );
+        const moved = states.filter((s) => s.state === 'other' || s.state === 'missing');
+        await safeRollback(cellConn, cellOpen);
+        const found = moved.length > 0 ? moved : states.map((s) => ({ ...s, state: 'other' as const }));
+        return outcome('conflict', `${describeConflicts(found)}; nothing was changed`, [], found);
+      }
     }
 
     const run = async (conn: Connection, changes: readonly JournalChange[]): Promise<void> => {
@@ -278,7 +303,8 @@ export async function runChangeSet(
         else applied.push(change);
       }
     };
-    await run(cellConn, cellChanges);
+    if (folded) applied.push(...instanceRow);
+    await run(cellConn, cellRest);
     if (!(conflicts.length > 0 && spec.onConflict === 'abort') && apiChanges.length > 0) {
       await apiConn.beginTransaction();
       apiOpen = true;

@@ -1,8 +1,10 @@
 // The SQL a repair runs: compare-and-swap on exact bytes, whole-row delete and re-insert, and reading a value's
 // state. Table and column names come only from the whitelist below; every value is a placeholder.
 //
-// Comparisons use HEX(column) against the hex of the expected UTF-8 bytes: nova's tables are case-insensitive
-// and pad spaces (`'xen' = 'XEN '` is true there), and HEX is exact whatever the connection's character set.
+// Comparisons use HEX(column) (or SHA2 for long values) against the expected UTF-8 bytes: nova's tables are
+// case-insensitive and pad spaces (`'xen' = 'XEN '` is true there); the stored bytes are exact whatever the
+// connection's character set.
+import { createHash } from 'node:crypto';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { JournalChange, JournalValue, TableName } from './journal.js';
 
@@ -41,22 +43,24 @@ export function hexOf(value: string): string {
 }
 
 /** `col` equals the value byte for byte (NULL only equals NULL). Returns the SQL and its parameters. */
+/** Above this many bytes a value is compared by its SHA-256 (a spec is kilobytes; its hex would double that). */
+const HASH_ABOVE = 64;
+
+/**
+ * `col` equals the value byte for byte (NULL only equals NULL). Short values compare as HEX, long ones as
+ * SHA2(col, 256): both work on the stored bytes, never through a collation. Returns the SQL and its parameters.
+ */
 function equals(column: string, value: JournalValue): { sql: string; params: string[] } {
-  return value === null
-    ? { sql: `${column} IS NULL`, params: [] }
-    : { sql: `HEX(${column}) = ?`, params: [hexOf(value)] };
+  if (value === null) return { sql: `${column} IS NULL`, params: [] };
+  if (Buffer.byteLength(value, 'utf8') > HASH_ABOVE) {
+    return { sql: `SHA2(${column}, 256) = ?`, params: [createHash('sha256').update(value, 'utf8').digest('hex')] };
+  }
+  return { sql: `HEX(${column}) = ?`, params: [hexOf(value)] };
 }
 
 function keyCondition(change: Pick<JournalChange, 'table' | 'key'>): { sql: string; params: string[] } {
   if (change.table !== 'instance_system_metadata' || change.key === undefined) return { sql: '', params: [] };
   return { sql: ` AND HEX(${q('key')}) = ?`, params: [hexOf(change.key)] };
-}
-
-/** Lock the row (SELECT … FOR UPDATE); false when it does not exist. */
-export async function lockRow(conn: Connection, table: TableName, id: number): Promise<boolean> {
-  if (!(table in COLUMNS)) throw new Error(`repair: table ${table} is not one the repair may change`);
-  const [rows] = await conn.execute<RowDataPacket[]>(`SELECT id FROM ${q(table)} WHERE id = ? FOR UPDATE`, [id]);
-  return rows.length === 1;
 }
 
 /** UPDATE … SET col = after WHERE id = ? AND col is exactly `before`: the number of rows changed (0 or 1). */
@@ -83,7 +87,12 @@ export async function casUpdate(
  * one row. True when every row held its old value and was changed; false means some row no longer held its
  * old value (the caller rolls back). Other shapes are refused.
  */
-export async function casUpdateBatch(conn: Connection, changes: readonly JournalChange[]): Promise<boolean> {
+export async function casUpdateBatch(
+  conn: Connection,
+  changes: readonly JournalChange[],
+  /** For instances rows: also require task_state IS NULL AND deleted = 0 (nova is not working on it). */
+  idle = false,
+): Promise<boolean> {
   const first = changes[0];
   if (!first) return true;
   if (changes.some((c) => c.action !== 'update' || c.table !== first.table))
@@ -95,8 +104,10 @@ export async function casUpdateBatch(conn: Connection, changes: readonly Journal
     const sets = changes.map((c) => `${target(c.table, c.column).c} = ?`).join(', ');
     const conds = changes.map((c) => equals(target(c.table, c.column).c, c.before));
     const key = keyCondition(first);
+    if (idle && first.table !== 'instances') throw new Error('repair: only instances rows have a task_state');
+    const idleSql = idle ? ' AND task_state IS NULL AND deleted = 0' : '';
     const [res] = await conn.execute<ResultSetHeader>(
-      `UPDATE ${t} SET ${sets} WHERE id = ? AND ${conds.map((x) => x.sql).join(' AND ')}${key.sql}`,
+      `UPDATE ${t} SET ${sets} WHERE id = ? AND ${conds.map((x) => x.sql).join(' AND ')}${key.sql}${idleSql}`,
       [...changes.map((c) => c.after), first.rowId, ...conds.flatMap((x) => x.params), ...key.params],
     );
     return res.affectedRows === 1;

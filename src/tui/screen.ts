@@ -17,9 +17,17 @@ export type ConfirmRequest =
   | { action: 'apply'; uuids: string[]; phrase: string; summary: string[] }
   | { action: 'undo'; journalPath: string; uuids: string[]; phrase: string; summary: string[] };
 
+/** An error the doctor reported during a run. */
+export interface RunNote {
+  where: string;
+  message: string;
+  hint: string | null;
+}
+
+/** How a run ended: per-instance results, and the errors reported while it ran (empty when none). */
 export type RunReport =
-  | { action: 'apply'; journalPath: string | null; results: ApplyResult[]; error: string | null }
-  | { action: 'undo'; journalPath: string; results: UndoResult[]; error: string | null };
+  | { action: 'apply'; requested: number; journalPath: string | null; results: ApplyResult[]; errors: RunNote[] }
+  | { action: 'undo'; requested: number; journalPath: string; results: UndoResult[]; errors: RunNote[] };
 
 export type Overlay =
   | { kind: 'none' }
@@ -75,7 +83,7 @@ function scrolled(current: number, by: number | 'top' | 'bottom', max: number): 
 
 /** The journal a finished repair leaves for `u`, if it changed anything. */
 function journalOf(report: RunReport, previous: UiState['lastJournal']): UiState['lastJournal'] {
-  if (report.action === 'undo') return report.error === null ? null : previous;
+  if (report.action === 'undo') return report.results.some((r) => r.status === 'restored') ? null : previous;
   const repaired = report.results.filter((r) => r.status === 'repaired').map((r) => r.uuid);
   if (report.journalPath === null || repaired.length === 0) return previous;
   return { path: report.journalPath, uuids: repaired };

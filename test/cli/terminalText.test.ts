@@ -18,3 +18,11 @@ describe('terminalSafe', () => {
     expect(terminalSafeLine('a\tb\nc')).toBe('a\\tb\\nc');
   });
 });
+
+describe('invisible characters', () => {
+  it('escapes zero-width, bidi marks, separators and BOM that could hide or reorder text', () => {
+    for (const c of ['\u061c', '\u200b', '\u200f', '\u2028', '\u2029', '\u2060', '\u2065', '\ufeff']) {
+      expect(terminalSafe(`a${c}b`)).toBe(`a\\u{${c.charCodeAt(0).toString(16)}}b`);
+    }
+  });
+});

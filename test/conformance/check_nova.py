@@ -98,6 +98,11 @@ def setup_nova(args):
         CONF.set_override('connection',
                           sorted(args.cell_overrides.items())[0][1],
                           group='database')
+    # Fail fast on an unreachable server (oslo.db retries 10 x 10 s by
+    # default): a checker must report, not hang.
+    for group in ('database', 'api_database'):
+        CONF.set_override('max_retries', 0, group=group)
+        CONF.set_override('retry_interval', 1, group=group)
     main_db_api.configure(CONF)
     api_db_api.configure(CONF)
     objects.register_all()

@@ -22,6 +22,8 @@ export interface TmuxSession {
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
   exitStatus(timeoutMs?: number): Promise<number>;
   kill(): void;
+  /** Sends a signal to the command's processes (the children of the pane's shell). */
+  signal(name: string): void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,6 +90,10 @@ export function startTmux(
         await sleep(100);
       }
       throw new Error(`tmux ${name}: command did not exit; screen was:\n${session.screen()}`);
+    },
+    signal: (sig) => {
+      const pane = tmux('display-message', '-p', '-t', name, '#{pane_pid}').trim();
+      execFileSync('pkill', [`-${sig}`, '-P', pane]);
     },
     kill: () => {
       try {

@@ -150,6 +150,14 @@ describe.skipIf(!hasTmux())('the TUI in tmux', () => {
     expect(session.screen()).not.toContain('nova-doctor  logs');
   }, 90_000);
 
+  it('SIGTERM (a dropped ssh session) closes cleanly and leaves the alternate screen', async () => {
+    session = startTmux(`node ${BIN} --config ${conf} ${LOG}`, { cwd: ROOT, env: { XDG_STATE_HOME: state } });
+    await session.waitFor(/^ready/m, 60_000);
+    session.signal('TERM');
+    expect(await session.exitStatus()).toBe(143);
+    expect(session.screen()).not.toContain('nova-doctor  logs');
+  }, 90_000);
+
   it('the demo opens on its own cloud and removes everything on exit', async () => {
     const errFile = join(state, '..', 'demo.err');
     session = startTmux(`node ${BIN} demo 2>${errFile}`, { cwd: ROOT });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { App, KEYMAP } from '../../src/tui/index.js';
 import { contextsLabel, keysLabel } from '../../src/tui/keymap.js';
-import { config, FIXTURE_UUID, HOSTS, manyViews, staleView, uuidOf, withStatus } from './data.js';
+import { FIXTURE_UUID, HOSTS, manyViews, staleView, uuidOf, withStatus } from './data.js';
 import { FakeDoctor } from './fake-doctor.js';
 import { KEY, type Rendered, renderTui, tick } from './harness.js';
 
@@ -585,21 +585,49 @@ describe('apply and undo', () => {
     expect(t.frame()).not.toContain('nothing to repair'); // the notice goes with the next key
   });
 
-  it('shows a failed repair in place, with the error, and carries on', async () => {
+  it('shows a repair the doctor could not do, with its error, and carries on', async () => {
     const { doctor, t } = setup(2);
     await ready(t);
+    // What the doctor does when a write fails: an error event, then an answer with no results.
     doctor.onRepair = async () => {
-      throw new Error('CAS conflict on nova_api.request_specs row 18: the spec changed since it was read');
+      doctor.emit({
+        type: 'error',
+        where: 'repair',
+        message: 'CAS conflict on nova_api.request_specs row 18: the spec changed since it was read',
+        hint: 'run the trace again and review the new plan',
+      });
+      return { journalPath: null, results: [] };
     };
     await t.press('a');
     await t.type('apply 1');
     await t.press(KEY.enter);
-    const f = await t.waitFor((x) => x.includes('Repair failed'));
-    expect(f).toContain('CAS conflict on nova_api.request_specs row 18');
+    let f = await t.waitFor((x) => x.includes('Repair results'));
+    expect(f).toContain('Repair reported errors:');
+    expect(f).toContain('repair: CAS conflict on nova_api.request_specs row 18');
+    expect(f).toContain('try: run the trace again and review the new plan');
+    expect(f).toContain('Repaired 0 of 1 instance; 1 not reported (nothing was changed)');
     await t.press(KEY.esc);
-    expect(t.frame()).toContain('✗ apply: CAS conflict');
+    f = t.frame();
+    expect(f).toContain('✗ repair: CAS conflict');
+    await t.press('u');
+    expect(t.frame()).toContain('nothing to undo in this session');
     await t.press('j', KEY.enter);
     expect(t.frame()).toContain('[Evidence]');
+  });
+
+  it('shows a repair call that threw, as an error, and carries on', async () => {
+    const { doctor, t } = setup(2);
+    await ready(t);
+    doctor.onRepair = async () => {
+      throw new Error('repair before start: no database open');
+    };
+    await t.press('a');
+    await t.type('apply 1');
+    await t.press(KEY.enter);
+    const f = await t.waitFor((x) => x.includes('Repair results'));
+    expect(f).toContain('apply: repair before start: no database open');
+    await t.press(KEY.esc);
+    expect(t.frame()).toContain('✗ apply: repair before start');
   });
 
   it('read-only hides mark, apply and undo: not in the footer, not in help, and the keys do nothing', async () => {
@@ -684,6 +712,3 @@ describe('quitting', () => {
 function fail(): never {
   throw new Error('missing fixture part');
 }
-
-// Silence unused-import lint for config (kept for readability of custom configs in new tests).
-void config;

@@ -48,6 +48,6 @@ describe('colours', () => {
     expect(after).toContain(GREEN);
     expect(after).toContain(INVERSE);
     // The highlight ends with the value: the context after it is plain.
-    expect(raw).toMatch(/kvm\u001b\[39m\u001b\[27m", "os_type"/);
+    expect(raw).toMatch(/kvm\u001b\[39m\u001b\[27m", "img_use_agent"/);
   });
 });

@@ -1,20 +1,23 @@
-// Instance views built around real nova output: the spec text is what nova's RequestSpec wrote
-// (fixtures/make-request-spec.py), the rejection is the line nova's ImagePropertiesFilter logged
-// (shared/docs/nova-facts.md §1). The repair's after-text is the byte-minimal edit repair/ makes.
+// Instance views built around real nova output: the spec text is what nova's RequestSpec wrote for
+// the fixture cloud's web01 (test/fixtures/nova/cloud, made by nova's own code), the rejection is the
+// line nova's ImagePropertiesFilter logged (shared/docs/nova-facts.md §1). The repair's after-text is
+// the byte-minimal edit repair/ makes.
 import { readFileSync } from 'node:fs';
 import type { Operation } from 'fast-json-patch';
 import type { DoctorConfig, InstanceStatus, InstanceView } from '../../src/doctor/types.js';
 import type { Incident, Rejection } from '../../src/logscan/types.js';
 import type { HostCapabilities, SupportedInstance } from '../../src/nova/types.js';
 import type { RepairPlan } from '../../src/repair/types.js';
+import { fixtureSpec } from '../helpers/fixtureRows.js';
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/request-spec.json', import.meta.url), 'utf8')) as {
-  instanceUuid: string;
-  spec: string;
+const manifest = JSON.parse(readFileSync(new URL('../fixtures/nova/cloud/manifest.json', import.meta.url), 'utf8')) as {
+  instances: { uuid: string; displayName: string; repair: boolean }[];
 };
+const web01 = manifest.instances.find((i) => i.displayName === 'web01' && i.repair);
+if (!web01) throw new Error('the fixture cloud has no web01 to repair');
 
-export const FIXTURE_UUID = fixture.instanceUuid;
-export const REAL_SPEC = fixture.spec;
+export const FIXTURE_UUID = web01.uuid;
+export const REAL_SPEC = fixtureSpec(FIXTURE_UUID);
 
 export const PROPS = '/nova_object.data/image/nova_object.data/properties/nova_object.data';
 

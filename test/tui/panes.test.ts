@@ -1,6 +1,7 @@
 // The pane builders are pure: instance in, lines out. These check what an operator reads.
 import { describe, expect, it } from 'vitest';
 import type { RowChange } from '../../src/repair/types.js';
+import { errorsFor } from '../../src/tui/components/Detail.js';
 import { type Line, lineText } from '../../src/tui/lines.js';
 import type { PaneContext } from '../../src/tui/panes/context.js';
 import { errorsLines } from '../../src/tui/panes/errors.js';
@@ -142,8 +143,9 @@ describe('results', () => {
     const out = text(
       resultLines({
         action: 'apply',
+        requested: 2,
         journalPath: '/var/lib/nova-doctor/j.jsonl',
-        error: null,
+        errors: [],
         results: [
           { uuid: 'u-1', status: 'repaired', reason: null, plan, verified: true },
           {
@@ -165,12 +167,13 @@ describe('results', () => {
     expect(out).toContain('nova-doctor undo --journal /var/lib/nova-doctor/j.jsonl --apply');
   });
 
-  it('shows undo conflicts and a failed call', () => {
+  it('shows undo conflicts, and the errors of a run the doctor could not finish', () => {
     const out = text(
       resultLines({
         action: 'undo',
+        requested: 1,
         journalPath: '/j.jsonl',
-        error: null,
+        errors: [],
         results: [
           { uuid: 'u-1', status: 'conflict', reason: null, restored: [], conflicts: [{ change, currentValue: 'hvm' }] },
         ],
@@ -178,8 +181,21 @@ describe('results', () => {
     );
     expect(out).toContain('Restored 0 of 1 instance');
     expect(out).toContain("is now 'hvm'");
-    const failed = text(resultLines({ action: 'apply', journalPath: null, error: 'cell1 unreachable', results: [] }));
-    expect(failed).toContain('Repair failed: cell1 unreachable');
+    const failed = text(
+      resultLines({
+        action: 'apply',
+        requested: 2,
+        journalPath: null,
+        results: [],
+        errors: [
+          { where: 'repair', message: "cell1: Can't connect to MySQL server", hint: 'check [database] connection' },
+        ],
+      }),
+    );
+    expect(failed).toContain('Repair reported errors:');
+    expect(failed).toContain("repair: cell1: Can't connect to MySQL server");
+    expect(failed).toContain('try: check [database] connection');
+    expect(failed).toContain('Repaired 0 of 2 instances; 2 not reported (nothing was changed)');
     expect(failed).toContain('Journal: none written');
   });
 });
@@ -232,5 +248,24 @@ describe('errors pane', () => {
     expect(out).toContain("Can't connect to MySQL server on 'db2'");
     expect(out).toContain('/var/log/kolla/nova/nova-scheduler.log*');
     expect(out).toMatch(/ImagePropertiesFilter +12 attempts, 5 instances/);
+  });
+});
+
+describe('errors shown in a detail', () => {
+  it('are the ones naming the instance or its cell as a word', () => {
+    const v = staleView(1); // in cell1
+    const note = (where: string, message: string) => ({ where, message, hint: null, at: 0 });
+    const errors = [
+      note('database', "cell1: Can't connect to MySQL server on 'db1'"),
+      note('database', "cell10: Can't connect to MySQL server on 'db10'"),
+      note('refresh', `row changed for ${v.uuid}`),
+      note('cell1', 'unreachable'),
+      note('scan', 'nova-scheduler.log.2.gz truncated'),
+    ];
+    expect(errorsFor(v, errors).map((e) => e.message)).toEqual([
+      "cell1: Can't connect to MySQL server on 'db1'",
+      `row changed for ${v.uuid}`,
+      'unreachable',
+    ]);
   });
 });

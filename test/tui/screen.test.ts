@@ -64,25 +64,38 @@ describe('screen state machine', () => {
     expect(s.overlay).toEqual({ kind: 'none' });
   });
 
-  it('remembers the journal of a repair that changed something, and forgets it after undo', () => {
+  it('remembers the journal of a repair that changed something, and forgets it once undone', () => {
     const v = staleView(1);
     let s = uiReducer(initialUi, {
       type: 'run-done',
       report: {
         action: 'apply',
+        requested: 2,
         journalPath: '/tmp/j.jsonl',
         results: [
           { uuid: 'a', status: 'repaired', reason: null, plan: v.plan ?? fail() },
           { uuid: 'b', status: 'conflict', reason: 'row changed', plan: v.plan ?? fail() },
         ],
-        error: null,
+        errors: [],
       },
     });
     expect(s.lastJournal).toEqual({ path: '/tmp/j.jsonl', uuids: ['a'] });
     expect(s.overlay.kind).toBe('result');
+    // An undo that restored nothing (the doctor failed) leaves the journal to try again.
     s = uiReducer(s, {
       type: 'run-done',
-      report: { action: 'undo', journalPath: '/tmp/j.jsonl', results: [], error: null },
+      report: { action: 'undo', requested: 1, journalPath: '/tmp/j.jsonl', results: [], errors: [] },
+    });
+    expect(s.lastJournal).toEqual({ path: '/tmp/j.jsonl', uuids: ['a'] });
+    s = uiReducer(s, {
+      type: 'run-done',
+      report: {
+        action: 'undo',
+        requested: 1,
+        journalPath: '/tmp/j.jsonl',
+        results: [{ uuid: 'a', status: 'restored', reason: null, restored: [], conflicts: [] }],
+        errors: [],
+      },
     });
     expect(s.lastJournal).toBeNull();
   });

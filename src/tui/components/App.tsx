@@ -135,7 +135,13 @@ export function App({ api, onExit }: AppProps) {
   const size = useTerminalSize();
   const layout = layoutFor(size, doctor.session.errors.length);
   const derive = useMemo(createView, []);
-  useRunner(api, ui.overlay, dispatchUi, doctor.dispatch, doctor.flush);
+  useRunner(ui.overlay, {
+    api,
+    dispatchUi,
+    dispatchSession: doctor.dispatch,
+    getSession: doctor.get,
+    flushEvents: doctor.flush,
+  });
 
   const quit = useCallback(
     (code: number) => {

@@ -13,14 +13,13 @@ import { STATUS_COLORS } from './status.js';
 export const DETAIL_CHROME_ROWS = 2;
 export const DETAIL_MAX_ERROR_ROWS = 2;
 
-/** Errors whose place names this instance or its cell. */
+/** Errors that name this instance or its cell, where they happened or in what they say. */
 export function errorsFor(view: InstanceView, errors: readonly ErrorNote[]): ErrorNote[] {
-  return errors.filter(
-    (e) =>
-      e.where.includes(view.uuid) ||
-      (view.cellName !== null && e.where === view.cellName) ||
-      e.where === `cell ${view.cellName}`,
-  );
+  const cell = view.cellName;
+  const names = (text: string) =>
+    text.includes(view.uuid) ||
+    (cell !== null && new RegExp(`(^|[^\\w-])${cell.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\w-])`).test(text));
+  return errors.filter((e) => names(e.where) || names(e.message));
 }
 
 export function detailBodyRows(height: number, errorRows: number): number {

@@ -28,41 +28,49 @@ function undoLines(r: UndoResult): Line[] {
   return out;
 }
 
-export function resultLines(report: RunReport): Line[] {
-  const out: Line[] = [];
-  if (report.error !== null) {
-    out.push(
-      line(
-        seg(`${report.action === 'apply' ? 'Repair' : 'Undo'} failed: `, { color: 'red', bold: true }),
-        report.error,
-      ),
-    );
-    out.push(
-      line(
-        seg('Nothing was reported as changed; the rows are as they were unless the journal says otherwise.', {
-          dim: true,
-        }),
-      ),
-    );
+function errorNotes(report: RunReport): Line[] {
+  if (report.errors.length === 0) return [];
+  const out: Line[] = [
+    line(seg(`${report.action === 'apply' ? 'Repair' : 'Undo'} reported errors:`, { color: 'red', bold: true })),
+  ];
+  for (const e of report.errors) {
+    out.push(line('  ', seg(`${e.where}: `, { color: 'red' }), e.message));
+    if (e.hint) out.push(line('    ', seg('try: ', { color: 'yellow' }), e.hint));
   }
+  out.push(blank);
+  return out;
+}
+
+/** "Repaired 1 of 2 instances", saying so when the doctor answered for fewer than were asked. */
+function tally(verb: string, done: number, answered: number, requested: number): Line {
+  const missing = requested - answered;
+  return line(
+    seg(`${verb} ${done} of ${plural(requested, 'instance')}`, { bold: true }),
+    missing > 0
+      ? seg(`; ${missing} not reported${answered === 0 ? ' (nothing was changed)' : ''}`, { color: 'yellow' })
+      : '',
+  );
+}
+
+export function resultLines(report: RunReport): Line[] {
+  const out: Line[] = [...errorNotes(report)];
   if (report.action === 'apply') {
     const repaired = report.results.filter((r) => r.status === 'repaired').length;
-    if (report.error === null)
-      out.push(line(seg(`Repaired ${repaired} of ${plural(report.results.length, 'instance')}`, { bold: true })));
+    out.push(tally('Repaired', repaired, report.results.length, report.requested));
     for (const r of report.results)
       out.push(line('  ', r.uuid, '  ', ...resultLine(r)), ...conflictLines(r.conflicts ?? []));
     out.push(blank, line('Journal: ', seg(report.journalPath ?? 'none written', { color: 'cyan' })));
-    if (report.journalPath && repaired > 0)
+    if (report.journalPath && repaired > 0) {
       out.push(
         line(
           seg('Press u to undo it, or later: ', { dim: true }),
           `nova-doctor undo --journal ${report.journalPath} --apply`,
         ),
       );
+    }
   } else {
     const restored = report.results.filter((r) => r.status === 'restored').length;
-    if (report.error === null)
-      out.push(line(seg(`Restored ${restored} of ${plural(report.results.length, 'instance')}`, { bold: true })));
+    out.push(tally('Restored', restored, report.results.length, report.requested));
     for (const r of report.results) out.push(...undoLines(r));
     out.push(blank, line('Journal: ', seg(report.journalPath, { color: 'cyan' })));
   }
