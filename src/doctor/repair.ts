@@ -31,23 +31,36 @@ export function defaultJournalPath(now = new Date()): string {
 export async function withConnections<T>(
   nova: NovaDatabases,
   cellUuids: Iterable<string>,
-  fn: (conns: RepairConnections) => Promise<T>,
+  fn: (conns: RepairConnections[]) => Promise<T>,
+  sets = 1,
 ): Promise<T> {
   const held: PoolConnection[] = [];
+  const cellList = [...new Set(cellUuids)];
   try {
-    const api = await nova.apiConnection().getConnection();
-    held.push(api);
-    const cells = new Map<string, PoolConnection>();
-    for (const uuid of new Set(cellUuids)) {
-      const conn = await nova.cellConnection(uuid).getConnection();
-      held.push(conn);
-      cells.set(uuid, conn);
+    const out: RepairConnections[] = [];
+    for (let i = 0; i < sets; i++) {
+      const api = await nova.apiConnection().getConnection();
+      held.push(api);
+      const cells = new Map<string, PoolConnection>();
+      for (const uuid of cellList) {
+        const conn = await nova.cellConnection(uuid).getConnection();
+        held.push(conn);
+        cells.set(uuid, conn);
+      }
+      out.push({ api, cells });
     }
-    return await fn({ api, cells });
+    return await fn(out);
   } finally {
     for (const c of held) c.release();
   }
 }
+
+/**
+ * Instances repaired at once: each still one transaction per database, but round trips overlap. Kept below the
+ * pools' size (4) so reads never wait for a connection.
+ */
+const PARALLEL_SETS = 3;
+const PARALLEL_FROM = 20;
 
 export interface RepairRun {
   apply: boolean;
@@ -58,13 +71,18 @@ export interface RepairRun {
 
 export async function applyRepairs(nova: NovaDatabases, plans: RepairPlan[], run: RepairRun): Promise<ApplyResult[]> {
   const cells = plans.filter((p) => p.status === 'planned' && p.cell).map((p) => p.cell!.uuid);
-  return withConnections(nova, cells, (conns) =>
-    applyPlans(plans, conns, {
+  const sets = run.apply && cells.length >= PARALLEL_FROM ? PARALLEL_SETS : 1;
+  return withConnections(
+    nova,
+    cells,
+    (conns) =>
+      applyPlans(plans, conns, {
       apply: run.apply,
       journal: run.apply ? (run.journalPath ?? defaultJournalPath()) : undefined,
       planOptions: run.planOptions,
-      onProgress: run.onProgress,
-    }),
+        onProgress: run.onProgress,
+      }),
+    sets,
   );
 }
 
@@ -77,7 +95,7 @@ async function journalCells(nova: NovaDatabases): Promise<string[]> {
 }
 
 export async function undoRepairs(nova: NovaDatabases, journalPath: string, apply: boolean): Promise<UndoResult[]> {
-  return withConnections(nova, await journalCells(nova), (conns) => undoJournal(journalPath, conns, { apply }));
+  return withConnections(nova, await journalCells(nova), ([conns]) => undoJournal(journalPath, conns!, { apply }));
 }
 
 export async function resumeRepairs(
@@ -86,5 +104,5 @@ export async function resumeRepairs(
   apply: boolean,
   mode: 'finish' | 'rollback',
 ): Promise<ResumeResult[]> {
-  return withConnections(nova, await journalCells(nova), (conns) => resumeJournal(journalPath, conns, { apply, mode }));
+  return withConnections(nova, await journalCells(nova), ([conns]) => resumeJournal(journalPath, conns!, { apply, mode }));
 }
