@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 // Launcher only: everything lives in the compiled CLI.
+// A password in `--api-db URL` is world-readable in /proc/PID/cmdline: mask it before anything else runs.
+const { scrubArgvSecrets } = await import('../dist/db/scrubArgv.js');
+scrubArgvSecrets();
+
 // React's development build makes the TUI's first frame ~3x slower and records marks on every render.
 process.env.NODE_ENV ??= 'production';
 

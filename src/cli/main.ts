@@ -1,6 +1,6 @@
 // Entry point: parse arguments, run one command, map errors to one line and an exit code.
 import { Command, CommanderError } from 'commander';
-import { isDoctorError } from '../errors.js';
+import { userFacing } from '../doctor/errors.js';
 import { registerCommands } from './commands.js';
 import { ExitCode, exitCodeHelp } from './exitCodes.js';
 
@@ -39,9 +39,10 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit through here with code 0.
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
-    if (isDoctorError(err)) {
-      process.stderr.write(`nova-doctor: ${err.oneLine()}\n`);
-      return err.options.exitCode ?? ExitCode.usage;
+    const known = userFacing(err);
+    if (known) {
+      process.stderr.write(`nova-doctor: ${known.line}\n`);
+      return known.exitCode;
     }
     throw err;
   }

@@ -1,8 +1,10 @@
 // Steps 3-4: plan each traced instance, then apply (or dry-run) and undo through the journal.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { PoolConnection } from 'mysql2/promise';
+import type { Connection, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import { describeMissingGrants, type MissingGrant, missingRepairGrants } from '../db/grants.js';
 import type { NovaDatabases } from '../db/trace.js';
+import { DoctorError } from '../errors.js';
 import { applyPlans, type RepairConnections } from '../repair/apply.js';
 import { type PlanOptions, planRepair } from '../repair/plan.js';
 import { type ResumeResult, resumeJournal } from '../repair/resume.js';
@@ -55,6 +57,32 @@ export async function withConnections<T>(
   }
 }
 
+async function scalar(conn: Connection, sql: string): Promise<string> {
+  const [rows] = await conn.query<RowDataPacket[]>({ sql, rowsAsArray: true });
+  return String((rows as unknown as unknown[][])[0]?.[0] ?? '');
+}
+
+/**
+ * A read-only account must learn what to grant before anything is written, not from "UPDATE command denied"
+ * halfway through a change set. api and cells may be different servers and users: each is asked on its own.
+ */
+export async function requireRepairGrants(conns: RepairConnections): Promise<void> {
+  const missing: MissingGrant[] = [];
+  const users = new Set<string>();
+  const apiDb = await scalar(conns.api, 'SELECT DATABASE()');
+  users.add(await scalar(conns.api, 'SELECT CURRENT_USER()'));
+  missing.push(...(await missingRepairGrants(conns.api, { api: apiDb, cells: [] })));
+  for (const conn of conns.cells.values()) {
+    const cellDb = await scalar(conn, 'SELECT DATABASE()');
+    users.add(await scalar(conn, 'SELECT CURRENT_USER()'));
+    const needs = await missingRepairGrants(conn, { api: apiDb, cells: [cellDb] });
+    missing.push(...needs.filter((m) => m.database === cellDb));
+  }
+  if (missing.length === 0) return;
+  const user = [...users].map((u) => u.replace(/^([^@]*)@(.*)$/, "'$1'@'$2'")).join(', ');
+  throw new DoctorError(describeMissingGrants(missing, user), { exitCode: 4 });
+}
+
 /**
  * Instances repaired at once: each still one transaction per database, but round trips overlap. Kept below the
  * pools' size (4) so reads never wait for a connection.
@@ -75,13 +103,15 @@ export async function applyRepairs(nova: NovaDatabases, plans: RepairPlan[], run
   return withConnections(
     nova,
     cells,
-    (conns) =>
-      applyPlans(plans, conns, {
-      apply: run.apply,
-      journal: run.apply ? (run.journalPath ?? defaultJournalPath()) : undefined,
-      planOptions: run.planOptions,
+    async (conns) => {
+      if (run.apply && conns[0]) await requireRepairGrants(conns[0]);
+      return applyPlans(plans, conns, {
+        apply: run.apply,
+        journal: run.apply ? (run.journalPath ?? defaultJournalPath()) : undefined,
+        planOptions: run.planOptions,
         onProgress: run.onProgress,
-      }),
+      });
+    },
     sets,
   );
 }
@@ -90,12 +120,15 @@ export async function applyRepairs(nova: NovaDatabases, plans: RepairPlan[], run
 async function journalCells(nova: NovaDatabases): Promise<string[]> {
   return nova
     .cells()
-    .filter((c) => c.reachable)
+    .filter((c) => c.reachable && !c.isCell0) // repairs never touch cell0: nothing ran there
     .map((c) => c.uuid);
 }
 
 export async function undoRepairs(nova: NovaDatabases, journalPath: string, apply: boolean): Promise<UndoResult[]> {
-  return withConnections(nova, await journalCells(nova), ([conns]) => undoJournal(journalPath, conns!, { apply }));
+  return withConnections(nova, await journalCells(nova), async ([conns]) => {
+    if (apply) await requireRepairGrants(conns!);
+    return undoJournal(journalPath, conns!, { apply });
+  });
 }
 
 export async function resumeRepairs(
@@ -104,5 +137,8 @@ export async function resumeRepairs(
   apply: boolean,
   mode: 'finish' | 'rollback',
 ): Promise<ResumeResult[]> {
-  return withConnections(nova, await journalCells(nova), ([conns]) => resumeJournal(journalPath, conns!, { apply, mode }));
+  return withConnections(nova, await journalCells(nova), async ([conns]) => {
+    if (apply) await requireRepairGrants(conns!);
+    return resumeJournal(journalPath, conns!, { apply, mode });
+  });
 }

@@ -16,6 +16,7 @@ import {
   type RepairConnections,
   runChangeSet,
 } from './engine.js';
+import { faultStep } from './faultStep.js';
 import { Journal, type JournalChange, sha256 } from './journal.js';
 import { checkHost } from './matching.js';
 import { type PlanOptions, planRepair } from './plan.js';
@@ -367,6 +368,7 @@ export async function applyPlans(
       case 'committed':
         break;
     }
+    faultStep();
     let problem: string | null;
     try {
       problem = await verifyRepaired(conns, plan, outcome.applied, options, hostCache);
@@ -382,6 +384,7 @@ export async function applyPlans(
       verified: problem === null,
       ...(problem ? { reason: problem } : {}),
     });
+    faultStep();
     if (problem)
       return result(plan, 'failed', `committed, but the re-check failed: ${problem}`, { ...extra, verified: false });
     return result(plan, 'repaired', null, { ...extra, verified: true });

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Operation } from 'fast-json-patch';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { CellRef } from '../nova/snapshot.js';
+import { faultStep } from './faultStep.js';
 import type { ChangeSetKind, DatabaseIdentity, Journal, JournalChange, JournalValue } from './journal.js';
 import {
   casDelete,
@@ -174,6 +175,7 @@ function batches(changes: readonly JournalChange[]): JournalChange[][] {
 /** Apply changes in an open transaction, all or nothing: the conflicts (empty when every row matched). */
 async function applyAll(conn: Connection, changes: readonly JournalChange[]): Promise<Conflict[]> {
   for (const batch of batches(changes)) {
+    faultStep();
     if (batch.length === 1) {
       const conflict = await applyChange(conn, batch[0]!);
       if (conflict) return [conflict];
@@ -244,6 +246,7 @@ export async function runChangeSet(
     // The first statement locks the instances row: that serialises us with nova's own task_state updates
     // (instance.save(expected_task_state=…)), and task_state is checked under that lock. When the instances row
     // itself changes, its compare-and-swap carries the check (one statement instead of two).
+    faultStep();
     await cellConn.beginTransaction();
     cellOpen = true;
     const instanceRow = cellChanges.filter((c) => c.table === 'instances' && c.action === 'update');
@@ -254,6 +257,7 @@ export async function runChangeSet(
       new Set(instanceRow.map((c) => c.column)).size === instanceRow.length;
     let cellRest = cellChanges;
     let lockOk = true;
+    faultStep();
     if (folded) {
       lockOk = await casUpdateBatch(cellConn, instanceRow, true);
       cellRest = cellChanges.filter((c) => !instanceRow.includes(c));
@@ -298,6 +302,7 @@ export async function runChangeSet(
         return;
       }
       for (const change of changes) {
+        faultStep();
         const conflict = await applyChange(conn, change);
         if (conflict) conflicts.push(conflict);
         else applied.push(change);
@@ -306,6 +311,7 @@ export async function runChangeSet(
     if (folded) applied.push(...instanceRow);
     await run(cellConn, cellRest);
     if (!(conflicts.length > 0 && spec.onConflict === 'abort') && apiChanges.length > 0) {
+      faultStep();
       await apiConn.beginTransaction();
       apiOpen = true;
       await run(apiConn, apiChanges);
@@ -318,6 +324,7 @@ export async function runChangeSet(
     }
 
     if (spec.writeIntent) {
+      faultStep();
       await options.journal.append({
         type: 'intent',
         id,
@@ -335,6 +342,7 @@ export async function runChangeSet(
       });
     }
     if (options.failAfter === 'intent') throw new InjectedFault('intent');
+    faultStep();
 
     if (apiOpen) {
       await apiConn.commit();
@@ -342,6 +350,7 @@ export async function runChangeSet(
       apiCommitted = true;
     }
     if (options.failAfter === 'api-commit') throw new InjectedFault('api-commit');
+    faultStep();
     await options.journal.append({
       type: 'state',
       id,
@@ -349,10 +358,11 @@ export async function runChangeSet(
       state: 'api-committed',
       at: new Date().toISOString(),
     });
-
+    faultStep();
     await cellConn.commit();
     cellOpen = false;
     if (options.failAfter === 'cell-commit') throw new InjectedFault('cell-commit');
+    faultStep();
     // Nothing waits for this record: the rows are committed either way, and resume can tell from them.
     options.journal.appendLater({
       type: 'state',

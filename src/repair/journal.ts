@@ -138,14 +138,19 @@ export class Journal {
     }
     await fh.chmod(0o600); // in case the umask was unusual
     const journal = new Journal(path, fh);
-    await journal.append({
-      type: 'header',
-      version: JOURNAL_VERSION,
-      tool: 'nova-doctor',
-      createdAt: new Date().toISOString(),
-      hostname: hostname(),
-      pid: process.pid,
-    });
+    try {
+      await journal.append({
+        type: 'header',
+        version: JOURNAL_VERSION,
+        tool: 'nova-doctor',
+        createdAt: new Date().toISOString(),
+        hostname: hostname(),
+        pid: process.pid,
+      });
+    } catch (err) {
+      await fh.close().catch(() => undefined); // a full disk must not also leak the descriptor
+      throw new DoctorError(`cannot write journal ${path}: ${(err as Error).message}`, { where: 'journal' });
+    }
     // The directory entry must survive a crash too.
     const dir = await open(dirname(path), constants.O_RDONLY);
     try {
@@ -198,8 +203,21 @@ export class Journal {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0);
       try {
-        await this.fh.write(batch.map((b) => b.line).join(''));
-        await this.fh.datasync();
+        // A full disk can take part of a write: loop until every byte is down, and on failure cut the file back so
+        // no torn line is left for the next record to run into (it would make the journal unreadable).
+        const data = Buffer.from(batch.map((b) => b.line).join(''), 'utf8');
+        const start = (await this.fh.stat()).size;
+        try {
+          for (let off = 0; off < data.length; ) {
+            const { bytesWritten } = await this.fh.write(data, off, data.length - off);
+            if (bytesWritten <= 0) throw new Error('the journal write made no progress (disk full?)');
+            off += bytesWritten;
+          }
+          await this.fh.datasync();
+        } catch (err) {
+          await this.fh.truncate(start).catch(() => undefined);
+          throw err;
+        }
         for (const b of batch) b.resolve();
       } catch (err) {
         for (const b of batch) b.reject(err);

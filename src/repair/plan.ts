@@ -80,6 +80,19 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The RequestSpec and, where present, its ImageMeta and ImageMetaProps envelopes. */
+function objectChain(doc: Record<string, unknown>): [string, Record<string, unknown>][] {
+  const chain: [string, Record<string, unknown>][] = [['RequestSpec', doc]];
+  const data = doc['nova_object.data'];
+  const image = isObject(data) ? data.image : null;
+  if (isObject(image)) {
+    chain.push(['ImageMeta', image]);
+    const props = isObject(image['nova_object.data']) ? image['nova_object.data'].properties : null;
+    if (isObject(props)) chain.push(['ImageMetaProps', props]);
+  }
+  return chain;
+}
+
 function readSpec(snapshot: InstanceSnapshot): SpecRead {
   const row = snapshot.requestSpec;
   if (!row) return { kind: 'missing' };
@@ -92,6 +105,17 @@ function readSpec(snapshot: InstanceSnapshot): SpecRead {
   }
   if (!isObject(doc) || doc['nova_object.name'] !== 'RequestSpec' || !isObject(doc['nova_object.data'])) {
     return { kind: 'unusable', reason: `${where}: spec is JSON but not a nova RequestSpec object` };
+  }
+  // oslo.versionedobjects refuses a major version it does not know: so must we, or we would edit a format we
+  // cannot vouch for. Every RequestSpec/ImageMeta/ImageMetaProps nova has written is 1.x.
+  for (const [name, obj] of objectChain(doc)) {
+    const version = obj['nova_object.version'];
+    if (typeof version !== 'string' || !/^1\.\d+$/.test(version)) {
+      return {
+        kind: 'unusable',
+        reason: `${where}: ${name} object version ${JSON.stringify(version)} is not one nova writes (1.x)`,
+      };
+    }
   }
   const data = doc['nova_object.data'];
   if (!('image' in data)) {

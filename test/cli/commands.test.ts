@@ -177,6 +177,38 @@ describe('trace, repair, undo on the generated cloud', () => {
     expect(await fingerprint()).toEqual(before);
   });
 
+  it('a wrong password is one line naming the database, exit 4, and the password is not in it', async () => {
+    const wrong = `${PASSWORD}-wrong`;
+    const url = cloud.apiUrl.replace(encodeURIComponent(PASSWORD), encodeURIComponent(wrong));
+    expect(url).not.toBe(cloud.apiUrl);
+    const r = await record(run(['trace', '--all', '--api-db', url]));
+    expect(r.code).toBe(4);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/nova_api/);
+    expect(r.stderr + r.stdout).not.toContain(wrong);
+  });
+
+  it('a SELECT-only account can trace; repair --apply says which grants it lacks and writes nothing', async () => {
+    const root = await server.connect();
+    await root.query("CREATE USER IF NOT EXISTS 'reader'@'%' IDENTIFIED BY 'reader-pw'");
+    for (const db of Object.values(cloud.databases)) await root.query(`GRANT SELECT ON \`${db}\`.* TO 'reader'@'%'`);
+    await root.end();
+    const conf = join(stateDir, '..', 'reader.conf');
+    writeFileSync(
+      conf,
+      cloud.novaConf.replaceAll(`nova:${encodeURIComponent(PASSWORD).replaceAll('$', '$$$$')}@`, 'reader:reader-pw@'),
+      { mode: 0o600 },
+    );
+    const trace = await record(run(['trace', '--json', '--config', conf, '--all']));
+    expect([1, 3]).toContain(trace.code);
+    expect(JSON.parse(trace.stdout).instances.length).toBeGreaterThan(0);
+    const before = await fingerprint();
+    const r = await record(run(['repair', '--apply', '--yes', '--config', conf, '--all']));
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/GRANT .*UPDATE.* ON `[^`]+`\.`request_specs` TO 'reader'@'%'/);
+    expect(await fingerprint()).toEqual(before);
+  });
+
   it('never prints the database password', () => {
     expect(outputs.length).toBeGreaterThan(10);
     for (const text of outputs) {
