@@ -58,13 +58,21 @@ async function scanWithProgress(config: {
   }
 }
 
-/** Unreachable cells mean an incomplete answer: say so on stderr, whatever the output format. */
+/**
+ * An unreachable cell that holds instances means an incomplete answer: say so on stderr, whatever the output
+ * format. Disabled cells and cell0 are not traced, so their state is only mentioned.
+ */
 function reportCells(cells: CellStatus[], asJson: boolean): boolean {
-  const unreachable = cells.filter((c) => !c.reachable);
-  for (const c of unreachable)
-    process.stderr.write(`nova-doctor: cell ${c.name ?? c.uuid} (${c.maskedUrl}) skipped: ${c.error}\n`);
+  let partial = false;
+  for (const c of cells.filter((x) => !x.reachable)) {
+    const traced = !c.disabled && !c.isCell0;
+    partial ||= traced;
+    process.stderr.write(
+      `nova-doctor: ${traced ? '' : `${c.disabled ? 'disabled ' : ''}`}cell ${c.name ?? c.uuid} unreachable${traced ? ', its instances were skipped' : ' (not traced)'}: ${c.error}\n`,
+    );
+  }
   if (!asJson) out(renderCells(cells));
-  return unreachable.length > 0;
+  return partial;
 }
 
 interface TraceFlags extends CommonFlags {

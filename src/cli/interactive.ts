@@ -82,7 +82,8 @@ export async function runDemo(options: { keep: boolean }): Promise<number> {
     unregister();
     await stop();
     if (options.keep) {
-      step(`kept: ${demo.dir}`);
+      demo.keep();
+      step(`kept: ${demo.dir} (MariaDB pid ${demo.pid}; stop it with: kill ${demo.pid} && rm -rf ${demo.dir})`);
       step(`try: nova-doctor trace --config ${demo.configFile} ${demo.logFile}`);
     }
   }

@@ -4,7 +4,7 @@
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { access, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -48,6 +48,8 @@ export interface PrivateMariadb {
   connect(database?: string): Promise<mysql.Connection>;
   /** Shut the server down cleanly and remove its files. Safe to call twice. */
   stop(): Promise<void>;
+  /** Let the server outlive this process (demo --keep): no exit hook or watchdog stops it any more. */
+  detach(): void;
 }
 
 const INSTALL_HINT = 'install MariaDB (Debian/Ubuntu: apt-get install mariadb-server) or put mariadbd on PATH';
@@ -252,7 +254,11 @@ async function seededTemplate(
 ): Promise<string> {
   const key = seed.key.replace(/[^\w.-]/g, '_');
   const dir = join(tmpdir(), `nova-doctor-mariadb-template-${version}-${key}`);
-  if (existsSync(join(dir, 'data', READY))) return join(dir, 'data');
+  if (existsSync(join(dir, 'data', READY))) {
+    const now = new Date();
+    await utimes(dir, now, now).catch(() => undefined); // last use, for pruneStaleSeeds
+    return join(dir, 'data');
+  }
   const { server, keepData } = await launch(mariadbd, version, base, { ...opts, seed: undefined });
   let datadir: string;
   try {
@@ -279,7 +285,25 @@ async function seededTemplate(
     await rm(building, { recursive: true, force: true });
     await rm(join(datadir, '..'), { recursive: true, force: true });
   }
+  await pruneStaleSeeds(version, key);
   return join(dir, 'data');
+}
+
+/**
+ * Seeds of the same family (key up to its last '-', e.g. `cloud-<hash>`) built for inputs that have changed since:
+ * ~100 MB each, so they go once nobody has used them for ten minutes.
+ */
+async function pruneStaleSeeds(version: string, key: string): Promise<void> {
+  const family = `nova-doctor-mariadb-template-${version}-${key.slice(0, key.lastIndexOf('-') + 1)}`;
+  if (family.endsWith('-template-' + version + '-')) return; // a key without a family: nothing to compare with
+  const current = `nova-doctor-mariadb-template-${version}-${key}`;
+  const cutoff = Date.now() - 10 * 60_000;
+  for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+    if (!name.startsWith(family) || name === current) continue;
+    const path = join(tmpdir(), name);
+    const st = await stat(path).catch(() => null);
+    if (st && st.mtimeMs < cutoff) await rm(path, { recursive: true, force: true });
+  }
 }
 
 async function launch(
@@ -377,6 +401,11 @@ async function launch(
       stop() {
         stopped ??= shutdown(true);
         return stopped;
+      },
+      detach() {
+        live.delete(entry);
+        dog?.kill('SIGKILL');
+        child.unref();
       },
     };
     return {

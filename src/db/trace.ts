@@ -329,33 +329,37 @@ class Nova implements NovaDatabases {
     );
   }
 
-  /** Keyset paging with read-ahead (the next pages load while this one is built); an abandoned sweep leaves no
-   * rejected promise behind. */
+  /**
+   * Keyset paging with read-ahead: while the consumer works through one page's snapshots, the next pages are
+   * fetched and their cell rows read (at most READ_AHEAD pages held, so memory stays flat). An abandoned sweep
+   * leaves no rejected promise behind.
+   */
   private async *pipelined<P>(
     fetch: (afterId: number) => Promise<P>,
     lastId: (page: P) => number | null,
     build: (page: P) => Promise<InstanceSnapshot[]>,
   ): AsyncGenerator<InstanceSnapshot, void, undefined> {
-    // Pages are fetched one after another (each needs the previous one's last id); building overlaps them.
-    const pages: Promise<P | null>[] = [];
+    // Pages are fetched one after another (each needs the previous one's last id); each is built once it arrives.
+    const built: Promise<InstanceSnapshot[] | null>[] = [];
     let chain: Promise<number | null> = Promise.resolve(0);
     const enqueue = () => {
       const page = chain.then((after) => (after === null ? null : fetch(after)));
       chain = page.then((p) => (p === null ? null : lastId(p)));
       chain.catch(() => undefined);
-      page.catch(() => undefined); // observed here; awaited (and thrown) in order below
-      pages.push(page);
+      const snaps = page.then((p) => (p === null || lastId(p) === null ? null : build(p)));
+      snaps.catch(() => undefined); // observed here; awaited (and thrown) in order below
+      built.push(snaps);
     };
     for (let i = 0; i < READ_AHEAD; i++) enqueue();
     try {
       for (;;) {
-        const page = await (pages.shift() as Promise<P | null>);
-        if (page === null || lastId(page) === null) break;
+        const snaps = await (built.shift() as Promise<InstanceSnapshot[] | null>);
+        if (snaps === null) break;
         enqueue();
-        yield* await build(page);
+        yield* snaps;
       }
     } finally {
-      await Promise.allSettled(pages);
+      await Promise.allSettled(built);
     }
   }
 }

@@ -13,7 +13,11 @@ export interface DemoEnvironment {
   dir: string;
   configFile: string;
   logFile: string;
+  /** The server's pid, for `kill` once a kept demo is no longer wanted. */
+  pid: number;
   stop(): Promise<void>;
+  /** Leave the server running after we exit (--keep). */
+  keep(): void;
 }
 
 export async function startDemo(onStep: (text: string) => void = () => {}): Promise<DemoEnvironment> {
@@ -33,7 +37,15 @@ export async function startDemo(onStep: (text: string) => void = () => {}): Prom
       since: null,
       until: null,
     };
-    return { config, dir: server.baseDir, configFile, logFile, stop: () => server.stop() };
+    return {
+      config,
+      dir: server.baseDir,
+      configFile,
+      logFile,
+      pid: server.pid,
+      stop: () => server.stop(),
+      keep: () => server.detach(),
+    };
   } catch (err) {
     await server.stop();
     throw err;
