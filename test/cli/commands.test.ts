@@ -1,7 +1,7 @@
 // The plain commands end to end: the real binary against a private MariaDB holding the nova-generated cloud.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
@@ -162,6 +162,8 @@ describe('trace, repair, undo on the generated cloud', () => {
     expect(repaired.length).toBeGreaterThan(0);
     expect(repaired.every((i: { verified: boolean }) => i.verified)).toBe(true);
     expect(statSync(journal).mode & 0o777).toBe(0o600);
+    expect(statSync(join(journal, '..')).mode & 0o777).toBe(0o700);
+    outputs.push(readFileSync(journal, 'utf8')); // the journal is an output too: no password in it
     expect(await fingerprint()).not.toEqual(before);
 
     const after = await record(
