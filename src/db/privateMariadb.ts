@@ -50,6 +50,11 @@ export interface PrivateMariadb {
   stop(): Promise<void>;
   /** Let the server outlive this process (demo --keep): no exit hook or watchdog stops it any more. */
   detach(): void;
+  /**
+   * Stop mariadbd (SIGTERM, or SIGKILL with `crash`) and start it again with the same arguments on the same
+   * datadir, socket and port; resolves once it accepts connections. `pid` then names the new process.
+   */
+  restart(opts?: { crash?: boolean }): Promise<void>;
 }
 
 const INSTALL_HINT = 'install MariaDB (Debian/Ubuntu: apt-get install mariadb-server) or put mariadbd on PATH';
@@ -324,35 +329,32 @@ async function launch(
   // A port picked by the kernel can be taken again before mariadbd binds it: try a few.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const child = spawn(
-      mariadbd,
-      [
-        '--no-defaults',
-        `--datadir=${datadir}`,
-        `--socket=${socketPath}`,
-        `--port=${port}`,
-        '--bind-address=127.0.0.1',
-        '--user=root',
-        `--pid-file=${join(baseDir, 'mysqld.pid')}`,
-        `--log-error=${errorLog}`,
-        `--tmpdir=${join(baseDir, 'tmp')}`,
-        '--innodb-buffer-pool-size=64M',
-        LOG_FILE_SIZE,
-        // A throwaway server need not survive a power cut: no fsync, no per-table files. Loading nova's ~100
-        // tables per database drops from seconds to a fraction of one.
-        '--innodb-flush-log-at-trx-commit=0',
-        '--innodb-doublewrite=0',
-        '--innodb-file-per-table=0',
-        '--innodb-flush-method=nosync',
-        '--skip-name-resolve',
-        ...(opts.extraArgs ?? []),
-      ],
-      { stdio: 'ignore' },
-    );
+    const args = [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      `--socket=${socketPath}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      '--user=root',
+      `--pid-file=${join(baseDir, 'mysqld.pid')}`,
+      `--log-error=${errorLog}`,
+      `--tmpdir=${join(baseDir, 'tmp')}`,
+      '--innodb-buffer-pool-size=64M',
+      LOG_FILE_SIZE,
+      // A throwaway server need not survive a power cut: no fsync, no per-table files. Loading nova's ~100
+      // tables per database drops from seconds to a fraction of one.
+      '--innodb-flush-log-at-trx-commit=0',
+      '--innodb-doublewrite=0',
+      '--innodb-file-per-table=0',
+      '--innodb-flush-method=nosync',
+      '--skip-name-resolve',
+      ...(opts.extraArgs ?? []),
+    ];
+    let child = spawn(mariadbd, args, { stdio: 'ignore' });
     child.unref();
-    const entry = { child, baseDir };
+    let entry = { child, baseDir };
     live.add(entry);
-    const dog = child.pid ? spawnWatchdog(child.pid, baseDir) : null;
+    let dog = child.pid ? spawnWatchdog(child.pid, baseDir) : null;
     try {
       await waitReady(socketPath, child, opts.startTimeoutMs ?? 30_000, errorLog);
     } catch (e) {
@@ -388,7 +390,9 @@ async function launch(
       user: 'root',
       password: '',
       version,
-      pid: child.pid ?? -1,
+      get pid() {
+        return child.pid ?? -1;
+      },
       baseDir,
       url(database, credentials) {
         const user = encodeURIComponent(credentials?.user ?? 'root');
@@ -406,6 +410,28 @@ async function launch(
         live.delete(entry);
         dog?.kill('SIGKILL');
         child.unref();
+      },
+      async restart(restartOpts) {
+        if (stopped) throw new DbError('server-missing', 'cannot restart a private MariaDB that was stopped');
+        const old = child;
+        old.ref();
+        if (old.exitCode === null && old.signalCode === null) {
+          old.kill(restartOpts?.crash ? 'SIGKILL' : 'SIGTERM');
+          const timer = setTimeout(() => old.kill('SIGKILL'), 30_000);
+          await exited(old);
+          clearTimeout(timer);
+        }
+        live.delete(entry);
+        dog?.kill('SIGKILL');
+        // A killed server leaves its socket file behind, and waitReady must not mistake it for the new one.
+        await rm(socketPath, { force: true });
+        child = spawn(mariadbd, args, { stdio: 'ignore' });
+        child.unref();
+        entry = { child, baseDir };
+        live.add(entry);
+        dog = child.pid ? spawnWatchdog(child.pid, baseDir) : null;
+        // At least a minute: after a crash InnoDB recovers before it accepts connections.
+        await waitReady(socketPath, child, Math.max(opts.startTimeoutMs ?? 30_000, 60_000), errorLog);
       },
     };
     return {

@@ -4,6 +4,7 @@
 import type { Connection, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { readHosts } from '../db/cells.js';
 import { assembleSnapshot, type CellRows } from '../db/readSnapshot.js';
+import { DoctorError } from '../errors.js';
 import type { CellRef, InstanceRow, InstanceSnapshot } from '../nova/snapshot.js';
 import { diagnose } from '../nova/staleness.js';
 import type { HostCapabilities } from '../nova/types.js';
@@ -41,6 +42,9 @@ export interface ApplyOptions {
 }
 
 export const DEFAULT_LOCK_WAIT_SECONDS = 10;
+
+/** applyPlans' marker for "a connection died": the run stops taking instances, like after a crash. */
+const LOST = Symbol('connection lost');
 
 /** The journal's view of a plan: every row change with exact values and hashes. */
 export function planChanges(plan: RepairPlan): JournalChange[] {
@@ -294,6 +298,7 @@ export async function applyPlans(
   const hostCache = new Map<string, HostCapabilities[]>();
   let journal: Journal | null = null;
   let ownJournal = false;
+  let lostConnection: string | null = null;
   const journalFor = async (): Promise<Journal> => {
     if (journal) return journal;
     if (!options.journal) throw new Error('applyPlans: apply needs a journal');
@@ -320,10 +325,30 @@ export async function applyPlans(
           return;
         }
         options.onProgress?.(++done, plans.length, plan.uuid);
+        // A dead connection fails every later instance too (a restarted server, a cut network): stop here
+        // rather than report each of them as its own failure.
+        if (lostConnection !== null && crash === null) crash = LOST;
       }
     };
     await Promise.all(sets.map(worker));
-    if (crash !== null) throw crash;
+    if (crash === LOST) {
+      // Plans with nothing to apply need no connection: they still get their result.
+      for (const [n, plan] of plans.entries())
+        if (!results[n] && plan.status !== 'planned') results[n] = await applyOne(plan, sets[0]!);
+    }
+    const untried = plans.length - results.filter((r) => r !== undefined).length;
+    if (crash === LOST && untried > 0) {
+      await (journal as Journal | null)?.drain();
+      const path = (journal as Journal | null)?.path ?? String(options.journal);
+      const committed = results.filter((r) => r?.status === 'repaired').length;
+      throw new DoctorError(
+        `lost the database connection mid-repair (${lostConnection}): ${committed} instance(s) repaired, ${untried} not tried; ` +
+          `the journal ${path} says what was committed: once the server is back, run 'nova-doctor repair --resume --journal ${path} --apply', then repair again`,
+        // 5: the CLI's 'incomplete' (instances left unchanged); the repair layer does not import the CLI.
+        { exitCode: 5 },
+      );
+    }
+    if (crash !== null && crash !== LOST) throw crash;
     await (journal as Journal | null)?.drain(); // every record on disk before we report
     return results;
   } finally {
@@ -355,6 +380,7 @@ export async function applyPlans(
       },
       { journal: j, failAfter, lockWaitTimeoutSeconds: lockWait },
     );
+    if (outcome.connectionLost !== undefined) lostConnection ??= outcome.connectionLost.replace(/\s*\n\s*/g, ' ');
     const extra = { changeSetId: outcome.id, conflicts: conflictsOf(outcome.conflicts) };
     switch (outcome.status) {
       case 'conflict':

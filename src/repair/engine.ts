@@ -71,6 +71,8 @@ export interface ChangeSetOutcome {
   reason: string | null;
   applied: JournalChange[];
   conflicts: Conflict[];
+  /** Set when the change set failed because a connection died (server restart, network): later ones would too. */
+  connectionLost?: string;
 }
 
 export interface EngineOptions {
@@ -83,6 +85,15 @@ const LOCK_ERRORS = new Set(['ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK']);
 
 function errorCode(err: unknown): string | undefined {
   return (err as { code?: string }).code;
+}
+
+// Codes a query gets when the server goes away under it (shutdown, crash, KILL), besides mysql2's fatal errors.
+const GONE_ERRORS = new Set(['ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ECONNRESET', 'EPIPE']);
+
+/** Did this error end the connection (mysql2 marks those fatal), so that every later statement on it fails too? */
+export function isConnectionLost(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  return (err as { fatal?: unknown }).fatal === true || GONE_ERRORS.has(errorCode(err) ?? '');
 }
 
 const identities = new WeakMap<Connection, DatabaseIdentity>();
@@ -378,13 +389,17 @@ export async function runChangeSet(
     await safeRollback(apiConn, apiOpen);
     await safeRollback(cellConn, cellOpen);
     const message = (err as Error).message;
+    const lost = isConnectionLost(err) ? { connectionLost: message } : {};
     if (apiCommitted) {
-      return outcome(
-        'failed',
-        `nova_api committed but the cell database failed (${message}); run resume on the journal ${options.journal.path} to finish or roll back`,
-        applied,
-        conflicts,
-      );
+      return {
+        ...outcome(
+          'failed',
+          `nova_api committed but the cell database failed (${message}); run resume on the journal ${options.journal.path} to finish or roll back`,
+          applied,
+          conflicts,
+        ),
+        ...lost,
+      };
     }
     if (LOCK_ERRORS.has(errorCode(err) ?? '')) {
       return outcome(
@@ -392,7 +407,7 @@ export async function runChangeSet(
         `rows are locked by another transaction (waited ${options.lockWaitTimeoutSeconds}s): nothing was changed`,
       );
     }
-    return outcome('failed', `${message}; nothing was changed`);
+    return { ...outcome('failed', `${message}; nothing was changed`), ...lost };
   }
 }
 
