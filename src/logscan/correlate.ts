@@ -63,21 +63,26 @@ interface RejectionRec {
 export function correlate(files: readonly string[], events: readonly LogEvent[], opts: FilterOptions = {}): Correlated {
   const loc = (e: LogEvent): LogLocation => ({ file: files[e.input] ?? '?', line: e.line, offset: e.offset });
 
-  // 1. Which instances each request id is about.
-  const instancesOf = new Map<string, Set<string>>();
+  // 1. Which instances each request id is about (nearly always one: a string until there is a second).
+  const instancesOf = new Map<string, string | Set<string>>();
   const addInstance = (id: string | null, uuid: string) => {
     if (id === null) return;
-    let s = instancesOf.get(id);
-    if (!s) instancesOf.set(id, (s = new Set()));
-    s.add(uuid);
+    const known = instancesOf.get(id);
+    if (known === undefined) instancesOf.set(id, uuid);
+    else if (typeof known === 'string') {
+      if (known !== uuid) instancesOf.set(id, new Set([known, uuid]));
+    } else known.add(uuid);
+  };
+  const addBoth = (e: LogEvent, uuid: string) => {
+    addInstance(e.requestId, uuid);
+    addInstance(e.globalRequestId, uuid);
   };
   for (const e of events) {
-    const ids = [e.requestId, e.globalRequestId];
-    const uuids: string[] = [];
-    if (e.instanceUuid) uuids.push(e.instanceUuid);
-    if (e.ev.kind === 'removed-all' && e.ev.instance) uuids.push(e.ev.instance);
-    if (e.ev.kind === 'schedule-start') uuids.push(...e.ev.instances);
-    for (const u of uuids) for (const id of ids) addInstance(id, u);
+    if (e.instanceUuid) addBoth(e, e.instanceUuid);
+    const ev = e.ev;
+    if (ev.kind === 'removed-all') {
+      if (ev.instance) addBoth(e, ev.instance);
+    } else if (ev.kind === 'schedule-start') for (const u of ev.instances) addBoth(e, u);
   }
   const looked = new Map<string, string[]>();
   const lookup = (requestId: string | null, globalId: string | null): string[] => {
@@ -90,7 +95,8 @@ export function correlate(files: readonly string[], events: readonly LogEvent[],
     const out = new Set<string>();
     for (const id of [requestId, globalId]) {
       const s = id === null ? undefined : instancesOf.get(id);
-      if (s) for (const u of s) out.add(u);
+      if (typeof s === 'string') out.add(s);
+      else if (s) for (const u of s) out.add(u);
     }
     const list = [...out];
     if (memoKey !== null) looked.set(memoKey, list);

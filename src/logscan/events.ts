@@ -88,11 +88,19 @@ const NO_VALID_HOST = 'No valid host was found.';
 const NO_CANDIDATES = 'Got no allocation candidates from the Placement API';
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
+/** What "Filter results: […]" says (parseFilterResults). */
+export type FilterResults = { form: 'info' | 'debug'; filter: string | null; steps: FilterStep[] };
+
 /**
  * Classifies a message (DEBUG suffix already removed). `cache` memoises the parse of property texts,
- * which repeat for every host of a request.
+ * which repeat for every host of a request; `resultsCache` the "Filter results" lists, which repeat for
+ * every failed attempt (their steps are then shared: treat them as read-only).
  */
-export function classifyMessage(message: string, cache?: Map<string, ParsedImageProps | null>): MessageEvent | null {
+export function classifyMessage(
+  message: string,
+  cache?: Map<string, ParsedImageProps | null>,
+  resultsCache?: Map<string, FilterResults>,
+): MessageEvent | null {
   if (message.startsWith(PROPS_HEAD)) return propsEvent(message, cache);
   if (message.startsWith('(') && message.includes(HOST_REJECT)) {
     const hs = parseHostStateRepr(message);
@@ -104,7 +112,7 @@ export function classifyMessage(message: string, cache?: Map<string, ParsedImage
     if (/^[A-Za-z_][\w.]{0,200}$/.test(filter)) return { kind: 'returned-zero', filter };
     return null;
   }
-  if (message.startsWith(REMOVED_ALL)) return removedAll(message);
+  if (message.startsWith(REMOVED_ALL)) return removedAll(message, resultsCache);
   if (message.startsWith(START)) {
     const v = parsePyLiteralExact(message.slice(START.length));
     if (!Array.isArray(v)) return null;
@@ -162,7 +170,7 @@ function propsEvent(message: string, cache?: Map<string, ParsedImageProps | null
   return { kind: 'props', propsText, props, supportedInstances, hypervisorVersion };
 }
 
-function removedAll(message: string): RemovedAllEvent | null {
+function removedAll(message: string, resultsCache?: Map<string, FilterResults>): RemovedAllEvent | null {
   let rest = message.slice(REMOVED_ALL.length);
   let reservationId: string | null = null;
   if (rest.startsWith("reservation ID '")) {
@@ -180,8 +188,22 @@ function removedAll(message: string): RemovedAllEvent | null {
   const head = "'. Filter results: ";
   if (!rest.startsWith(head, q)) return null;
   const results = firstLine(rest.slice(q + head.length)).trim();
-  const parsed = parseFilterResults(results);
-  return { kind: 'removed-all', instance, reservationId, ...parsed };
+  let parsed = resultsCache?.get(results);
+  if (parsed === undefined) {
+    parsed = parseFilterResults(results);
+    if (resultsCache) {
+      if (resultsCache.size >= 1000) resultsCache.clear();
+      resultsCache.set(results, parsed);
+    }
+  }
+  return {
+    kind: 'removed-all',
+    instance,
+    reservationId,
+    form: parsed.form,
+    filter: parsed.filter,
+    steps: parsed.steps,
+  };
 }
 
 const STEP = /^([A-Za-z_][\w.]*): \(start: (\d+), end: (\d+)\)$/;
@@ -191,11 +213,7 @@ const STEP = /^([A-Za-z_][\w.]*): \(start: (\d+), end: (\d+)\)$/;
  * DEBUG form: `[('RetryFilter', [(u'host', u'node'), …]), …, ('ImagePropertiesFilter', None)]`: it can be
  * large (every host per filter), so only the filter names are read, without building the host lists.
  */
-export function parseFilterResults(text: string): {
-  form: 'info' | 'debug';
-  filter: string | null;
-  steps: FilterStep[];
-} {
+export function parseFilterResults(text: string): FilterResults {
   if (text.startsWith("['") || text === '[]') {
     const v = parsePyLiteralExact(text);
     const steps: FilterStep[] = [];

@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import type { FilterOptions } from '../nova/imagePropsFilter.js';
 import { correlate, type LogEvent, type ResolvedEvent } from './correlate.js';
 import { defaultLogInputs, expandGlob, hasGlob } from './inputs.js';
-import { runInThread, runInWorkers, workerScript } from './pool.js';
+import { runInPool, runInThread, workerScript } from './pool.js';
 import { SUPP_NONE, SUPP_UNREADABLE } from './scanEvent.js';
 import { timeRange } from './timeRange.js';
 import type { ScanProgress, ScanReport, ScanWarning } from './types.js';
@@ -37,7 +37,11 @@ export interface ScanOptions {
   until?: string | null;
   onProgress?: (p: ScanProgress) => void;
   signal?: AbortSignal;
-  /** Worker threads; default: available cores, at most 2. 0 or 1: scan in this thread. */
+  /**
+   * Threads to use, this one included; default: available cores, at most 2. 0 or 1: everything in this
+   * thread. With 2, this thread and a worker share the byte ranges, and a .gz is decompressed in a thread
+   * of its own while it is scanned.
+   */
   workers?: number;
   /** Lines longer than this are skipped with a warning (default 8 MiB). */
   maxLineBytes?: number;
@@ -45,16 +49,20 @@ export interface ScanOptions {
   defaultArchitecture?: string | null;
   /** Stream to read for '-' (default process.stdin). */
   stdin?: Readable;
-  /** Below this many bytes in total, threads cost more than they save (default 32 MiB). */
+  /** Below this many bytes in total (a .gz counting 8x its size), threads cost more than they save (default 128 MiB). */
   minBytesForWorkers?: number;
   /** Force the plain-JS needle scanner (tests). */
   engine?: 'wasm' | 'js';
-  /** Plain files at least this big are split into byte ranges, one per worker (default 16 MiB). */
+  /** Plain files at least this big are split into byte ranges shared by the threads (default 16 MiB). */
   splitMinBytes?: number;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const SPLIT_MIN = 16 << 20;
+/** Byte ranges of about this size (a few per thread), so a thread that starts late still gets its share. */
+const RANGE_BYTES = 64 << 20;
+const MAX_RANGES_PER_THREAD = 8;
+const MIN_BYTES_FOR_THREADS = 128 << 20;
 const PROGRESS_INTERVAL_MS = 100;
 
 interface Input {
@@ -102,13 +110,14 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
   }
 
   const files = resolved.map((r) => r.file);
+  const threads = opts.workers ?? Math.min(2, availableParallelism());
   const unitOpts: UnitOptions = {
     ...DEFAULT_UNIT_OPTIONS,
     range,
     maxLineBytes: opts.maxLineBytes ?? DEFAULT_UNIT_OPTIONS.maxLineBytes,
     engine: opts.engine ?? 'wasm',
+    inflateScript: null,
   };
-  const threads = opts.workers ?? Math.min(2, availableParallelism());
 
   // Units: plain files in byte ranges that start at line starts, .gz whole.
   const units: WorkUnit[] = [];
@@ -122,12 +131,11 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
       sizes.set(id, r.size);
       return;
     }
-    const cuts = splitPoints(
-      r.file,
-      r.size,
-      threads > 1 && r.size >= (opts.splitMinBytes ?? SPLIT_MIN) ? threads : 1,
-      unitOpts.maxLineBytes,
-    );
+    const parts =
+      threads > 1 && r.size >= (opts.splitMinBytes ?? SPLIT_MIN)
+        ? Math.max(threads, Math.min(threads * MAX_RANGES_PER_THREAD, Math.ceil(r.size / RANGE_BYTES)))
+        : 1;
+    const cuts = splitPoints(r.file, r.size, parts, unitOpts.maxLineBytes);
     const ids: number[] = [];
     for (let i = 0; i + 1 < cuts.length; i++) {
       const id = units.length;
@@ -162,11 +170,19 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
   };
   emit(true);
 
-  const totalBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
-  const script = threads > 1 && totalBytes >= (opts.minBytesForWorkers ?? 32 << 20) ? workerScript() : null;
+  // A thread costs ~0.1 s of CPU to start: worth it from about this much log (decompressed) on.
+  const work = units.reduce((a, u) => a + (sizes.get(u.id) ?? 0) * (u.kind === 'gzip' ? 8 : 1), 0);
+  const parallel = threads > 1 && work >= (opts.minBytesForWorkers ?? MIN_BYTES_FOR_THREADS);
+  const script = parallel ? workerScript() : null;
+  const inflateScript = parallel && units.some((u) => u.kind === 'gzip') ? workerScript('gunzipWorker.js') : null;
+  unitOpts.inflateScript = inflateScript?.href ?? null;
   const hooks = { onBytes, signal: opts.signal };
+  let threadsUsed = 0;
   const fileJob = script
-    ? runInWorkers(units, sizes, unitOpts, threads, script, hooks)
+    ? runInPool(units, sizes, unitOpts, threads, script, hooks).then((p) => {
+        threadsUsed = p.threads;
+        return p.results;
+      })
     : runInThread(units, unitOpts, hooks);
   const stdinJob = hasStdin
     ? scanStdin(
@@ -187,8 +203,10 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
     defaultArchitecture: opts.defaultArchitecture ?? null,
   });
   const now = performance.now();
+  // A lone .gz scanned here while a helper decompresses it is two threads as well.
+  if (threadsUsed <= 1) threadsUsed = inflateScript ? 2 : 0;
   report.stats = {
-    workers: script ? Math.min(threads, units.length) : 0,
+    workers: threadsUsed,
     engine: scannerEngine(unitOpts),
     elapsedMs: Math.round(now - started),
     readMs: Math.round(scanned - started),

@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { type ParsedImageProps, parseImagePropsText } from '../nova/imageMetaProps.js';
 import { parseHypervisorVersion, parseSupportedInstances } from '../nova/supportedInstances.js';
 import type { SupportedInstance } from '../nova/types.js';
-import { classifyMessage, type MessageEvent, type RemovedAllEvent } from './events.js';
+import { classifyMessage, type FilterResults, type MessageEvent, type RemovedAllEvent } from './events.js';
 import type { HitLine } from './hitLines.js';
 import { eventOfLine } from './lineEvent.js';
 import { type OsloHeader, stripDebugSuffix } from './osloLine.js';
@@ -42,6 +42,45 @@ class RecentBytes {
   }
 }
 
+/**
+ * Equal strings as one object: request ids, loggers and host names repeat on every line of a request,
+ * and the report keeps them; one copy each saves memory. `fromBytes` looks among the few strings read
+ * last (consecutive lines share them) by comparing bytes, which is cheaper than decoding and hashing.
+ */
+export class Interner {
+  private readonly map = new Map<string, string>();
+  private readonly recentBytes: Buffer[] = [];
+  private readonly recentStrings: string[] = [];
+  private next = 0;
+
+  of(s: string): string {
+    const known = this.map.get(s);
+    if (known !== undefined) return known;
+    if (this.map.size >= 50_000) this.map.clear();
+    this.map.set(s, s);
+    return s;
+  }
+
+  /** b[start, end) as a latin1 string (the callers' bytes are ASCII). */
+  fromBytes(b: Buffer, start: number, end: number): string {
+    const len = end - start;
+    const rb = this.recentBytes;
+    for (let k = 0; k < rb.length; k++) {
+      const c = rb[k] as Buffer;
+      if (c.length !== len) continue;
+      let i = len - 1; // ids differ at the end soonest
+      while (i >= 0 && c[i] === b[start + i]) i--;
+      if (i < 0) return this.recentStrings[k] as string;
+    }
+    const str = this.of(b.toString('latin1', start, end));
+    const slot = rb.length < RECENT_STRINGS ? rb.length : this.next++ % RECENT_STRINGS;
+    rb[slot] = Buffer.from(b.subarray(start, end));
+    this.recentStrings[slot] = str;
+    return str;
+  }
+}
+const RECENT_STRINGS = 12;
+
 export class LineInterpreter {
   readonly events: ScanEvent[] = [];
   readonly warnings: ScanWarning[] = [];
@@ -52,15 +91,20 @@ export class LineInterpreter {
   private readonly recentProps = new RecentBytes();
   private readonly recentSupp = new RecentBytes();
   private readonly parseCache = new Map<string, ParsedImageProps | null>();
+  /** "Filter results: […]" texts repeat (same cloud, same filters): parsed once each. */
+  private readonly resultsCache = new Map<string, FilterResults>();
+  private readonly strings = new Interner();
   private readonly warned = new Map<string, number>();
   /** Props lines waiting for their host line, by pid and request id. */
   private readonly pending = new Map<string, ScanEvent>();
   /** The last "Filtering removed all hosts" and "Filter X returned 0 hosts" per pid and request id. */
   private readonly lastRemoved = new Map<string, ScanEvent>();
-  private readonly lastZero = new Map<string, ScanEvent>();
-  /** Events folded into others (dropped at finish). */
-  private readonly dropped = new Set<ScanEvent>();
+  private readonly lastZero = new Map<string, { event: ScanEvent; index: number }>();
+  /** Events folded into others: their slots in `events` are emptied (compacted at finish). */
+  private dropped = 0;
   private pushes = 0;
+  /** The pid most lines have: its requests are keyed by request id alone (no key string to build). */
+  private mainPid: number | null | undefined = undefined;
 
   constructor(
     private readonly input: number,
@@ -95,8 +139,8 @@ export class LineInterpreter {
         message: 'line is not valid UTF-8 (read with replacement characters)',
       });
     }
-    const header = parseHeaderBytes(bytes);
-    if (header === null || !asciiUpTo(bytes, header.messageStart)) {
+    const header = parseHeaderBytes(bytes, this.strings);
+    if (header === null) {
       // Not the standard header (devstack, journald, colours, syslog prefix): the string parser.
       const le = eventOfLine(bytes.toString('utf8'), this.parseCache);
       if (!le?.event || !inRange(le.header.time, this.range)) return;
@@ -106,19 +150,19 @@ export class LineInterpreter {
     if (!header.hasContext) return; // a traceback line of the record before
     if (!inRange(header.time, this.range)) return;
     const at = header.messageStart;
-    if (bytes.indexOf(PROPS_HEAD, at) === at) {
+    if (startsAt(bytes, PROPS_HEAD, at)) {
       const ev = this.propsLine(bytes, at + PROPS_HEAD.length);
       if (ev) this.push(hit, header, ev);
       return;
     }
-    if (header.level === 'DEBUG' && bytes.indexOf(REMOVED_ALL, at) === at) {
+    if (header.level === 'DEBUG' && startsAt(bytes, REMOVED_ALL, at)) {
       const ev = removedAllDebug(bytes, at);
       if (ev) this.push(hit, header, ev);
       return;
     }
     let message = bytes.toString('utf8', at);
     if (header.level === 'DEBUG') message = stripDebugSuffix(message).message;
-    const ev = classifyMessage(message, this.parseCache);
+    const ev = classifyMessage(message, this.parseCache, this.resultsCache);
     if (ev) this.push(hit, header, this.wire(ev));
   }
 
@@ -126,13 +170,20 @@ export class LineInterpreter {
   finish(): void {
     for (const e of this.pending.values()) this.events.push(e);
     this.pending.clear();
-    if (this.dropped.size > 0) {
-      const kept = this.events.filter((e) => !this.dropped.has(e));
-      this.events.length = 0;
-      this.events.push(...kept);
-      this.dropped.clear();
+    const events = this.events as (ScanEvent | null)[];
+    if (this.dropped > 0) {
+      let w = 0;
+      for (const e of events) if (e !== null) events[w++] = e;
+      events.length = w;
+      this.dropped = 0;
     }
-    this.events.sort((a, b) => a.offset - b.offset);
+    // Nearly sorted already (only flushed props lines are late): check before sorting.
+    for (let i = 1; i < this.events.length; i++) {
+      if ((this.events[i - 1] as ScanEvent).offset > (this.events[i] as ScanEvent).offset) {
+        this.events.sort((a, b) => a.offset - b.offset);
+        break;
+      }
+    }
   }
 
   private push(hit: HitLine, header: OsloHeader, ev: WireEvent): void {
@@ -149,12 +200,17 @@ export class LineInterpreter {
       instanceUuid: header.instanceUuid,
       ev,
     };
-    const key = `${header.pid ?? ''}|${header.requestId ?? ''}`;
+    if (this.mainPid === undefined) this.mainPid = header.pid;
+    // Interned request ids hash once; other pids (rare) get a key of their own.
+    const key =
+      header.pid === this.mainPid ? (header.requestId ?? '') : `${header.pid ?? ''}|${header.requestId ?? ''}`;
     if (++this.pushes % MAP_TRIM_EVERY === 0) this.trimMaps();
     if (ev.kind === 'props') {
       const prev = this.pending.get(key);
-      if (prev) this.events.push(prev);
-      this.pending.delete(key); // re-insert: the maps are trimmed oldest first
+      if (prev) {
+        this.events.push(prev);
+        this.pending.delete(key); // re-insert: the maps are trimmed oldest first
+      }
       this.pending.set(key, e);
       return;
     }
@@ -163,22 +219,23 @@ export class LineInterpreter {
       if (p && p.ev.kind === 'props') {
         this.pending.delete(key);
         const { propsId, suppId, hypervisorVersion } = p.ev;
-        this.events.push({
-          ...p,
-          ev: { kind: 'rejection', propsId, suppId, hypervisorVersion, host: ev.host, node: ev.node },
-        });
+        p.ev = { kind: 'rejection', propsId, suppId, hypervisorVersion, host: ev.host, node: ev.node };
+        this.events.push(p);
         return;
       }
     }
     if (ev.kind === 'returned-zero') {
       this.lastZero.delete(key);
-      this.lastZero.set(key, e);
+      this.lastZero.set(key, { event: e, index: this.events.length });
     }
     if (ev.kind === 'removed-all') {
       // "Filter X returned 0 hosts" is said again by this line; one attempt, one event (as correlate does).
       const zero = this.lastZero.get(key);
       if (zero) {
-        this.dropped.add(zero);
+        if (this.events[zero.index] === zero.event) {
+          (this.events as (ScanEvent | null)[])[zero.index] = null;
+          this.dropped++;
+        }
         this.lastZero.delete(key);
       }
       const last = this.lastRemoved.get(key);
@@ -206,12 +263,13 @@ export class LineInterpreter {
    * lines logged back to back, and unbounded maps cost memory and time. Maps keep insertion order.
    */
   private trimMaps(): void {
-    for (const m of [this.pending, this.lastRemoved, this.lastZero]) {
+    const maps: Map<string, unknown>[] = [this.pending, this.lastRemoved, this.lastZero];
+    for (const m of maps) {
       if (m.size <= MAP_KEEP) continue;
       let excess = m.size - MAP_KEEP;
       for (const [k, v] of m) {
         if (excess-- <= 0) break;
-        if (m === this.pending) this.events.push(v); // a props line whose host line never came
+        if (m === this.pending) this.events.push(v as ScanEvent); // a props line whose host line never came
         m.delete(k);
       }
     }
@@ -219,6 +277,9 @@ export class LineInterpreter {
 
   /** An event from the decoding path, with its property texts interned. */
   private wire(ev: MessageEvent): WireEvent {
+    if (ev.kind === 'host-reject')
+      return { kind: 'host-reject', host: this.strings.of(ev.host), node: this.strings.of(ev.node) };
+    if (ev.kind === 'removed-all' && ev.instance !== null) ev.instance = this.strings.of(ev.instance);
     if (ev.kind !== 'props') return ev;
     const propsId = ev.props === null ? -1 : this.internProps(ev.propsText, ev.props);
     let suppId: number;
@@ -299,14 +360,38 @@ export class LineInterpreter {
   }
 }
 
-const LEVEL_NAMES = ['DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL', 'AUDIT', 'TRACE'];
+/** The level names oslo writes (WARN is nova's old alias of WARNING). */
+const LEVELS: readonly (readonly [Buffer, string])[] = [
+  ['DEBUG', 'DEBUG'],
+  ['INFO', 'INFO'],
+  ['WARNING', 'WARNING'],
+  ['WARN', 'WARNING'],
+  ['ERROR', 'ERROR'],
+  ['CRITICAL', 'CRITICAL'],
+  ['AUDIT', 'AUDIT'],
+  ['TRACE', 'TRACE'],
+].map(([w, l]) => [Buffer.from(w as string), l as string] as const);
+
+function levelAt(b: Buffer, start: number, end: number): string {
+  for (const [word, level] of LEVELS) if (word.length === end - start && startsAt(b, word, start)) return level;
+  return '';
+}
+
+/** `needle` at exactly `at` (not anywhere after it, which is what indexOf would look for). */
+export function startsAt(b: Buffer, needle: Buffer, at: number): boolean {
+  if (at + needle.length > b.length) return false;
+  for (let i = 0; i < needle.length; i++) if (b[at + i] !== needle[i]) return false;
+  return true;
+}
+
+const INSTANCE_OPEN = Buffer.from('[instance: ');
 
 /**
  * The standard oslo header read straight from bytes ('YYYY-MM-DD HH:MM:SS.mmm PID LEVEL logger [ctx]
- * [instance: uuid] '), allocating only the strings it returns. null for anything else (no pid, other
- * time formats, syslog prefixes, colours): the string parser handles those.
+ * [instance: uuid] '), allocating only the strings it returns (loggers and request ids interned). null
+ * for anything else (no pid, other time formats, syslog prefixes, colours): the string parser handles those.
  */
-export function parseHeaderBytes(b: Buffer): OsloHeader | null {
+export function parseHeaderBytes(b: Buffer, strings?: Interner): OsloHeader | null {
   const n = b.length;
   if (n < 30) return null;
   for (let i = 0; i < 23; i++) {
@@ -324,19 +409,20 @@ export function parseHeaderBytes(b: Buffer): OsloHeader | null {
   const levelStart = ++p;
   while (p < n && (b[p] as number) >= 65 && (b[p] as number) <= 90) p++;
   if (b[p] !== 32) return null;
-  const levelText = b.toString('latin1', levelStart, p);
-  let level = '';
-  for (const l of LEVEL_NAMES) if (l === levelText) level = l === 'WARN' ? 'WARNING' : l;
+  const level = levelAt(b, levelStart, p);
   if (level === '') return null;
   const loggerStart = ++p;
-  while (p < n && b[p] !== 32 && b[p] !== 91 && b[p] !== 93 && p - loggerStart < 300) p++;
+  // An ASCII logger name (a non-ASCII one is left to the string parser, which decodes it as UTF-8).
+  while (p < n && b[p] !== 32 && b[p] !== 91 && b[p] !== 93 && (b[p] as number) < 128 && p - loggerStart < 300) p++;
   if (p === loggerStart || b[p] !== 32) return null;
-  const logger = b.toString('latin1', loggerStart, p);
+  const slice = (from: number, to: number) =>
+    strings ? strings.fromBytes(b, from, to) : b.toString('latin1', from, to);
+  const logger = slice(loggerStart, p);
   p++;
   let hasContext = false;
   let requestId: string | null = null;
   let globalRequestId: string | null = null;
-  if (b[p] === 91 && !(b[p + 1] === 105 && b.toString('latin1', p, p + 11) === '[instance: ')) {
+  if (b[p] === 91 && !startsAt(b, INSTANCE_OPEN, p)) {
     const close = b.indexOf(93, p);
     if (close < 0 || close - p > 4096) return null;
     hasContext = true;
@@ -347,20 +433,22 @@ export function parseHeaderBytes(b: Buffer): OsloHeader | null {
       const sp2 = indexOfBefore(b, 32, sp1 + 1, close);
       const t2End = sp2 < 0 ? close : sp2;
       const t1 = t1End - (p + 1);
-      const t1None = (t1 === 4 && b.toString('latin1', p + 1, t1End) === 'None') || (t1 === 1 && b[p + 1] === 45);
+      const t1None =
+        (t1 === 4 && b[p + 1] === 78 && b[p + 2] === 111 && b[p + 3] === 110 && b[p + 4] === 101) ||
+        (t1 === 1 && b[p + 1] === 45);
       if ((t1Req || t1None) && isReqId(b, sp1 + 1, t2End)) {
-        globalRequestId = t1Req ? b.toString('latin1', p + 1, t1End) : null;
-        requestId = b.toString('latin1', sp1 + 1, t2End);
-      } else if (t1Req) requestId = b.toString('latin1', p + 1, t1End);
-    } else if (t1Req) requestId = b.toString('latin1', p + 1, t1End);
+        globalRequestId = t1Req ? slice(p + 1, t1End) : null;
+        requestId = slice(sp1 + 1, t2End);
+      } else if (t1Req) requestId = slice(p + 1, t1End);
+    } else if (t1Req) requestId = slice(p + 1, t1End);
     p = close + 1;
     if (b[p] === 32) p++;
   }
   let instanceUuid: string | null = null;
-  if (b[p] === 91 && b.toString('latin1', p, p + 11) === '[instance: ' && b[p + 47] === 93) {
+  if (b[p] === 91 && b[p + 47] === 93 && startsAt(b, INSTANCE_OPEN, p)) {
     const uuid = b.toString('latin1', p + 11, p + 47);
     if (UUID.test(uuid)) {
-      instanceUuid = uuid.toLowerCase();
+      instanceUuid = strings ? strings.of(uuid.toLowerCase()) : uuid.toLowerCase();
       p += 48;
       if (b[p] === 32) p++;
     }
@@ -393,11 +481,6 @@ function isReqId(b: Buffer, start: number, end: number): boolean {
     const c = b[i] as number;
     if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 45)) return false;
   }
-  return true;
-}
-
-function asciiUpTo(b: Buffer, end: number): boolean {
-  for (let i = 0; i < end; i++) if ((b[i] as number) >= 0x80) return false;
   return true;
 }
 

@@ -9,8 +9,10 @@
 export interface Needle {
   text: string;
   bytes: Uint8Array;
-  /** Offset of the 3-byte anchor inside the needle. */
+  /** Offset of the anchor inside the needle. */
   anchor: number;
+  /** Anchor length: 3 bytes, or 2 where the log shows that pair to be rare enough (fewer SIMD ops). */
+  anchorLength?: 2 | 3;
 }
 
 /** A needle occurrence: where it starts, and how many newlines precede it in the scanned region. */
@@ -40,9 +42,13 @@ export interface NeedleScanner {
 }
 
 const ANCHOR = 3;
+const anchorLengthOf = (n: Needle): number => n.anchorLength ?? ANCHOR;
 
-/** Chooses the anchor as the 3 bytes least likely in nova logs (upper case, punctuation, rare letters). */
-export function makeNeedle(text: string, anchor?: number): Needle {
+/**
+ * Chooses the anchor as the 3 bytes least likely in nova logs (upper case, punctuation, rare letters);
+ * `anchorLength` 2 with an explicit `anchor` makes a 2-byte anchor (tests; chooseAnchors picks its own).
+ */
+export function makeNeedle(text: string, anchor?: number, anchorLength: 2 | 3 = 3): Needle {
   const bytes = new TextEncoder().encode(text);
   if (bytes.length < ANCHOR) throw new Error(`needle too short: ${text}`);
   if (bytes.includes(10)) throw new Error('needle must not contain a newline');
@@ -58,6 +64,7 @@ export function makeNeedle(text: string, anchor?: number): Needle {
       }
     }
   } else best = anchor;
+  if (anchorLength === 2) return { text, bytes, anchor: best, anchorLength };
   return { text, bytes, anchor: best };
 }
 
@@ -187,15 +194,17 @@ const SIMD = {
 const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 
 /**
- * The kernel handles two 16-byte blocks per iteration. Newlines are summed in byte lanes (i8x16.sub of
- * the compare masks) and folded into a scalar every 127 iterations and before each record, so a
- * record carries the exact count of newlines before its block.
+ * The kernel handles two 16-byte blocks per iteration. Each distinct (offset, byte) of the anchors is
+ * compared once per block and shared by the needles that use it; a 2-byte anchor costs 2 compares and
+ * an AND, a 3-byte one 3 and 2. Newlines are summed in byte lanes (i8x16.sub of the compare masks) and
+ * folded into a scalar every 127 iterations and before each record, so a record carries the exact
+ * count of newlines before its block.
  */
 function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array {
   // Memory is imported (env.mem) so the data can stay put when the anchors change.
   // Locals: 0 start, 1 end, 2 out, 3 outCap | i32: 4 p, 5 nl, 6 nrec, 7 limit, 8 addr, 9 iter, 10 mA, 11 mB |
   // v128: 12 a0, 13 a1, 14 a2, 15 b0, 16 b1, 17 b2, 18 anyA, 19 anyB, 20 acc, 21 newline splat, 22 tmp,
-  // 23.. anchor splats (3 per needle).
+  // 23.. one splat per distinct anchor byte, then one compare result per distinct (offset, byte).
   const P = 4,
     NL = 5,
     NREC = 6,
@@ -211,7 +220,25 @@ function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array 
     ACC = 20,
     NLV = 21,
     TMP = 22,
-    K0 = 23;
+    S0 = 23;
+  const bytesUsed = [...new Set(anchors.flatMap((a) => [...a]))];
+  const splatOf = new Map(bytesUsed.map((b, i) => [b, S0 + i]));
+  const pairs: { offset: number; byte: number }[] = [];
+  const pairIndex = new Map<number, number>();
+  const anchorPairs = anchors.map((a) =>
+    [...a].map((byte, offset) => {
+      const key = offset * 256 + byte;
+      let i = pairIndex.get(key);
+      if (i === undefined) {
+        i = pairs.length;
+        pairIndex.set(key, i);
+        pairs.push({ offset, byte });
+      }
+      return i;
+    }),
+  );
+  const T0 = S0 + bytesUsed.length;
+  const maxOffset = Math.max(...anchors.map((a) => a.length)) - 1;
   const c: number[] = [];
   const get = (i: number) => c.push(OP.localGet, ...uleb(i));
   const set = (i: number) => c.push(OP.localSet, ...uleb(i));
@@ -235,15 +262,19 @@ function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array 
     set(NL);
     splat(0, ACC);
   };
-  // Pushes the v128 "which lanes start an anchor" for the block whose three loads start at local `v`.
+  // Pushes the v128 "which lanes start an anchor" for the block whose loads start at local `v`.
   const matches = (v: number) => {
-    anchors.forEach((_, k) => {
-      for (let j = 0; j < 3; j++) {
-        get(v + j);
-        get(K0 + 3 * k + j);
-        op(...simd(SIMD.eq8));
+    pairs.forEach((pair, i) => {
+      get(v + pair.offset);
+      get(splatOf.get(pair.byte) as number);
+      op(...simd(SIMD.eq8));
+      set(T0 + i);
+    });
+    anchorPairs.forEach((ps, k) => {
+      ps.forEach((pi, j) => {
+        get(T0 + pi);
         if (j > 0) op(...simd(SIMD.and));
-      }
+      });
       if (k > 0) op(...simd(SIMD.or));
     });
   };
@@ -289,9 +320,7 @@ function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array 
 
   splat(10, NLV);
   splat(0, ACC);
-  anchors.forEach((a, k) => {
-    for (let j = 0; j < 3; j++) splat(a[j] as number, K0 + 3 * k + j);
-  });
+  for (const [byte, local] of splatOf) splat(byte, local);
   get(0);
   set(P);
   i32(0);
@@ -309,6 +338,7 @@ function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array 
   get(LIMIT);
   op(OP.i32GtS, OP.brIf, 1);
   for (let j = 0; j < 6; j++) {
+    if (j % 3 > maxOffset) continue; // only the offsets some anchor uses
     get(P);
     op(...simd(SIMD.load), 0x00, ...uleb(j < 3 ? j : 13 + j));
     set(A0 + j);
@@ -367,7 +397,7 @@ function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array 
   get(NREC);
   op(OP.end);
 
-  const locals = [2, ...uleb(8), 0x7f, ...uleb(11 + 3 * anchors.length), 0x7b];
+  const locals = [2, ...uleb(8), 0x7f, ...uleb(11 + bytesUsed.length + pairs.length), 0x7b];
   const body = [...locals, ...c];
   const bytes = [
     0x00,
@@ -427,10 +457,10 @@ export function createWasmScanner(
 
   let ex: KernelExports;
   let needles: readonly Needle[] = [];
-  // For each anchor byte triple, the needles that use it (several may share one).
+  // For each anchor (its first two bytes as a key), the needles that use it (several may share one).
   let byAnchor = new Map<number, number[]>();
   const setNeedles = (next: readonly Needle[]): boolean => {
-    const anchors = next.map((n) => n.bytes.subarray(n.anchor, n.anchor + ANCHOR));
+    const anchors = next.map((n) => n.bytes.subarray(n.anchor, n.anchor + anchorLengthOf(n)));
     try {
       const mod = new Wasm.Module(buildKernel(anchors, pages));
       ex = new Wasm.Instance(mod, { env: { mem: memory } }).exports as unknown as KernelExports;
@@ -440,7 +470,7 @@ export function createWasmScanner(
     needles = next;
     byAnchor = new Map();
     anchors.forEach((a, k) => {
-      const key = (a[0] as number) | ((a[1] as number) << 8) | ((a[2] as number) << 16);
+      const key = (a[0] as number) | ((a[1] as number) << 8);
       byAnchor.set(key, [...(byAnchor.get(key) ?? []), k]);
     });
     return true;
@@ -448,8 +478,7 @@ export function createWasmScanner(
   if (!setNeedles(initial)) return null;
 
   const verify = (q: number, start: number, end: number, newlinesBefore: number, hits: NeedleHit[]) => {
-    const key = (buffer[q] as number) | ((buffer[q + 1] as number) << 8) | ((buffer[q + 2] as number) << 16);
-    const ks = byAnchor.get(key);
+    const ks = byAnchor.get((buffer[q] as number) | ((buffer[q + 1] as number) << 8));
     if (!ks) return;
     for (const k of ks) {
       const nd = needles[k] as Needle;
@@ -489,7 +518,7 @@ export function createWasmScanner(
       }
       // The last few bytes the kernel does not cover.
       for (let q = p; q < end; q++) {
-        if (q + ANCHOR <= end) verify(q, start, end, nl, hits);
+        if (q + 2 <= end) verify(q, start, end, nl, hits);
         if (buffer[q] === 10) nl++;
       }
       hits.sort((a, b) => a.at - b.at || a.needle - b.needle);
@@ -498,37 +527,71 @@ export function createWasmScanner(
   };
 }
 
+/** Expected false candidates per GiB up to which a 2-byte anchor is worth its fewer SIMD compares. */
+const PAIR_CANDIDATES_PER_GIB = 50_000;
+
 /**
- * Picks each needle's anchor as its 3-byte window that is rarest in `sample` (a chunk of the log about
- * to be scanned), so the kernel wakes up for as few false candidates as possible on this log.
+ * Picks each needle's anchor from what is rarest in `sample` (a piece of the log about to be scanned),
+ * so the kernel wakes up for as few false candidates as possible on this log: its rarest byte pair when
+ * that pair is rare enough (2 compares instead of 3), else its rarest 3-byte window.
  */
 export function chooseAnchors(texts: readonly string[], sample: Uint8Array): Needle[] {
+  const plain = texts.map((t) => makeNeedle(t));
+  if (sample.length < 4096) return plain;
+  // Pairs are counted directly; triples only when they start with a pair of some needle (hashed).
   const BITS = 16;
-  const counts = new Uint32Array(1 << BITS);
+  const pairs = new Uint32Array(1 << 16);
+  const triples = new Uint32Array(1 << BITS);
+  const wanted = new Uint8Array(1 << 16);
+  for (const n of plain) for (let i = 0; i + 2 < n.bytes.length; i++) wanted[pairKey(n.bytes, i)] = 1;
   const hash = (a: number, b: number, c: number) =>
     (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x100, 0x85ebca77) ^ Math.imul(c + 0x200, 0xc2b2ae3d)) >>> (32 - BITS);
-  for (let i = 0; i + 2 < sample.length; i++) {
-    const h = hash(sample[i] as number, sample[i + 1] as number, sample[i + 2] as number);
-    counts[h] = (counts[h] as number) + 1;
+  const last = sample.length - 1;
+  for (let i = 0; i < last; i++) {
+    const k = ((sample[i] as number) << 8) | (sample[i + 1] as number);
+    pairs[k] = (pairs[k] as number) + 1;
+    if (wanted[k] === 1 && i + 2 <= last) {
+      const h = hash(sample[i] as number, sample[i + 1] as number, sample[i + 2] as number);
+      triples[h] = (triples[h] as number) + 1;
+    }
   }
-  return texts.map((text) => {
-    const n = makeNeedle(text);
-    if (sample.length < 4096) return n;
-    let best = n.anchor;
-    let bestScore = Number.POSITIVE_INFINITY;
-    for (let i = 0; i + ANCHOR <= n.bytes.length; i++) {
-      const b0 = n.bytes[i] as number;
-      const b1 = n.bytes[i + 1] as number;
-      const b2 = n.bytes[i + 2] as number;
-      // Observed count first; the static guess only breaks ties (e.g. all zero in a small sample).
-      const score = (counts[hash(b0, b1, b2)] as number) * 64 + commonness(b0) + commonness(b1) + commonness(b2);
-      if (score < bestScore) {
-        bestScore = score;
-        best = i;
+  const pairLimit = (PAIR_CANDIDATES_PER_GIB * sample.length) / 2 ** 30;
+  return plain.map((n) => {
+    const b = n.bytes;
+    const score = (i: number, len: number) => {
+      let s = 0;
+      for (let j = 0; j < len; j++) s += commonness(b[i + j] as number);
+      return s;
+    };
+    // Observed count first; the static guess only breaks ties (e.g. all zero in a small sample).
+    let best3 = n.anchor;
+    let best3Score = Number.POSITIVE_INFINITY;
+    for (let i = 0; i + ANCHOR <= b.length; i++) {
+      const sc = (triples[hash(b[i] as number, b[i + 1] as number, b[i + 2] as number)] as number) * 64 + score(i, 3);
+      if (sc < best3Score) {
+        best3Score = sc;
+        best3 = i;
       }
     }
-    return { ...n, anchor: best };
+    let best2 = -1;
+    let best2Count = Number.POSITIVE_INFINITY;
+    let best2Score = Number.POSITIVE_INFINITY;
+    for (let i = 0; i + 2 <= b.length; i++) {
+      const count = pairs[pairKey(b, i)] as number;
+      const sc = count * 64 + score(i, 2);
+      if (sc < best2Score) {
+        best2Score = sc;
+        best2Count = count;
+        best2 = i;
+      }
+    }
+    if (best2 >= 0 && best2Count <= pairLimit) return { ...n, anchor: best2, anchorLength: 2 as const };
+    return { ...n, anchor: best3 };
   });
+}
+
+function pairKey(b: Uint8Array, i: number): number {
+  return ((b[i] as number) << 8) | (b[i + 1] as number);
 }
 
 function popcount(x: number): number {

@@ -5,34 +5,56 @@ import type { ScanReport } from './types.js';
 
 /**
  * Calls `write` with consecutive pieces of JSON.stringify(report, null, indent): the top-level arrays
- * one element at a time, so no piece is larger than one incident. Callers buffer or stream as they like.
+ * are serialised one element at a time and gathered into pieces of about `pieceBytes` (one write per
+ * piece, not per element: a dense report has ~10^5 elements), so no piece is much larger than that or
+ * than one incident. Callers buffer or stream as they like.
  */
-export function writeReportJson(report: ScanReport, write: (piece: string) => void, indent = 0): void {
+export function writeReportJson(
+  report: ScanReport,
+  emit: (piece: string) => void,
+  indent = 0,
+  pieceBytes = 16 << 10,
+): void {
+  // Pieces are gathered in an array and joined once per emit (one copy), not grown by += (a rope that
+  // is copied again when written).
+  let parts: string[] = [];
+  let pending = 0;
+  const write = (s: string) => {
+    parts.push(s);
+    pending += s.length;
+    if (pending >= pieceBytes) {
+      emit(parts.join(''));
+      parts = [];
+      pending = 0;
+    }
+  };
   const nl = indent > 0 ? '\n' : '';
-  const pad = (depth: number) => ' '.repeat(indent * depth);
+  const pad1 = ' '.repeat(indent);
+  const pad2 = ' '.repeat(indent * 2);
   const sep = indent > 0 ? ': ' : ':';
   const entries = Object.entries(report).filter(([, v]) => v !== undefined && typeof v !== 'function');
   write(`{${entries.length > 0 ? nl : ''}`);
   entries.forEach(([key, value], i) => {
     const last = i === entries.length - 1;
-    write(`${pad(1)}${JSON.stringify(key)}${sep}`);
+    write(`${pad1}${JSON.stringify(key)}${sep}`);
     if (Array.isArray(value) && value.length > 0) {
       write(`[${nl}`);
-      value.forEach((item, j) => {
-        write(
-          pad(2) +
-            indentLines(JSON.stringify(item, null, indent) ?? 'null', pad(2)) +
-            (j < value.length - 1 ? ',' : '') +
-            nl,
-        );
-      });
-      write(`${pad(1)}]`);
+      const end = value.length - 1;
+      for (let j = 0; j <= end; j++) {
+        const text = JSON.stringify(value[j], null, indent) ?? 'null';
+        if (indent === 0) {
+          write(text);
+          if (j < end) write(',');
+        } else write(`${pad2}${indentLines(text, pad2)}${j < end ? ',' : ''}${nl}`);
+      }
+      write(`${pad1}]`);
     } else {
-      write(indentLines(JSON.stringify(value, null, indent) ?? 'null', pad(1)));
+      write(indentLines(JSON.stringify(value, null, indent) ?? 'null', pad1));
     }
     write(`${last ? '' : ','}${nl}`);
   });
   write('}');
+  if (parts.length > 0) emit(parts.join(''));
 }
 
 /** JSON.stringify indents nested lines from column 0; shift them to where the value sits. */

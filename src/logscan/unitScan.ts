@@ -2,9 +2,12 @@
 // into ScanEvents. The same code runs inside a worker thread and, as a fallback, in the calling thread.
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 import type { SupportedInstance } from '../nova/types.js';
+import type { FromInflater, ToInflater } from './gunzipWorker.js';
 import { HitLineScanner } from './hitLines.js';
+import { type Inflater, openInflater } from './inflate.js';
 import { LineInterpreter } from './lineInterpreter.js';
 import { chooseAnchors, createNeedleScanner, makeNeedle, type NeedleScanner } from './needleScan.js';
 import type { PropsTable, ScanEvent } from './scanEvent.js';
@@ -30,6 +33,11 @@ export interface UnitOptions {
   maxLineBytes: number;
   chunkBytes: number;
   engine: 'wasm' | 'js';
+  /**
+   * URL of the compiled gunzip helper (dist/logscan/gunzipWorker.js): .gz units are then decompressed in a
+   * thread of their own while the scanning thread reads; null: decompress in the scanning thread.
+   */
+  inflateScript?: string | null;
 }
 
 export interface UnitResult {
@@ -53,16 +61,34 @@ export const DEFAULT_UNIT_OPTIONS: Omit<UnitOptions, 'range'> = {
   engine: 'wasm',
 };
 
-/**
- * A scanner of its own for each unit: units may run concurrently in one thread (stdin next to files),
- * and the data lives in the scanner's memory. Creating one costs ~1 MiB and a kernel compile (≈1 ms).
- */
 function scannerFor(opts: UnitOptions): NeedleScanner {
   return createNeedleScanner(
     NEEDLES.map((t) => makeNeedle(t)),
     opts.chunkBytes,
     opts.engine,
   );
+}
+
+/**
+ * One scanner per thread, engine and chunk size, shared by every unit the thread scans: its memory
+ * (~1 MiB) and the compiled kernel are reused, and a unit's data only lives in it for the duration of
+ * one synchronous feed, so units that interleave across awaits (stdin next to files) never see each
+ * other's bytes. The anchors are chosen once, from the first sample of log this thread sees.
+ */
+const shared = new Map<string, { scanner: NeedleScanner; tuned: boolean }>();
+function threadScanner(opts: UnitOptions): { scanner: NeedleScanner; tune: (sample: Uint8Array) => void } {
+  const key = `${opts.engine}:${opts.chunkBytes}`;
+  let entry = shared.get(key);
+  if (!entry) shared.set(key, (entry = { scanner: scannerFor(opts), tuned: false }));
+  const e = entry;
+  return {
+    scanner: e.scanner,
+    tune(sample) {
+      if (e.tuned) return;
+      e.tuned = true;
+      e.scanner.setNeedles(chooseAnchors(NEEDLES, sample.subarray(0, 256 << 10)));
+    },
+  };
 }
 
 let engineKind: 'wasm' | 'js' | null = null;
@@ -84,6 +110,9 @@ export function looksBinary(sample: Uint8Array): boolean {
   return sample.length > 0 && bad / sample.length > 0.1;
 }
 
+/** Scanning in the calling thread gives the event loop a turn this often (progress, cancellation, UI). */
+const YIELD_BYTES = 8 << 20;
+
 export interface UnitHooks {
   onBytes?: (bytes: number) => void;
   signal?: AbortSignal;
@@ -96,7 +125,7 @@ export async function scanRangeUnit(
   hooks: UnitHooks = {},
 ): Promise<UnitResult> {
   const interp = new LineInterpreter(unit.input, unit.file, opts.range);
-  const scanner = scannerFor(opts);
+  const { scanner, tune } = threadScanner(opts);
   const hit = new HitLineScanner(
     scanner,
     NEEDLES.map((t) => makeNeedle(t)),
@@ -132,13 +161,13 @@ export async function scanRangeUnit(
           });
           break;
         }
-        scanner.setNeedles(chooseAnchors(NEEDLES, sample.subarray(0, 64 << 10)));
+        tune(sample);
       }
       hit.feedInPlace(n);
       pos += n;
       hooks.onBytes?.(n);
       sinceYield += n;
-      if (sinceYield >= 32 << 20) {
+      if (sinceYield >= YIELD_BYTES) {
         sinceYield = 0;
         // Let the event loop breathe (progress rendering, cancellation) when scanning in-thread.
         await new Promise((r) => setImmediate(r));
@@ -163,7 +192,7 @@ export async function scanStreamUnit(
   hooks: UnitHooks & { describeError?: (e: unknown) => string } = {},
 ): Promise<UnitResult> {
   const interp = new LineInterpreter(input, file, opts.range);
-  const scanner = scannerFor(opts);
+  const { scanner, tune } = threadScanner(opts);
   const hit = new HitLineScanner(
     scanner,
     NEEDLES.map((t) => makeNeedle(t)),
@@ -190,7 +219,7 @@ export async function scanStreamUnit(
           resolve();
           return;
         }
-        scanner.setNeedles(chooseAnchors(NEEDLES, chunk.subarray(0, 64 << 10)));
+        tune(chunk);
       }
       hit.feed(chunk);
       hooks.onBytes?.(chunk.length);
@@ -210,11 +239,162 @@ export async function scanStreamUnit(
   return result(id, interp, hit);
 }
 
-/** A whole .gz file (members concatenated by logrotate are read one after the other). */
+/**
+ * A whole .gz file (members concatenated by logrotate are read one after the other). Decompressed by a
+ * helper thread while this one scans (opts.inflateScript), else here; zlib's stream API is the fallback
+ * when this Node's zlib handle cannot be driven directly (inflate.ts).
+ */
 export async function scanGzipUnit(
   unit: Extract<WorkUnit, { kind: 'gzip' }>,
   opts: UnitOptions,
   hooks: UnitHooks = {},
+): Promise<UnitResult> {
+  let inflater: Inflater | null;
+  try {
+    inflater = openInflater(unit.file);
+  } catch (e) {
+    const interp = new LineInterpreter(unit.input, unit.file, opts.range);
+    interp.warnings.push({ file: unit.file, offset: 0, message: gzipMessage(e, 0) });
+    interp.finish();
+    return emptyResult(unit.id, interp);
+  }
+  if (inflater === null) return scanGzipStream(unit, opts, hooks);
+  if (opts.inflateScript) {
+    // The helper opens the file itself; this probe only proved the handle works here.
+    inflater.close();
+    return scanGzipWithHelper(unit, opts, hooks, opts.inflateScript);
+  }
+  return scanGzipInThread(unit, inflater, opts, hooks);
+}
+
+/** Decompresses straight into the scanner's memory: no copy, no allocation per chunk. */
+async function scanGzipInThread(
+  unit: Extract<WorkUnit, { kind: 'gzip' }>,
+  inflater: Inflater,
+  opts: UnitOptions,
+  hooks: UnitHooks,
+): Promise<UnitResult> {
+  const { interp, hit, scanner, tune } = unitReader(unit.input, unit.file, opts);
+  let reported = 0;
+  try {
+    let first = true;
+    let sinceYield = 0;
+    for (;;) {
+      if (hooks.signal?.aborted) break;
+      const { start, length } = hit.area;
+      let n: number;
+      try {
+        n = inflater.read(scanner.buffer, start, length);
+      } catch (e) {
+        interp.warnings.push({ file: unit.file, offset: hit.bytes, message: gzipMessage(e, inflater.compressedBytes) });
+        break;
+      }
+      if (n === 0) break;
+      if (first) {
+        first = false;
+        const sample = scanner.buffer.subarray(start, start + n);
+        if (looksBinary(sample.subarray(0, 65536))) {
+          interp.warnings.push({ file: unit.file, offset: 0, message: BINARY_DATA });
+          interp.finish();
+          return emptyResult(unit.id, interp);
+        }
+        tune(sample);
+      }
+      hit.feedInPlace(n);
+      hooks.onBytes?.(inflater.compressedBytes - reported);
+      reported = inflater.compressedBytes;
+      sinceYield += n;
+      if (sinceYield >= YIELD_BYTES) {
+        sinceYield = 0;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    hit.end();
+  } finally {
+    hooks.onBytes?.(inflater.compressedBytes - reported);
+    inflater.close();
+  }
+  return result(unit.id, interp, hit);
+}
+
+/** Buffers that travel between the helper (decompressing into them) and this thread (scanning them). */
+const HELPER_BUFFERS = 4;
+
+/** Another thread decompresses into a few buffers that go back and forth; this one scans them. */
+async function scanGzipWithHelper(
+  unit: Extract<WorkUnit, { kind: 'gzip' }>,
+  opts: UnitOptions,
+  hooks: UnitHooks,
+  script: string,
+): Promise<UnitResult> {
+  const { interp, hit, tune } = unitReader(unit.input, unit.file, opts);
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL(script));
+  } catch {
+    const inflater = openInflater(unit.file);
+    return inflater ? scanGzipInThread(unit, inflater, opts, hooks) : scanGzipStream(unit, opts, hooks);
+  }
+  let reported = 0;
+  let skipped = false;
+  await new Promise<void>((resolve) => {
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      hooks.signal?.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      resolve();
+    };
+    const onAbort = () => done();
+    hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    let first = true;
+    worker.on('message', (m: FromInflater) => {
+      if (settled) return;
+      if (m.type === 'data') {
+        const chunk = new Uint8Array(m.buffer, 0, m.length);
+        if (first) {
+          first = false;
+          if (looksBinary(chunk.subarray(0, 65536))) {
+            interp.warnings.push({ file: unit.file, offset: 0, message: BINARY_DATA });
+            skipped = true;
+            done();
+            return;
+          }
+          tune(chunk);
+        }
+        hit.feed(chunk);
+        hooks.onBytes?.(m.compressed - reported);
+        reported = m.compressed;
+        worker.postMessage({ type: 'buffer', buffer: m.buffer } satisfies ToInflater, [m.buffer]);
+      } else {
+        hooks.onBytes?.(m.compressed - reported);
+        reported = m.compressed;
+        if (m.error)
+          interp.warnings.push({ file: unit.file, offset: hit.bytes, message: gzipMessage(m.error, m.compressed) });
+        done();
+      }
+    });
+    worker.on('error', (e) => {
+      interp.warnings.push({ file: unit.file, offset: hit.bytes, message: `decompression stopped: ${ioMessage(e)}` });
+      done();
+    });
+    const buffers = Array.from({ length: HELPER_BUFFERS }, () => new ArrayBuffer(opts.chunkBytes));
+    worker.postMessage({ type: 'start', file: unit.file, buffers } satisfies ToInflater, buffers);
+  });
+  if (skipped) {
+    interp.finish();
+    return emptyResult(unit.id, interp);
+  }
+  hit.end();
+  return result(unit.id, interp, hit);
+}
+
+/** zlib's stream API: the fallback when the zlib handle cannot be driven directly (exported for tests). */
+export function scanGzipStream(
+  unit: Extract<WorkUnit, { kind: 'gzip' }>,
+  opts: UnitOptions,
+  hooks: UnitHooks,
 ): Promise<UnitResult> {
   const file = createReadStream(unit.file, { highWaterMark: 1 << 20 });
   let compressed = 0;
@@ -234,6 +414,21 @@ export async function scanGzipUnit(
     },
     describeError: (e) => gzipMessage(e, compressed),
   });
+}
+
+const BINARY_DATA = 'binary data (NUL or control bytes), not a log: skipped';
+
+function unitReader(input: number, file: string, opts: UnitOptions) {
+  const interp = new LineInterpreter(input, file, opts.range);
+  const { scanner, tune } = threadScanner(opts);
+  const hit = new HitLineScanner(
+    scanner,
+    NEEDLES.map((t) => makeNeedle(t)),
+    (h) => interp.line(h),
+    (l) => interp.warn('long line', longLineWarning(file, l.line, l.offset, l.length, opts.maxLineBytes)),
+    opts.maxLineBytes,
+  );
+  return { interp, hit, scanner, tune };
 }
 
 export function gzipMessage(e: unknown, compressedBytes: number): string {
@@ -264,6 +459,20 @@ export function ioMessage(e: unknown): string {
 
 function longLineWarning(file: string, line: number, offset: number, length: number, max: number): ScanWarning {
   return { file, line, offset, message: `line longer than ${max} bytes (${length} bytes) skipped` };
+}
+
+/** A unit that was skipped (binary) or could not be opened: its warnings only. */
+function emptyResult(id: number, interp: LineInterpreter): UnitResult {
+  return {
+    id,
+    events: [],
+    props: interp.props,
+    supps: interp.supps,
+    newlines: 0,
+    lines: 0,
+    bytes: 0,
+    warnings: interp.warnings,
+  };
 }
 
 function result(id: number, interp: LineInterpreter, hit: HitLineScanner): UnitResult {

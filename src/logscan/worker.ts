@@ -4,6 +4,8 @@ import { runUnit, type ToMain, type ToWorker } from './pool.js';
 
 const port = parentPort;
 if (port) {
+  // Units are handed out only to a worker that has booted: until then the calling thread takes them.
+  port.postMessage({ type: 'ready' } satisfies ToMain);
   port.on('message', (msg: ToWorker) => {
     if (msg.type !== 'unit') return;
     let pending = 0;

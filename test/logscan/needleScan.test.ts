@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createJsScanner, createWasmScanner, makeNeedle, type NeedleScanner } from '../../src/logscan/needleScan.js';
+import {
+  chooseAnchors,
+  createJsScanner,
+  createWasmScanner,
+  makeNeedle,
+  type NeedleScanner,
+} from '../../src/logscan/needleScan.js';
 
 const needles = [
   'image_props_filter',
@@ -93,5 +99,75 @@ describe('the SIMD kernel on larger inputs', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('anchors of two bytes (chosen where the log shows the pair is rare)', () => {
+  // Pairs that share bytes and positions with each other and with the 3-byte anchors, so the kernel's
+  // shared compares are exercised: 'ps' and 'pr' share offset 0, 'l ' ends in a space like ' v'.
+  const mixed = [
+    makeNeedle('image_props_filter', 9, 2), // 'ps'
+    makeNeedle('Filtering removed all hosts', 20, 2), // 'l '
+    makeNeedle('returned 0 hosts'), // 3 bytes
+    makeNeedle('No valid host was found', 2, 2), // ' v'
+    makeNeedle('abc', 1, 2), // 'bc'
+    makeNeedle('props', 0, 2), // 'pr'
+  ];
+  const wasm = createWasmScanner(mixed, 1 << 16);
+  const js = createJsScanner(mixed, 1 << 16);
+
+  it('find exactly what the reference finds, at any alignment', () => {
+    expect(mixed.map((n) => n.text.slice(n.anchor, n.anchor + (n.anchorLength ?? 3)))).toEqual([
+      'ps',
+      'l ',
+      expect.any(String),
+      ' v',
+      'bc',
+      'pr',
+    ]);
+    const alphabet = [
+      '\n',
+      'a',
+      'b',
+      'c',
+      ' ',
+      'p',
+      'ps',
+      'l',
+      'props',
+      'image_props_filter',
+      'No valid host was found',
+      'Filtering removed all hosts',
+      'returned 0 hosts',
+      ' v',
+      'x',
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...alphabet), { maxLength: 400 }),
+        fc.integer({ min: 0, max: 31 }),
+        (parts, lead) => {
+          const data = Buffer.from(parts.join(''));
+          expect(run(wasm!, data, lead)).toEqual(run(js, data, lead));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('are chosen only for pairs that are rare in the sample', () => {
+    // A sample where "ps" is everywhere but "_f" never occurs outside the needle.
+    const sample = Buffer.from('ps ps ps image_props_filter zzz Filtering removed all hosts\n'.repeat(200));
+    const [props, removed] = chooseAnchors(['image_props_filter', 'Filtering removed all hosts'], sample);
+    const anchorText = (n: typeof props) => n!.text.slice(n!.anchor, n!.anchor + (n!.anchorLength ?? 3));
+    // Every pair of these needles occurs 200 times in 12 KB: far too common for 2 bytes.
+    expect(props!.anchorLength).toBeUndefined();
+    expect(removed!.anchorLength).toBeUndefined();
+    const big = Buffer.alloc(1 << 20, 'x');
+    big.write('image_props_filter Filtering removed all hosts', 1000);
+    const [p2, r2] = chooseAnchors(['image_props_filter', 'Filtering removed all hosts'], big);
+    expect(p2!.anchorLength).toBe(2);
+    expect(r2!.anchorLength).toBe(2);
+    expect(anchorText(p2)).not.toContain('x');
   });
 });
