@@ -250,6 +250,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
           apply: Boolean(flags.apply),
           journalPath,
           planOptions,
+          onWarning: (text) => process.stderr.write(`nova-doctor: warning: ${text}\n`),
           onProgress: (done, total, uuid) =>
             progress.message(`${flags.apply ? 'repairing' : 'checking'} ${done}/${total} ${uuid}`),
         }).finally(() => progress.done());

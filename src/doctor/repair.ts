@@ -84,6 +84,26 @@ export async function requireRepairGrants(conns: RepairConnections): Promise<voi
 }
 
 /**
+ * A server that does not flush its redo log at every commit can lose committed repairs in a crash while our
+ * journal says they happened (seen in the restart fault test). Worth a warning, not a refusal: it is the
+ * operator's server setting, and undo/resume read the rows, not only the journal.
+ */
+export async function durabilityWarnings(conns: RepairConnections): Promise<string[]> {
+  const warnings: string[] = [];
+  const check = async (conn: Connection, label: string) => {
+    const value = await scalar(conn, 'SELECT @@innodb_flush_log_at_trx_commit').catch(() => '1');
+    if (value !== '1') {
+      warnings.push(
+        `${label}: innodb_flush_log_at_trx_commit = ${value}; a server crash can lose committed repairs the journal records (check with repair --resume after a crash)`,
+      );
+    }
+  };
+  await check(conns.api, 'nova_api');
+  for (const [uuid, conn] of conns.cells) await check(conn, `cell ${uuid}`);
+  return warnings;
+}
+
+/**
  * Instances repaired at once: each still one transaction per database, but round trips overlap. Kept below the
  * pools' size (4) so reads never wait for a connection.
  */
@@ -95,6 +115,7 @@ export interface RepairRun {
   journalPath: string | null;
   planOptions: PlanOptions;
   onProgress?: (done: number, total: number, uuid: string) => void;
+  onWarning?: (text: string) => void;
 }
 
 export async function applyRepairs(nova: NovaDatabases, plans: RepairPlan[], run: RepairRun): Promise<ApplyResult[]> {
@@ -104,7 +125,10 @@ export async function applyRepairs(nova: NovaDatabases, plans: RepairPlan[], run
     nova,
     cells,
     async (conns) => {
-      if (run.apply && conns[0]) await requireRepairGrants(conns[0]);
+      if (run.apply && conns[0]) {
+        await requireRepairGrants(conns[0]);
+        for (const w of await durabilityWarnings(conns[0])) run.onWarning?.(w);
+      }
       return applyPlans(plans, conns, {
         apply: run.apply,
         journal: run.apply ? (run.journalPath ?? defaultJournalPath()) : undefined,
