@@ -1,5 +1,6 @@
 // A one-line progress meter on stderr, only when stderr is a terminal (never pollutes pipes or CI logs).
 import type { ScanProgress } from '../logscan/types.js';
+import { formatBytes } from '../units.js';
 
 export interface ProgressLine {
   scan(p: ScanProgress): void;
@@ -7,26 +8,14 @@ export interface ProgressLine {
   done(): void;
 }
 
-function human(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
-
 export function formatScanProgress(p: ScanProgress, elapsedMs: number): string {
   const rate = elapsedMs > 0 ? (p.bytesDone / elapsedMs) * 1000 : 0;
-  const parts = [`scanning ${p.file} (${p.filesDone + 1}/${p.filesTotal})`, human(p.bytesDone)];
+  const parts = [`scanning ${p.file} (${p.filesDone + 1}/${p.filesTotal})`, formatBytes(p.bytesDone)];
   if (p.bytesTotal) {
-    parts[1] = `${human(p.bytesDone)} / ${human(p.bytesTotal)}`;
+    parts[1] = `${formatBytes(p.bytesDone)} / ${formatBytes(p.bytesTotal)}`;
     if (rate > 0) parts.push(`ETA ${Math.max(0, Math.ceil((p.bytesTotal - p.bytesDone) / rate))} s`);
   }
-  if (rate > 0) parts.push(`${human(rate)}/s`);
+  if (rate > 0) parts.push(`${formatBytes(rate)}/s`);
   return parts.join('  ');
 }
 

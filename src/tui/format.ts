@@ -1,17 +1,7 @@
 // Small presentation helpers: numbers and times as an operator reads them.
 import { charWidth, displayWidth } from './width.js';
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
+export { formatBytes } from '../units.js';
 
 export function formatRate(bytesPerSecond: number | null): string {
   if (bytesPerSecond === null || !Number.isFinite(bytesPerSecond)) return '- MB/s';

@@ -1,12 +1,7 @@
 // The scan report for people. Everything from the log goes through terminalSafe.
 import type { Incident, ScanReport } from '../../logscan/types.js';
 import { terminalSafeLine as safe } from '../../terminalText.js';
-
-function bytes(n: number): string {
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
+import { formatBytes } from '../../units.js';
 
 function passing(incident: Incident): string {
   const parts = Object.entries(incident.passingValues).map(([prop, values]) => {
@@ -23,7 +18,7 @@ export function renderScanText(report: ScanReport): string {
   const total = report.files.reduce((a, f) => a + f.bytes, 0);
   const lines = report.files.reduce((a, f) => a + f.lines, 0);
   if (report.searched) out.push(`No log named; searched ${report.searched.map(safe).join(', ')}.`);
-  out.push(`Scanned ${report.files.length} file(s), ${bytes(total)}, ${lines} lines.`);
+  out.push(`Scanned ${report.files.length} file(s), ${formatBytes(total)}, ${lines} lines.`);
   out.push('');
   if (report.instances.length === 0) {
     out.push('No instance was rejected by ImagePropertiesFilter.');
