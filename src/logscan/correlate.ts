@@ -5,6 +5,7 @@ import type { ParsedImageProps } from '../nova/imageMetaProps.js';
 import { type FilterOptions, filteredValues, hostMismatches } from '../nova/imagePropsFilter.js';
 import type { FilteredProperty, PropertyMismatch, SupportedInstance } from '../nova/types.js';
 import type { MessageEvent } from './events.js';
+import type { ScanEvent } from './scanEvent.js';
 import { closeInTime } from './timeRange.js';
 import type {
   Incident,
@@ -37,19 +38,7 @@ export interface ResolvedRejectionEvent extends Omit<ResolvedPropsEvent, 'kind'>
 export type ResolvedEvent = Exclude<MessageEvent, { kind: 'props' }> | ResolvedPropsEvent | ResolvedRejectionEvent;
 
 /** A ScanEvent whose property table reference has been resolved. */
-export interface LogEvent {
-  input: number;
-  offset: number;
-  line: number;
-  time: string;
-  pid: number | null;
-  level: string;
-  logger: string;
-  requestId: string | null;
-  globalRequestId: string | null;
-  instanceUuid: string | null;
-  ev: ResolvedEvent;
-}
+export type LogEvent = Omit<ScanEvent, 'ev'> & { ev: ResolvedEvent };
 
 type Correlated = Pick<ScanReport, 'instances' | 'unattributed' | 'noValidHost' | 'triage'>;
 
