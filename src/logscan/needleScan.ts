@@ -180,31 +180,70 @@ const OP = {
 };
 const SIMD = {
   load: 0x00,
-  splat8: 0x0f,
+  const: 0x0c,
+  swizzle: 0x0e,
   extractLane32: 0x1b,
   eq8: 0x23,
+  ne8: 0x24,
   and: 0x4e,
   or: 0x50,
   anyTrue: 0x53,
   bitmask8: 0x64,
   sub8: 0x71,
+  shrU16: 0x8d,
   extaddPairwise8u: 0x7d,
   extaddPairwise16u: 0x7f,
 };
 const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 
 /**
- * The kernel handles two 16-byte blocks per iteration. Each distinct (offset, byte) of the anchors is
- * compared once per block and shared by the needles that use it; a 2-byte anchor costs 2 compares and
- * an AND, a 3-byte one 3 and 2. Newlines are summed in byte lanes (i8x16.sub of the compare masks) and
+ * Teddy (Hyperscan's small-literal-set matcher) in WebAssembly SIMD: each needle owns one of 8 bucket
+ * bits; for every anchor offset j there are two 16-entry tables, indexed by the low and the high nibble
+ * of the byte at p+j, that say which buckets accept that nibble there. ANDing the lookups of all offsets
+ * leaves, per lane, the buckets whose whole anchor starts at that lane, so the cost per block is the
+ * same for 1 needle or 8 (with up to 8 needles each bucket is one needle and the match is exact). Two
+ * 16-byte blocks per iteration. Newlines are summed in byte lanes (i8x16.sub of the compare masks) and
  * folded into a scalar every 127 iterations and before each record, so a record carries the exact
  * count of newlines before its block.
+ *
+ * The tables and splats live in memory at `tablesAt` and are loaded once into locals: V8 (11.x) does not
+ * hoist v128.const or splats out of loops and would rebuild each of them in every iteration, which
+ * halved the kernel's speed.
  */
-function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array {
+export function teddyTables(anchors: readonly Uint8Array[]): Uint8Array {
+  const width = Math.max(...anchors.map((a) => a.length));
+  const t = new Uint8Array(TABLE_BYTES);
+  t.fill(0x0f, 0, 16);
+  t.fill(0x0a, 16, 32);
+  anchors.forEach((a, k) => {
+    const bit = 1 << (k % 8);
+    for (let j = 0; j < width; j++) {
+      const lo = 32 + j * 32;
+      const hi = lo + 16;
+      const b = a[j];
+      if (b === undefined) {
+        // A shorter anchor accepts any byte at this offset.
+        for (let i = 0; i < 16; i++) {
+          t[lo + i] = (t[lo + i] as number) | bit;
+          t[hi + i] = (t[hi + i] as number) | bit;
+        }
+      } else {
+        t[lo + (b & 15)] = (t[lo + (b & 15)] as number) | bit;
+        t[hi + (b >> 4)] = (t[hi + (b >> 4)] as number) | bit;
+      }
+    }
+  });
+  return t;
+}
+
+/** Two splats (0x0f, newline) and a lo/hi table pair per anchor offset (at most 3). */
+const TABLE_BYTES = 32 + 3 * 32;
+
+function buildKernel(width: number, tablesAt: number, pages: number): Uint8Array {
   // Memory is imported (env.mem) so the data can stay put when the anchors change.
   // Locals: 0 start, 1 end, 2 out, 3 outCap | i32: 4 p, 5 nl, 6 nrec, 7 limit, 8 addr, 9 iter, 10 mA, 11 mB |
-  // v128: 12 a0, 13 a1, 14 a2, 15 b0, 16 b1, 17 b2, 18 anyA, 19 anyB, 20 acc, 21 newline splat, 22 tmp,
-  // 23.. one splat per distinct anchor byte, then one compare result per distinct (offset, byte).
+  // v128: 12 nibble mask, 13 newline splat, 14 acc, 15 tmp, 16 matches A, 17 matches B,
+  // 18.. the loaded bytes (block A at offsets 0..width-1, then block B), then lo/hi tables per offset.
   const P = 4,
     NL = 5,
     NREC = 6,
@@ -213,41 +252,27 @@ function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array 
     ITER = 9,
     MA = 10,
     MB = 11;
-  const A0 = 12,
-    B0 = 15,
-    ANYA = 18,
-    ANYB = 19,
-    ACC = 20,
-    NLV = 21,
-    TMP = 22,
-    S0 = 23;
-  const bytesUsed = [...new Set(anchors.flatMap((a) => [...a]))];
-  const splatOf = new Map(bytesUsed.map((b, i) => [b, S0 + i]));
-  const pairs: { offset: number; byte: number }[] = [];
-  const pairIndex = new Map<number, number>();
-  const anchorPairs = anchors.map((a) =>
-    [...a].map((byte, offset) => {
-      const key = offset * 256 + byte;
-      let i = pairIndex.get(key);
-      if (i === undefined) {
-        i = pairs.length;
-        pairIndex.set(key, i);
-        pairs.push({ offset, byte });
-      }
-      return i;
-    }),
-  );
-  const T0 = S0 + bytesUsed.length;
-  const maxOffset = Math.max(...anchors.map((a) => a.length)) - 1;
+  const NIB = 12,
+    NLV = 13,
+    ACC = 14,
+    TMP = 15,
+    ANYA = 16,
+    ANYB = 17,
+    V0 = 18;
+  const TAB = V0 + 2 * width;
   const c: number[] = [];
   const get = (i: number) => c.push(OP.localGet, ...uleb(i));
   const set = (i: number) => c.push(OP.localSet, ...uleb(i));
   const i32 = (v: number) => c.push(OP.i32Const, ...sleb(v));
   const op = (...o: number[]) => c.push(...o);
-  const splat = (byte: number, local: number) => {
-    i32(byte);
-    op(...simd(SIMD.splat8));
+  const loadConst = (at: number, local: number) => {
+    i32(at);
+    op(...simd(SIMD.load), 0x00, 0x00);
     set(local);
+  };
+  const zeroAcc = () => {
+    op(...simd(SIMD.const), ...new Array(16).fill(0));
+    set(ACC);
   };
   // nl += horizontal sum of acc; acc = 0
   const flush = () => {
@@ -260,23 +285,23 @@ function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array 
       op(...simd(SIMD.extractLane32), lane, OP.i32Add);
     }
     set(NL);
-    splat(0, ACC);
+    zeroAcc();
   };
-  // Pushes the v128 "which lanes start an anchor" for the block whose loads start at local `v`.
+  // Pushes the v128 of bucket bits per lane for the block whose bytes are in locals v, v+1, …
   const matches = (v: number) => {
-    pairs.forEach((pair, i) => {
-      get(v + pair.offset);
-      get(splatOf.get(pair.byte) as number);
-      op(...simd(SIMD.eq8));
-      set(T0 + i);
-    });
-    anchorPairs.forEach((ps, k) => {
-      ps.forEach((pi, j) => {
-        get(T0 + pi);
-        if (j > 0) op(...simd(SIMD.and));
-      });
-      if (k > 0) op(...simd(SIMD.or));
-    });
+    for (let j = 0; j < width; j++) {
+      get(TAB + 2 * j);
+      get(v + j);
+      get(NIB);
+      op(...simd(SIMD.and), ...simd(SIMD.swizzle));
+      get(TAB + 2 * j + 1);
+      get(v + j);
+      i32(4);
+      op(...simd(SIMD.shrU16));
+      get(NIB);
+      op(...simd(SIMD.and), ...simd(SIMD.swizzle), ...simd(SIMD.and));
+      if (j > 0) op(...simd(SIMD.and));
+    }
   };
   const newlineMask = (v: number) => {
     get(v);
@@ -300,7 +325,7 @@ function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array 
     op(OP.i32Store, 2, 0);
     get(ADDR);
     get(any);
-    op(...simd(SIMD.bitmask8), OP.i32Store, 2, 4);
+    op(...simd(SIMD.const), ...new Array(16).fill(0), ...simd(SIMD.ne8), ...simd(SIMD.bitmask8), OP.i32Store, 2, 4);
     get(ADDR);
     get(NL);
     op(OP.i32Store, 2, 8);
@@ -318,9 +343,13 @@ function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array 
     set(NL);
   };
 
-  splat(10, NLV);
-  splat(0, ACC);
-  for (const [byte, local] of splatOf) splat(byte, local);
+  loadConst(tablesAt, NIB);
+  loadConst(tablesAt + 16, NLV);
+  for (let j = 0; j < width; j++) {
+    loadConst(tablesAt + 32 + 32 * j, TAB + 2 * j);
+    loadConst(tablesAt + 48 + 32 * j, TAB + 2 * j + 1);
+  }
+  zeroAcc();
   get(0);
   set(P);
   i32(0);
@@ -337,15 +366,15 @@ function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array 
   get(P);
   get(LIMIT);
   op(OP.i32GtS, OP.brIf, 1);
-  for (let j = 0; j < 6; j++) {
-    if (j % 3 > maxOffset) continue; // only the offsets some anchor uses
-    get(P);
-    op(...simd(SIMD.load), 0x00, ...uleb(j < 3 ? j : 13 + j));
-    set(A0 + j);
-  }
-  matches(A0);
+  for (let u = 0; u < 2; u++)
+    for (let j = 0; j < width; j++) {
+      get(P);
+      op(...simd(SIMD.load), 0x00, ...uleb(u * 16 + j));
+      set(V0 + u * width + j);
+    }
+  matches(V0);
   set(ANYA);
-  matches(B0);
+  matches(V0 + width);
   set(ANYB);
   get(ANYA);
   get(ANYB);
@@ -359,18 +388,18 @@ function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array 
   flush();
   op(OP.i32Const, 0);
   set(ITER);
-  newlineMask(A0);
+  newlineMask(V0);
   set(MA);
-  newlineMask(B0);
+  newlineMask(V0 + width);
   set(MB);
   record(ANYA, MA, 0);
   record(ANYB, MB, 16);
   op(OP.else);
   get(ACC);
-  get(A0);
+  get(V0);
   get(NLV);
   op(...simd(SIMD.eq8), ...simd(SIMD.sub8));
-  get(B0);
+  get(V0 + width);
   get(NLV);
   op(...simd(SIMD.eq8), ...simd(SIMD.sub8));
   set(ACC);
@@ -397,7 +426,7 @@ function buildKernel(anchors: readonly Uint8Array[], pages: number): Uint8Array 
   get(NREC);
   op(OP.end);
 
-  const locals = [2, ...uleb(8), 0x7f, ...uleb(11 + bytesUsed.length + pairs.length), 0x7b];
+  const locals = [2, ...uleb(8), 0x7f, ...uleb(6 + 4 * width), 0x7b];
   const body = [...locals, ...c];
   const bytes = [
     0x00,
@@ -443,7 +472,8 @@ export function createWasmScanner(
 ): NeedleScanner | null {
   if (Wasm === undefined) return null;
   const outStart = 0;
-  const dataStart = Math.ceil((outRecords * RECORD_BYTES) / 64) * 64;
+  const tablesAt = outRecords * RECORD_BYTES;
+  const dataStart = Math.ceil((tablesAt + TABLE_BYTES) / 64) * 64;
   // Spare bytes so the kernel's unaligned loads near the end stay inside memory.
   const pages = Math.ceil((dataStart + capacity + 64) / 65536);
   let memory: WasmMemory;
@@ -456,17 +486,26 @@ export function createWasmScanner(
   const out = new Int32Array(memory.buffer, outStart, outRecords * 4);
 
   let ex: KernelExports;
+  // The code depends only on the anchor width (the anchors are in the tables): compiled once per width.
+  const kernels = new Map<number, KernelExports>();
   let needles: readonly Needle[] = [];
   // For each anchor (its first two bytes as a key), the needles that use it (several may share one).
   let byAnchor = new Map<number, number[]>();
   const setNeedles = (next: readonly Needle[]): boolean => {
     const anchors = next.map((n) => n.bytes.subarray(n.anchor, n.anchor + anchorLengthOf(n)));
-    try {
-      const mod = new Wasm.Module(buildKernel(anchors, pages));
-      ex = new Wasm.Instance(mod, { env: { mem: memory } }).exports as unknown as KernelExports;
-    } catch {
-      return false;
+    const width = Math.max(...anchors.map((a) => a.length));
+    let kernel = kernels.get(width);
+    if (!kernel) {
+      try {
+        const mod = new Wasm.Module(buildKernel(width, tablesAt, pages));
+        kernel = new Wasm.Instance(mod, { env: { mem: memory } }).exports as unknown as KernelExports;
+      } catch {
+        return false;
+      }
+      kernels.set(width, kernel);
     }
+    ex = kernel;
+    buffer.set(teddyTables(anchors), tablesAt);
     needles = next;
     byAnchor = new Map();
     anchors.forEach((a, k) => {
@@ -527,13 +566,18 @@ export function createWasmScanner(
   };
 }
 
-/** Expected false candidates per GiB up to which a 2-byte anchor is worth its fewer SIMD compares. */
-const PAIR_CANDIDATES_PER_GIB = 50_000;
+/**
+ * Expected false candidates per GiB (all needles together) up to which 2-byte anchors are worth it: the
+ * kernel's cost depends on the anchor width, not on the number of needles, and width 3 costs ~100 ms per
+ * GiB more than width 2, which pays for the verification of about this many candidates.
+ */
+const PAIR_CANDIDATES_PER_GIB = 400_000;
 
 /**
  * Picks each needle's anchor from what is rarest in `sample` (a piece of the log about to be scanned),
- * so the kernel wakes up for as few false candidates as possible on this log: its rarest byte pair when
- * that pair is rare enough (2 compares instead of 3), else its rarest 3-byte window.
+ * so the kernel wakes up for as few false candidates as possible on this log: every needle's rarest
+ * byte pair when those pairs together are rare enough, else every needle's rarest 3-byte window (one
+ * 3-byte anchor makes the whole kernel 3 wide, so the widths are all or nothing).
  */
 export function chooseAnchors(texts: readonly string[], sample: Uint8Array): Needle[] {
   const plain = texts.map((t) => makeNeedle(t));
@@ -555,8 +599,7 @@ export function chooseAnchors(texts: readonly string[], sample: Uint8Array): Nee
       triples[h] = (triples[h] as number) + 1;
     }
   }
-  const pairLimit = (PAIR_CANDIDATES_PER_GIB * sample.length) / 2 ** 30;
-  return plain.map((n) => {
+  const choices = plain.map((n) => {
     const b = n.bytes;
     const score = (i: number, len: number) => {
       let s = 0;
@@ -573,7 +616,7 @@ export function chooseAnchors(texts: readonly string[], sample: Uint8Array): Nee
         best3 = i;
       }
     }
-    let best2 = -1;
+    let best2 = 0;
     let best2Count = Number.POSITIVE_INFINITY;
     let best2Score = Number.POSITIVE_INFINITY;
     for (let i = 0; i + 2 <= b.length; i++) {
@@ -585,9 +628,13 @@ export function chooseAnchors(texts: readonly string[], sample: Uint8Array): Nee
         best2 = i;
       }
     }
-    if (best2 >= 0 && best2Count <= pairLimit) return { ...n, anchor: best2, anchorLength: 2 as const };
-    return { ...n, anchor: best3 };
+    return { needle: n, best2, best2Count, best3 };
   });
+  const pairCandidates = choices.reduce((sum, c) => sum + c.best2Count, 0);
+  const pairLimit = (PAIR_CANDIDATES_PER_GIB * sample.length) / 2 ** 30;
+  if (pairCandidates <= pairLimit)
+    return choices.map((c) => ({ ...c.needle, anchor: c.best2, anchorLength: 2 as const }));
+  return choices.map((c) => ({ ...c.needle, anchor: c.best3 }));
 }
 
 function pairKey(b: Uint8Array, i: number): number {

@@ -103,8 +103,8 @@ describe('the SIMD kernel on larger inputs', () => {
 });
 
 describe('anchors of two bytes (chosen where the log shows the pair is rare)', () => {
-  // Pairs that share bytes and positions with each other and with the 3-byte anchors, so the kernel's
-  // shared compares are exercised: 'ps' and 'pr' share offset 0, 'l ' ends in a space like ' v'.
+  // Pairs that share bytes and positions with each other and with a 3-byte anchor in the same nibble
+  // tables: 'ps' and 'pr' share offset 0 (and the nibble 7 of 'p'), 'l ' ends in a space like ' v'.
   const mixed = [
     makeNeedle('image_props_filter', 9, 2), // 'ps'
     makeNeedle('Filtering removed all hosts', 20, 2), // 'l '
@@ -169,5 +169,39 @@ describe('anchors of two bytes (chosen where the log shows the pair is rare)', (
     expect(p2!.anchorLength).toBe(2);
     expect(r2!.anchorLength).toBe(2);
     expect(anchorText(p2)).not.toContain('x');
+  });
+});
+
+describe('more needles than the kernel has buckets', () => {
+  // Teddy has 8 bucket bits: needles 9 and up share a bucket with earlier ones, so the tables accept
+  // byte combinations that are no needle's anchor; verification must drop those, never miss a match.
+  const texts = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo'];
+  const many = texts.map((t) => makeNeedle(t));
+  const wasm = createWasmScanner(many, 1 << 16)!;
+  const js = createJsScanner(many, 1 << 16);
+
+  it('finds exactly what the reference finds, also after switching anchors and widths', () => {
+    const alphabet = [...texts, '\n', ' ', 'al', 'ki', 'lo', 'ia', 'hot', 'x'];
+    const check = () =>
+      fc.assert(
+        fc.property(
+          fc.array(fc.constantFrom(...alphabet), { maxLength: 300 }),
+          fc.integer({ min: 0, max: 31 }),
+          (parts, lead) => {
+            const data = Buffer.from(parts.join(''));
+            expect(run(wasm, data, lead)).toEqual(run(js, data, lead));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    check();
+    // Two-byte anchors at other offsets: the kernel for width 2 is compiled, the tables rewritten.
+    const pairs = texts.map((t) => makeNeedle(t, 1, 2));
+    wasm.setNeedles(pairs);
+    js.setNeedles(pairs);
+    check();
+    wasm.setNeedles(many);
+    js.setNeedles(many);
+    check();
   });
 });
