@@ -10,6 +10,7 @@ import type { RepairPlan } from '../repair/types.js';
 import { confirmTyped } from './confirm.js';
 import { ExitCode } from './exitCodes.js';
 import { type CommonFlags, doctorConfigFrom, splitTargets } from './options.js';
+import { BufferedOut } from './output/bufferedOut.js';
 import { renderApplyResult, renderUndoResult, summarise } from './output/repairText.js';
 import { renderScanText } from './output/scanText.js';
 import { renderCells, renderTraced } from './output/traceText.js';
@@ -146,17 +147,20 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       const partial = reportCells(nova.cells(), Boolean(flags.json));
       let stale = 0;
       let shown = 0;
-      if (flags.json) out(`{\n"cells": ${JSON.stringify(nova.cells())},\n"instances": [`);
+      const stdout = new BufferedOut();
+      if (flags.json) await stdout.write(`{\n"cells": ${JSON.stringify(nova.cells())},\n"instances": [`);
       for await (const t of traceInstances(nova, targets)) {
         const interesting = t.diagnosis.health !== 'ok' || flags.includeHealthy || !targets.all;
         if (t.diagnosis.health === 'stale' || t.diagnosis.health === 'half-fixed') stale++;
         if (!interesting) continue;
-        if (flags.json) out(`${shown > 0 ? ',' : ''}\n${JSON.stringify(traceJson(t))}`);
-        else out(renderTraced(t));
+        if (flags.json) await stdout.write(`${shown > 0 ? ',' : ''}\n${JSON.stringify(traceJson(t))}`);
+        else await stdout.write(renderTraced(t));
         shown++;
       }
-      if (flags.json) out(`\n],\n"unattributed": ${JSON.stringify(targets.scan?.unattributed ?? [])}\n}\n`);
-      else out(`\n${stale} instance(s) with stale values${targets.all ? '' : ` of ${shown} traced`}.\n`);
+      if (flags.json)
+        await stdout.write(`\n],\n"unattributed": ${JSON.stringify(targets.scan?.unattributed ?? [])}\n}\n`);
+      else await stdout.write(`\n${stale} instance(s) with stale values${targets.all ? '' : ` of ${shown} traced`}.\n`);
+      await stdout.flush();
       setExitCode(partial ? ExitCode.partial : stale > 0 ? ExitCode.found : ExitCode.ok);
     });
   });

@@ -1,0 +1,40 @@
+// Output of commands that stream thousands of records (trace --all): encoded straight into a MiB-sized
+// Buffer and written one piece at a time, paced by the reader so a slow pipe or pager never makes the
+// output pile up in memory. Joining the records into big strings first cost far more than the writes:
+// one non-ASCII display name makes the whole joined string two-byte, and encoding that is slow.
+import { once } from 'node:events';
+
+const PIECE_BYTES = 1 << 20;
+
+export class BufferedOut {
+  private buf = Buffer.allocUnsafe(PIECE_BYTES);
+  private used = 0;
+
+  /** `immediate`: every record is written at once (a terminal: the operator sees each as it comes). */
+  constructor(
+    private readonly stream: NodeJS.WritableStream = process.stdout,
+    private readonly immediate = Boolean((stream as { isTTY?: boolean }).isTTY),
+  ) {}
+
+  async write(text: string): Promise<void> {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const most = text.length * 3;
+    if (this.used + most > this.buf.length) await this.flush();
+    if (most > this.buf.length) await this.send(Buffer.from(text, 'utf8'));
+    else this.used += this.buf.write(text, this.used, 'utf8');
+    if (this.immediate) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.used === 0) return;
+    const piece = this.buf.subarray(0, this.used);
+    // The stream may keep the piece until it is written: the next records go into a fresh buffer.
+    this.buf = Buffer.allocUnsafe(PIECE_BYTES);
+    this.used = 0;
+    await this.send(piece);
+  }
+
+  private async send(piece: Buffer): Promise<void> {
+    if (!this.stream.write(piece)) await once(this.stream, 'drain');
+  }
+}
