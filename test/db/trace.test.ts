@@ -232,6 +232,8 @@ describe('every manifest scenario', () => {
 
   it('an abandoned sweep leaves the pools usable', async () => {
     for await (const _ of nova.sweep({ batchSize: 2 })) break;
+    let n = 0;
+    for await (const _ of nova.sweep({ batchSize: 9, specsPerRead: 2 })) if (++n === 5) break; // mid-page
     const snaps = await nova.snapshots([manifest.instances[0]?.uuid ?? '']);
     expect(snaps).toHaveLength(1);
   });
@@ -242,6 +244,11 @@ describe('every manifest scenario', () => {
       bySweep.set(s.uuid, s);
     const direct = await nova.snapshots([...bySweep.keys()]);
     for (const d of direct) expect(bySweep.get(d.uuid)).toEqual(d);
+    // Pages whose spec texts are read in several slices give the same snapshots, in the same order.
+    const sliced: InstanceSnapshot[] = [];
+    for await (const s of nova.sweep({ batchSize: 7, specsPerRead: 2, includeCell0: true, allSystemMetadata: true }))
+      sliced.push(s);
+    expect(sliced).toEqual([...bySweep.values()]);
   });
 
   it('a default sweep reads only the system metadata diagnosis needs, and diagnoses the same', async () => {
