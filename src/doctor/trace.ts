@@ -5,6 +5,7 @@ import { DoctorError } from '../errors.js';
 import type { Incident, ScanReport } from '../logscan/types.js';
 import type { Diagnosis, InstanceSnapshot } from '../nova/snapshot.js';
 import { diagnose } from '../nova/staleness.js';
+import { startSpecReader, withSpecReadings } from './specReader.js';
 
 /** One instance as trace sees it: rows, diagnosis, and the log incident that led us to it (if any). */
 export interface TracedInstance {
@@ -80,9 +81,14 @@ export async function* traceInstances(
     }
   }
   if (!targets.all) return;
-  for await (const snapshot of nova.sweep()) {
-    if (seen.has(snapshot.uuid)) continue;
-    yield { uuid: snapshot.uuid, snapshot, diagnosis: diagnose(snapshot), incident: null };
-    onProgress?.(++done, total);
+  const reader = startSpecReader();
+  try {
+    for await (const { snapshot, reading } of withSpecReadings(nova.sweep(), reader)) {
+      if (seen.has(snapshot.uuid)) continue;
+      yield { uuid: snapshot.uuid, snapshot, diagnosis: diagnose(snapshot, reading ?? undefined), incident: null };
+      onProgress?.(++done, total);
+    }
+  } finally {
+    await reader.close();
   }
 }

@@ -1,10 +1,8 @@
 // Running units on worker threads (both cores), or in this thread when workers are not worth it or not
 // available. The worker script is the compiled dist/logscan/worker.js; under vitest (src/*.ts) it is
 // looked up from the package root, and when it is missing everything runs in-thread.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledScript } from '../workerScript.js';
 import {
   scanGzipUnit,
   scanRangeUnit,
@@ -25,25 +23,9 @@ export function runUnit(unit: WorkUnit, opts: UnitOptions, hooks: UnitHooks = {}
   return unit.kind === 'gzip' ? scanGzipUnit(unit, opts, hooks) : scanRangeUnit(unit, opts, hooks);
 }
 
-/**
- * dist/logscan/worker.js (or another compiled script of this directory, e.g. gunzipWorker.js) next to
- * this module, or (running from src/) in the package's dist/.
- */
+/** dist/logscan/worker.js (or another compiled script of this directory, e.g. gunzipWorker.js); see compiledScript. */
 export function workerScript(name = 'worker.js'): URL | null {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) {
-    const beside = join(dirname(here), name);
-    return existsSync(beside) ? pathToFileURL(beside) : null;
-  }
-  let dir = dirname(here);
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) {
-      const compiled = join(dir, 'dist', 'logscan', name);
-      return existsSync(compiled) ? pathToFileURL(compiled) : null;
-    }
-    dir = dirname(dir);
-  }
-  return null;
+  return compiledScript(import.meta.url, name);
 }
 
 export interface PoolHooks {

@@ -173,8 +173,11 @@ function duplicateKeys(rows: readonly SystemMetadataRow[]): string[] {
   return out;
 }
 
-/** Diagnose one instance. Never throws: anything unreadable becomes a problem. */
-export function diagnose(snapshot: InstanceSnapshot): Diagnosis {
+/**
+ * Diagnose one instance. Never throws: anything unreadable becomes a problem. `specReading`: readSpec() of the
+ * snapshot's spec when it was already done (a sweep reads specs on another thread).
+ */
+export function diagnose(snapshot: InstanceSnapshot, specReading?: SpecReading): Diagnosis {
   const problems = [...snapshot.problems];
   const stale: StaleValue[] = [];
   const cellName = snapshot.cell?.name ?? snapshot.cell?.uuid ?? 'its cell';
@@ -185,7 +188,7 @@ export function diagnose(snapshot: InstanceSnapshot): Diagnosis {
   let specProps: ImageProps = {};
   const spec = snapshot.requestSpec;
   if (spec) {
-    const reading = readSpec(spec.spec);
+    const reading = specReading ?? readSpec(spec.spec);
     if (reading.ok) {
       specReadable = true;
       specProps = reading.props;
