@@ -85,6 +85,25 @@ interface CellLookup {
   foundIn: Map<string, { cell: OpenCell; rows: CellRows }>;
 }
 
+/**
+ * A request spec row whose text is decoded from the bytes it was read as each time `spec` is read, and whose
+ * bytes stay available (specBytes) for a worker to read the spec from. A sweep's spec texts are the bulk of
+ * its data: kept as strings, every young-generation GC copied them and this thread decoded them all, although
+ * trace only needs them parsed, on another thread.
+ */
+function specRowFromBytes(id: number, instanceUuid: string, bytes: Buffer | null): RequestSpecRow {
+  if (bytes === null) return { id, instanceUuid, spec: 'null' }; // NOT NULL in nova's schema; as String(null)
+  const row = {
+    id,
+    instanceUuid,
+    get spec(): string {
+      return bytes.toString('utf8');
+    },
+  };
+  Object.defineProperty(row, 'specBytes', { value: bytes, enumerable: false });
+  return row;
+}
+
 function chunks<T>(list: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
@@ -349,11 +368,13 @@ class Nova implements NovaDatabases {
           {
             sql: 'SELECT id, instance_uuid, spec FROM request_specs WHERE id >= ? AND id <= ? ORDER BY id',
             rowsAsArray: true,
+            // The spec as the bytes mysql2 read: see specRowFromBytes.
+            typeCast: (field, next) => (field.name === 'spec' ? field.buffer() : next()),
           },
           [entries[0]?.id, entries[entries.length - 1]?.id],
         );
-        for (const [id, uuid, spec] of rows as unknown as (string | number)[][])
-          out.set(String(uuid), { id: Number(id), instanceUuid: String(uuid), spec: String(spec) });
+        for (const [id, uuid, spec] of rows as unknown as [number, string, Buffer | null][])
+          out.set(String(uuid), specRowFromBytes(Number(id), String(uuid), spec));
         return out;
       }, false);
     const slices = (page: SpecPage) => chunks(page.traced, opts.specsPerRead ?? 500);

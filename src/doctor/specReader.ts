@@ -3,14 +3,12 @@
 // decodes the database's answers and serialises the output. Without a compiled worker (running from src/), or
 // when the worker fails, the specs are read here: slower, never different.
 import { Worker } from 'node:worker_threads';
-import type { InstanceSnapshot } from '../nova/snapshot.js';
+import type { InstanceSnapshot, RequestSpecRow } from '../nova/snapshot.js';
 import { readSpec, type SpecReading } from '../nova/staleness.js';
 import { compiledScript } from '../workerScript.js';
 
-export interface SpecBatch {
-  id: number;
-  specs: (string | null)[];
-}
+/** Texts, or UTF-8 bytes packed in one transferred buffer (`ends[i]`: end of spec i; -1: no spec). */
+export type SpecBatch = { id: number; specs: (string | null)[] } | { id: number; bytes: ArrayBuffer; ends: Int32Array };
 export interface SpecBatchRead {
   id: number;
   readings: (SpecReading | null)[];
@@ -19,12 +17,48 @@ export interface SpecBatchRead {
 export interface SpecReader {
   /** Whether a worker thread does the reading (else this thread does). */
   readonly onWorker: boolean;
-  /** readSpec() of each text (null for no spec), in order. */
-  read(specs: (string | null)[]): Promise<(SpecReading | null)[]>;
+  /** readSpec() of each spec (null for none), in order. */
+  read(specs: (RequestSpecRow | null)[]): Promise<(SpecReading | null)[]>;
   close(): Promise<void>;
 }
 
-const readHere = (specs: (string | null)[]) => specs.map((s) => (s === null ? null : readSpec(s)));
+const readHere = (specs: (RequestSpecRow | null)[]) => specs.map((s) => (s === null ? null : readSpec(s.spec)));
+
+/** The batch as bytes when every spec kept them (one copy into a buffer the worker then owns), else as text. */
+export function packBatch(id: number, specs: (RequestSpecRow | null)[]): { batch: SpecBatch; transfer: ArrayBuffer[] } {
+  if (!specs.every((s) => s === null || s.specBytes))
+    return { batch: { id, specs: specs.map((s) => s?.spec ?? null) }, transfer: [] };
+  const total = specs.reduce((n, s) => n + (s?.specBytes?.length ?? 0), 0);
+  const bytes = new Uint8Array(total);
+  const ends = new Int32Array(specs.length);
+  let at = 0;
+  specs.forEach((s, i) => {
+    if (!s?.specBytes) {
+      ends[i] = -1;
+      return;
+    }
+    bytes.set(s.specBytes, at);
+    at += s.specBytes.length;
+    ends[i] = at;
+  });
+  return { batch: { id, bytes: bytes.buffer, ends }, transfer: [bytes.buffer] };
+}
+
+/** readSpec() of every spec of a batch (the worker's side). */
+export function readBatch(batch: SpecBatch): (SpecReading | null)[] {
+  if ('specs' in batch) return batch.specs.map((s) => (s === null ? null : readSpec(s)));
+  const buf = Buffer.from(batch.bytes);
+  const out: (SpecReading | null)[] = [];
+  let start = 0;
+  for (const end of batch.ends) {
+    if (end < 0) out.push(null);
+    else {
+      out.push(readSpec(buf.toString('utf8', start, end)));
+      start = end;
+    }
+  }
+  return out;
+}
 
 export function startSpecReader(): SpecReader {
   const script = compiledScript(import.meta.url, 'specReadWorker.js');
@@ -39,7 +73,7 @@ export function startSpecReader(): SpecReader {
   w.unref(); // never what keeps the process alive
   let broken = false;
   let nextId = 0;
-  const waiting = new Map<number, { specs: (string | null)[]; done: (r: (SpecReading | null)[]) => void }>();
+  const waiting = new Map<number, { specs: (RequestSpecRow | null)[]; done: (r: (SpecReading | null)[]) => void }>();
   const fallBack = () => {
     broken = true;
     for (const [id, job] of waiting) {
@@ -61,7 +95,8 @@ export function startSpecReader(): SpecReader {
       return new Promise((done) => {
         const id = nextId++;
         waiting.set(id, { specs, done });
-        w.postMessage({ id, specs } satisfies SpecBatch);
+        const { batch, transfer } = packBatch(id, specs);
+        w.postMessage(batch, transfer);
       });
     },
     async close() {
@@ -83,7 +118,7 @@ export async function* withSpecReadings(
   let batch: InstanceSnapshot[] = [];
   const send = (b: InstanceSnapshot[]) => ({
     batch: b,
-    readings: reader.read(b.map((s) => s.requestSpec?.spec ?? null)),
+    readings: reader.read(b.map((s) => s.requestSpec)),
   });
   async function* drain(p: NonNullable<typeof pending>) {
     const readings = await p.readings;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startSpecReader, withSpecReadings } from '../../src/doctor/specReader.js';
-import type { InstanceSnapshot } from '../../src/nova/snapshot.js';
+import type { InstanceSnapshot, RequestSpecRow } from '../../src/nova/snapshot.js';
 import { readSpec } from '../../src/nova/staleness.js';
 import { dumpRows } from '../helpers/fixtureRows.js';
 
@@ -13,11 +13,15 @@ const specs: (string | null)[] = [
   null,
 ];
 
+function row(i: number, spec: string | null, bytes = false): RequestSpecRow | null {
+  if (spec === null) return null;
+  const r = { id: i, instanceUuid: `uuid-${i}`, spec };
+  if (bytes) Object.defineProperty(r, 'specBytes', { value: Buffer.from(spec, 'utf8'), enumerable: false });
+  return r;
+}
+
 const snapshot = (i: number, spec: string | null) =>
-  ({
-    uuid: `uuid-${i}`,
-    requestSpec: spec === null ? null : { id: i, instanceUuid: `uuid-${i}`, spec },
-  }) as unknown as InstanceSnapshot;
+  ({ uuid: `uuid-${i}`, requestSpec: row(i, spec, i % 2 === 0) }) as unknown as InstanceSnapshot;
 
 async function* stream<T>(items: T[]) {
   for (const x of items) yield x;
@@ -28,9 +32,14 @@ describe('reading request specs on a worker thread', () => {
     const reader = startSpecReader();
     expect(reader.onWorker).toBe(true); // npm test builds dist/ first
     try {
-      const got = await reader.read(specs);
-      expect(got).toEqual(specs.map((s) => (s === null ? null : readSpec(s))));
+      const expected = specs.map((s) => (s === null ? null : readSpec(s)));
+      const got = await reader.read(specs.map((s, i) => row(i, s)));
+      expect(got).toEqual(expected);
       expect(got.filter((r) => r?.ok).length).toBeGreaterThan(20);
+      // As a sweep reads them: UTF-8 bytes packed into one buffer handed over to the worker.
+      const asBytes = specs.map((s, i) => row(i, s, true));
+      expect(asBytes.every((r) => r === null || r.specBytes)).toBe(true);
+      expect(await reader.read(asBytes)).toEqual(expected);
     } finally {
       await reader.close();
     }
@@ -55,9 +64,11 @@ describe('reading request specs on a worker thread', () => {
 
   it('still answers, from this thread, when the worker is gone', async () => {
     const reader = startSpecReader();
-    const first = reader.read(specs);
+    const first = reader.read(specs.map((s, i) => row(i, s)));
     await reader.close(); // the worker is terminated with a batch in flight
-    expect(await reader.read(specs)).toEqual(specs.map((s) => (s === null ? null : readSpec(s))));
+    expect(await reader.read(specs.map((s, i) => row(i, s, true)))).toEqual(
+      specs.map((s) => (s === null ? null : readSpec(s))),
+    );
     await expect(Promise.race([first, new Promise((r) => setTimeout(() => r('hung'), 2000))])).resolves.not.toBe(
       'hung',
     );
