@@ -42,7 +42,7 @@ function unquote(ident: string): string {
 const GRANT =
   /^GRANT (.+?) ON (?:(?:TABLE|PROCEDURE|FUNCTION|PACKAGE|PACKAGE BODY) )?(\*|`(?:[^`]|``)*`|\w+)\.(\*|`(?:[^`]|``)*`|\w+) TO /;
 
-/** The privilege lines of SHOW GRANTS output (roles and proxy grants are not followed). */
+/** The privilege lines of SHOW GRANTS output (role and proxy grant lines are skipped: see missingRepairGrants). */
 export function parseGrants(lines: readonly string[]): ParsedGrant[] {
   const out: ParsedGrant[] = [];
   for (const line of lines) {
@@ -96,14 +96,16 @@ export function missingFromGrants(lines: readonly string[], needs: readonly Gran
 }
 
 /**
- * What the connected user lacks for a repair of these databases (empty: all granted). Reads SHOW GRANTS for
- * CURRENT_USER; privileges that come only through a role are reported missing (say so in the message).
+ * What the connected user lacks for a repair of these databases (empty: all granted). Plain SHOW GRANTS: in
+ * MariaDB it lists the user's grants and those of the role the session has enabled (SET ROLE, or the user's
+ * default role) and of every role granted to that one, which is what the server checks writes against (SHOW
+ * GRANTS FOR CURRENT_USER() leaves the roles out, and SHOW GRANTS FOR a nested role needs SELECT on mysql.*).
  */
 export async function missingRepairGrants(
   conn: Connection,
   databases: { api: string; cells: readonly string[] },
 ): Promise<MissingGrant[]> {
-  const [rows] = await conn.query<RowDataPacket[]>({ sql: 'SHOW GRANTS FOR CURRENT_USER()', rowsAsArray: true });
+  const [rows] = await conn.query<RowDataPacket[]>({ sql: 'SHOW GRANTS', rowsAsArray: true });
   const lines = (rows as unknown as unknown[][]).map((r) => String(r[0]));
   return missingFromGrants(lines, repairGrantNeeds(databases));
 }

@@ -154,6 +154,43 @@ describe('privileges', () => {
     }
   });
 
+  it('privileges that come through the enabled role (and roles granted to it) count; a role not enabled does not', async () => {
+    const root = await tc.root('api');
+    const dbs = tc.cloud.databases;
+    const all = { api: dbs.api, cells: [dbs.cell1, dbs.cell2] };
+    await root.query("CREATE USER IF NOT EXISTS 'roleuser'@'%' IDENTIFIED BY 'r0le-pw'");
+    await root.query('CREATE ROLE IF NOT EXISTS nd_reader');
+    await root.query('CREATE ROLE IF NOT EXISTS nd_repairer');
+    for (const db of [dbs.api, dbs.cell1, dbs.cell2]) await root.query(`GRANT SELECT ON \`${db}\`.* TO nd_reader`);
+    await root.query(`GRANT UPDATE ON \`${dbs.api}\`.\`request_specs\` TO nd_repairer`);
+    for (const db of [dbs.cell1, dbs.cell2]) {
+      await root.query(`GRANT UPDATE ON \`${db}\`.\`instances\` TO nd_repairer`);
+      await root.query(`GRANT UPDATE, INSERT, DELETE ON \`${db}\`.\`instance_system_metadata\` TO nd_repairer`);
+      await root.query(`GRANT UPDATE ON \`${db}\`.\`block_device_mapping\` TO nd_repairer`);
+    }
+    await root.query('GRANT nd_reader TO nd_repairer'); // nested: SELECT comes through the inner role
+    await root.query("GRANT nd_repairer TO 'roleuser'@'%'");
+    const s = server();
+    // No default database: without its role the user may not even open one.
+    const connect = () => mysql.createConnection({ host: s.host, port: s.port, user: 'roleuser', password: 'r0le-pw' });
+    // Granted but not enabled: the server would refuse the writes, and so do we.
+    const notEnabled = await connect();
+    try {
+      expect((await missingRepairGrants(notEnabled, all)).length).toBe(18); // every privilege of repairGrantNeeds
+    } finally {
+      await notEnabled.end();
+    }
+    await root.query("SET DEFAULT ROLE nd_repairer FOR 'roleuser'@'%'");
+    const enabled = await connect();
+    try {
+      expect(await missingRepairGrants(enabled, all)).toEqual([]);
+      // And what the grants check allows, the server allows: the role's privileges are live in this session.
+      await enabled.query(`SELECT id FROM \`${dbs.cell2}\`.instance_system_metadata LIMIT 1`);
+    } finally {
+      await enabled.end();
+    }
+  });
+
   it('grant parsing: wildcards, escapes, ALL PRIVILEGES, column grants', () => {
     const needs = repairGrantNeeds({ api: 'nova_api', cells: ['nova_cell1'] });
     expect(missingFromGrants(['GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost`'], needs)).toEqual([]);
