@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import type { NovaDatabases } from '../db/trace.js';
 import type { CellStatus } from '../db/types.js';
-import { scan, scanFoundTrouble, writeReportJson } from '../doctor/scan.js';
+import { reportJsonPieces, scan, scanFoundTrouble } from '../doctor/scan.js';
 import type { TracedInstance } from '../doctor/trace.js';
 import { DoctorError } from '../errors.js';
 import type { ScanReport } from '../logscan/types.js';
@@ -119,9 +119,12 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       const config = doctorConfigFrom(logs, flags);
       const report = await scanWithProgress(config);
       if (flags.json) {
-        // Compact and written piece by piece: a report over gigabytes of logs is tens of megabytes.
-        writeReportJson(report, out);
-        out('\n');
+        // Compact and written piece by piece, at the reader's pace: a report over gigabytes of logs is tens of
+        // megabytes.
+        const stdout = new BufferedOut();
+        for (const piece of reportJsonPieces(report)) await stdout.write(piece);
+        await stdout.write('\n');
+        await stdout.flush();
         for (const w of report.warnings)
           process.stderr.write(`nova-doctor: ${w.file}${w.line ? `:${w.line}` : ''}: ${w.message}\n`);
       } else out(renderScanText(report)); // the text lists the warnings itself

@@ -28,4 +28,4 @@ export function scanFoundTrouble(report: ScanReport): boolean {
   return report.instances.length > 0;
 }
 
-export { writeReportJson } from '../logscan/index.js';
+export { reportJsonPieces, writeReportJson } from '../logscan/index.js';

@@ -27,7 +27,7 @@ export { MAX_EVIDENCE_PER_INCIDENT, MAX_REJECTIONS_PER_INCIDENT } from './correl
 export { DEFAULT_LOG_DIRS, defaultLogInputs, expandGlob } from './inputs.js';
 export { parseOsloHeader, stripDebugSuffix } from './osloLine.js';
 export { parseRecords } from './records.js';
-export { writeReportJson } from './reportJson.js';
+export { reportJsonPieces, writeReportJson } from './reportJson.js';
 export { parseTimeBound, timeRange } from './timeRange.js';
 export type * from './types.js';
 

@@ -15,15 +15,21 @@ export function writeReportJson(
   indent = 0,
   pieceBytes = 16 << 10,
 ): void {
-  // Pieces are gathered in an array and joined once per emit (one copy), not grown by += (a rope that
+  for (const piece of reportJsonPieces(report, indent, pieceBytes)) emit(piece);
+}
+
+/** The pieces writeReportJson emits, one at a time (a writer that waits for its reader pulls them as it goes). */
+export function* reportJsonPieces(report: ScanReport, indent = 0, pieceBytes = 16 << 10): Generator<string> {
+  // Pieces are gathered in an array and joined once per piece (one copy), not grown by += (a rope that
   // is copied again when written).
   let parts: string[] = [];
   let pending = 0;
+  const ready: string[] = [];
   const write = (s: string) => {
     parts.push(s);
     pending += s.length;
     if (pending >= pieceBytes) {
-      emit(parts.join(''));
+      ready.push(parts.join(''));
       parts = [];
       pending = 0;
     }
@@ -34,7 +40,8 @@ export function writeReportJson(
   const sep = indent > 0 ? ': ' : ':';
   const entries = Object.entries(report).filter(([, v]) => v !== undefined && typeof v !== 'function');
   write(`{${entries.length > 0 ? nl : ''}`);
-  entries.forEach(([key, value], i) => {
+  for (let i = 0; i < entries.length; i++) {
+    const [key, value] = entries[i] as [string, unknown];
     const last = i === entries.length - 1;
     write(`${pad1}${JSON.stringify(key)}${sep}`);
     if (Array.isArray(value) && value.length > 0) {
@@ -46,15 +53,18 @@ export function writeReportJson(
           write(text);
           if (j < end) write(',');
         } else write(`${pad2}${indentLines(text, pad2)}${j < end ? ',' : ''}${nl}`);
+        yield* ready.splice(0);
       }
       write(`${pad1}]`);
     } else {
       write(indentLines(JSON.stringify(value, null, indent) ?? 'null', pad1));
     }
     write(`${last ? '' : ','}${nl}`);
-  });
+    yield* ready.splice(0);
+  }
   write('}');
-  if (parts.length > 0) emit(parts.join(''));
+  yield* ready.splice(0);
+  if (parts.length > 0) yield parts.join('');
 }
 
 /** JSON.stringify indents nested lines from column 0; shift them to where the value sits. */
