@@ -151,14 +151,22 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       let stale = 0;
       let shown = 0;
       const stdout = new BufferedOut();
+      // Records on a terminal are their own progress; written elsewhere, a sweep says how far it is on stderr.
+      const progress = process.stdout.isTTY ? null : progressLine();
+      const onProgress = (done: number, total: number | null) =>
+        progress?.message(`tracing: ${done}${total === null ? '' : `/${total}`} instances, ${stale} with stale values`);
       if (flags.json) await stdout.write(`{\n"cells": ${JSON.stringify(nova.cells())},\n"instances": [`);
-      for await (const t of traceInstances(nova, targets)) {
-        const interesting = t.diagnosis.health !== 'ok' || flags.includeHealthy || !targets.all;
-        if (t.diagnosis.health === 'stale' || t.diagnosis.health === 'half-fixed') stale++;
-        if (!interesting) continue;
-        if (flags.json) await stdout.write(`${shown > 0 ? ',' : ''}\n${JSON.stringify(traceJson(t))}`);
-        else await stdout.write(renderTraced(t));
-        shown++;
+      try {
+        for await (const t of traceInstances(nova, targets, onProgress)) {
+          const interesting = t.diagnosis.health !== 'ok' || flags.includeHealthy || !targets.all;
+          if (t.diagnosis.health === 'stale' || t.diagnosis.health === 'half-fixed') stale++;
+          if (!interesting) continue;
+          if (flags.json) await stdout.write(`${shown > 0 ? ',' : ''}\n${JSON.stringify(traceJson(t))}`);
+          else await stdout.write(renderTraced(t));
+          shown++;
+        }
+      } finally {
+        progress?.done();
       }
       if (flags.json)
         await stdout.write(`\n],\n"unattributed": ${JSON.stringify(targets.scan?.unattributed ?? [])}\n}\n`);

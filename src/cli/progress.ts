@@ -29,16 +29,19 @@ export function progressLine(stream: NodeJS.WriteStream = process.stderr): Progr
     stream.write(`\r\x1b[K${text.slice(0, width)}`);
     shown = true;
   };
+  // At most ten redraws a second: a sweep reports every instance, and a terminal is slower than that.
+  const due = () => {
+    const now = Date.now();
+    if (now - last < 100) return false;
+    last = now;
+    return true;
+  };
   return {
     scan(p) {
-      if (!enabled) return;
-      const now = Date.now();
-      if (now - last < 100) return;
-      last = now;
-      write(formatScanProgress(p, now - started));
+      if (enabled && due()) write(formatScanProgress(p, Date.now() - started));
     },
     message(text) {
-      if (enabled) write(text);
+      if (enabled && due()) write(text);
     },
     done() {
       if (enabled && shown) stream.write('\r\x1b[K');
