@@ -91,8 +91,11 @@ interface CellLookup {
  * its data: kept as strings, every young-generation GC copied them and this thread decoded them all, although
  * trace only needs them parsed, on another thread.
  */
-function specRowFromBytes(id: number, instanceUuid: string, bytes: Buffer | null): RequestSpecRow {
-  if (bytes === null) return { id, instanceUuid, spec: 'null' }; // NOT NULL in nova's schema; as String(null)
+function specRowFromBytes(id: number, instanceUuid: string, read: Buffer | null): RequestSpecRow {
+  if (read === null) return { id, instanceUuid, spec: 'null' }; // NOT NULL in nova's schema; as String(null)
+  // A copy: mysql2's slice would keep the whole socket chunk it came in alive for as long as the row lives
+  // (the TUI keeps the rows of every affected instance).
+  const bytes = Buffer.from(read);
   const row = {
     id,
     instanceUuid,
