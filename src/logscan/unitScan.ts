@@ -124,16 +124,7 @@ export async function scanRangeUnit(
   opts: UnitOptions,
   hooks: UnitHooks = {},
 ): Promise<UnitResult> {
-  const interp = new LineInterpreter(unit.input, unit.file, opts.range);
-  const { scanner, tune } = threadScanner(opts);
-  const hit = new HitLineScanner(
-    scanner,
-    NEEDLES.map((t) => makeNeedle(t)),
-    (h) => interp.line(h),
-    (l) => interp.warn('long line', longLineWarning(unit.file, l.line, l.offset, l.length, opts.maxLineBytes)),
-    opts.maxLineBytes,
-    unit.start,
-  );
+  const { interp, hit, scanner, tune } = unitReader(unit.input, unit.file, opts, unit.start);
   let fd: number;
   try {
     fd = openSync(unit.file, 'r');
@@ -191,15 +182,7 @@ export async function scanStreamUnit(
   opts: UnitOptions,
   hooks: UnitHooks & { describeError?: (e: unknown) => string } = {},
 ): Promise<UnitResult> {
-  const interp = new LineInterpreter(input, file, opts.range);
-  const { scanner, tune } = threadScanner(opts);
-  const hit = new HitLineScanner(
-    scanner,
-    NEEDLES.map((t) => makeNeedle(t)),
-    (h) => interp.line(h),
-    (l) => interp.warn('long line', longLineWarning(file, l.line, l.offset, l.length, opts.maxLineBytes)),
-    opts.maxLineBytes,
-  );
+  const { interp, hit, tune } = unitReader(input, file, opts);
   let first = true;
   let skipped = false;
   await new Promise<void>((resolve) => {
@@ -213,7 +196,7 @@ export async function scanStreamUnit(
       if (first) {
         first = false;
         if (looksBinary(chunk.subarray(0, 65536))) {
-          interp.warnings.push({ file, offset: 0, message: 'binary data (NUL or control bytes), not a log: skipped' });
+          interp.warnings.push({ file, offset: 0, message: BINARY_DATA });
           skipped = true;
           stream.destroy();
           resolve();
@@ -418,7 +401,8 @@ export function scanGzipStream(
 
 const BINARY_DATA = 'binary data (NUL or control bytes), not a log: skipped';
 
-function unitReader(input: number, file: string, opts: UnitOptions) {
+/** The interpreter, the thread's scanner and the hit-line reader of one unit (`baseOffset`: its first byte). */
+function unitReader(input: number, file: string, opts: UnitOptions, baseOffset = 0) {
   const interp = new LineInterpreter(input, file, opts.range);
   const { scanner, tune } = threadScanner(opts);
   const hit = new HitLineScanner(
@@ -427,6 +411,7 @@ function unitReader(input: number, file: string, opts: UnitOptions) {
     (h) => interp.line(h),
     (l) => interp.warn('long line', longLineWarning(file, l.line, l.offset, l.length, opts.maxLineBytes)),
     opts.maxLineBytes,
+    baseOffset,
   );
   return { interp, hit, scanner, tune };
 }
