@@ -6,6 +6,8 @@
 // 3-byte anchor of every needle and counts newlines in the same pass. Candidates are verified in JS.
 // A plain-JS implementation with the same contract is kept as the fallback and as the test oracle.
 
+import { setFlagsFromString } from 'node:v8';
+
 export interface Needle {
   text: string;
   bytes: Uint8Array;
@@ -30,6 +32,8 @@ export interface RegionScan {
 
 export interface NeedleScanner {
   readonly kind: 'wasm' | 'js';
+  /** The SIMD kernel's table lookup (wasm only): relaxed where the runtime allows it. */
+  readonly swizzle?: 'relaxed' | 'strict';
   /** The buffer data must be in (wasm memory for the SIMD scanner). */
   readonly buffer: Buffer;
   /** Where callers may put data: buffer[dataStart, dataStart + capacity). */
@@ -182,6 +186,7 @@ const SIMD = {
   load: 0x00,
   const: 0x0c,
   swizzle: 0x0e,
+  relaxedSwizzle: 0x100,
   extractLane32: 0x1b,
   eq8: 0x23,
   ne8: 0x24,
@@ -239,7 +244,10 @@ export function teddyTables(anchors: readonly Uint8Array[]): Uint8Array {
 /** Two splats (0x0f, newline) and a lo/hi table pair per anchor offset (at most 3). */
 const TABLE_BYTES = 32 + 3 * 32;
 
-function buildKernel(width: number, tablesAt: number, pages: number): Uint8Array {
+function buildKernel(width: number, tablesAt: number, pages: number, relaxed: boolean): Uint8Array {
+  // The table indexes are nibbles (0..15), where i8x16.relaxed_swizzle is exact; the strict swizzle costs an
+  // extra saturating add per lookup on x64 to zero out-of-range lanes that never occur here.
+  const swizzle = relaxed ? SIMD.relaxedSwizzle : SIMD.swizzle;
   // Memory is imported (env.mem) so the data can stay put when the anchors change.
   // Locals: 0 start, 1 end, 2 out, 3 outCap | i32: 4 p, 5 nl, 6 nrec, 7 limit, 8 addr, 9 iter, 10 mA, 11 mB |
   // v128: 12 nibble mask, 13 newline splat, 14 acc, 15 tmp, 16 matches A, 17 matches B,
@@ -293,13 +301,13 @@ function buildKernel(width: number, tablesAt: number, pages: number): Uint8Array
       get(TAB + 2 * j);
       get(v + j);
       get(NIB);
-      op(...simd(SIMD.and), ...simd(SIMD.swizzle));
+      op(...simd(SIMD.and), ...simd(swizzle));
       get(TAB + 2 * j + 1);
       get(v + j);
       i32(4);
       op(...simd(SIMD.shrU16));
       get(NIB);
-      op(...simd(SIMD.and), ...simd(SIMD.swizzle), ...simd(SIMD.and));
+      op(...simd(SIMD.and), ...simd(swizzle), ...simd(SIMD.and));
       if (j > 0) op(...simd(SIMD.and));
     }
   };
@@ -464,13 +472,58 @@ interface WasmApi {
 }
 const Wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
+/** A function that only uses i8x16.relaxed_swizzle: compiles where relaxed SIMD is enabled. */
+const RELAXED_PROBE = new Uint8Array([
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00,
+  ...section(1, [1, 0x60, 2, 0x7b, 0x7b, 1, 0x7b]),
+  ...section(3, [1, 0]),
+  ...section(10, [1, 9, 0, OP.localGet, 0, OP.localGet, 1, ...simd(SIMD.relaxedSwizzle), OP.end]),
+]);
+
+let relaxedSupport: boolean | undefined;
+
+/**
+ * Whether this runtime compiles relaxed SIMD. Node 20's V8 (11.3) implements it behind
+ * --experimental-wasm-relaxed-simd (on by default from V8 11.4, Node 22): the flag is read when a module
+ * is compiled, so it can still be turned on here. It only adds instructions; nothing else changes.
+ */
+export function relaxedSimdAvailable(): boolean {
+  if (relaxedSupport !== undefined) return relaxedSupport;
+  if (Wasm === undefined) return (relaxedSupport = false);
+  const compiles = () => {
+    try {
+      new Wasm.Module(RELAXED_PROBE);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (compiles()) return (relaxedSupport = true);
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return (relaxedSupport = false);
+  }
+  return (relaxedSupport = compiles());
+}
+
 /** The SIMD scanner, or null when this runtime has no WebAssembly SIMD. */
 export function createWasmScanner(
   initial: readonly Needle[],
   capacity: number,
   outRecords = OUT_RECORDS,
+  swizzle: 'relaxed' | 'strict' | 'auto' = 'auto',
 ): NeedleScanner | null {
   if (Wasm === undefined) return null;
+  const relaxed = swizzle !== 'strict' && relaxedSimdAvailable();
+  if (swizzle === 'relaxed' && !relaxed) return null;
   const outStart = 0;
   const tablesAt = outRecords * RECORD_BYTES;
   const dataStart = Math.ceil((tablesAt + TABLE_BYTES) / 64) * 64;
@@ -497,7 +550,7 @@ export function createWasmScanner(
     let kernel = kernels.get(width);
     if (!kernel) {
       try {
-        const mod = new Wasm.Module(buildKernel(width, tablesAt, pages));
+        const mod = new Wasm.Module(buildKernel(width, tablesAt, pages, relaxed));
         kernel = new Wasm.Instance(mod, { env: { mem: memory } }).exports as unknown as KernelExports;
       } catch {
         return false;
@@ -528,6 +581,7 @@ export function createWasmScanner(
 
   return {
     kind: 'wasm',
+    swizzle: relaxed ? 'relaxed' : 'strict',
     buffer,
     dataStart,
     capacity,
