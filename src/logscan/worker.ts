@@ -1,33 +1,32 @@
-// Worker thread entry: scans the units the pool sends, one at a time, and posts the results back.
-import { parentPort } from 'node:worker_threads';
-import { runUnit, type ToMain, type ToWorker } from './pool.js';
+// Worker thread entry: claims units from the shared queue it was started with until it is empty, and
+// posts each result back as soon as it has it.
+import { parentPort, workerData } from 'node:worker_threads';
+import { claimUnit, type PoolWorkerData, runUnit, type ToMain } from './pool.js';
 
 const port = parentPort;
-if (port) {
-  // Units are handed out only to a worker that has booted: until then the calling thread takes them.
-  port.postMessage({ type: 'ready' } satisfies ToMain);
-  port.on('message', (msg: ToWorker) => {
-    if (msg.type !== 'unit') return;
+const PROGRESS_BYTES = 8 << 20;
+
+async function work(port: NonNullable<typeof parentPort>, { queue, opts, claim }: PoolWorkerData): Promise<void> {
+  for (let unit = claimUnit(queue, claim); unit; unit = claimUnit(queue, claim)) {
+    const id = unit.id;
     let pending = 0;
-    runUnit(msg.unit, msg.opts, {
-      onBytes: (n) => {
-        pending += n;
-        if (pending >= 8 << 20) {
-          port.postMessage({ type: 'progress', id: msg.unit.id, bytes: pending } satisfies ToMain);
-          pending = 0;
-        }
-      },
-    }).then(
-      (result) => {
-        if (pending > 0) port.postMessage({ type: 'progress', id: msg.unit.id, bytes: pending } satisfies ToMain);
-        port.postMessage({ type: 'done', result } satisfies ToMain);
-      },
-      (e: unknown) =>
-        port.postMessage({
-          type: 'failed',
-          id: msg.unit.id,
-          message: e instanceof Error ? e.message : String(e),
-        } satisfies ToMain),
-    );
-  });
+    try {
+      const result = await runUnit(unit, opts, {
+        onBytes: (n) => {
+          pending += n;
+          if (pending >= PROGRESS_BYTES) {
+            port.postMessage({ type: 'progress', id, bytes: pending } satisfies ToMain);
+            pending = 0;
+          }
+        },
+      });
+      if (pending > 0) port.postMessage({ type: 'progress', id, bytes: pending } satisfies ToMain);
+      port.postMessage({ type: 'done', result } satisfies ToMain);
+    } catch (e) {
+      port.postMessage({ type: 'failed', id, message: e instanceof Error ? e.message : String(e) } satisfies ToMain);
+    }
+  }
+  port.postMessage({ type: 'idle' } satisfies ToMain);
 }
+
+if (port && workerData) void work(port, workerData as PoolWorkerData);

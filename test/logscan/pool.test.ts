@@ -1,0 +1,100 @@
+// The worker pool: threads claim units from one shared queue; a unit whose worker fails or dies is
+// scanned again in the calling thread, so results never depend on a worker's health.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runInPool, runInThread, workerScript } from '../../src/logscan/pool.js';
+import { DEFAULT_UNIT_OPTIONS, type UnitOptions, type WorkUnit } from '../../src/logscan/unitScan.js';
+
+const FACTS = readFileSync(join(import.meta.dirname, 'data', 'zed-facts.log'));
+const opts: UnitOptions = { ...DEFAULT_UNIT_OPTIONS, range: { since: null, until: null } };
+const COPIES = 8;
+
+let dir: string;
+let units: WorkUnit[];
+const sizes = new Map<number, number>();
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pool-'));
+  const file = join(dir, 'facts.log');
+  writeFileSync(file, Buffer.concat(Array.from({ length: COPIES }, () => FACTS)));
+  // One unit per copy of the two lines: each starts at a line start.
+  units = Array.from({ length: COPIES }, (_, id) => ({
+    id,
+    input: 0,
+    file,
+    kind: 'range' as const,
+    start: id * FACTS.length,
+    end: (id + 1) * FACTS.length,
+  }));
+  for (const u of units) sizes.set(u.id, FACTS.length);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * A worker script that claims one unit like the real one, leaves a marker file naming it, and then
+ * misbehaves instead of scanning it.
+ */
+function badWorker(name: string, misbehave: string): { script: URL; marker: string } {
+  const path = join(dir, `${name}.mjs`);
+  const marker = join(dir, `${name}.claimed`);
+  writeFileSync(
+    path,
+    `import { writeFileSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+const unit = workerData.queue[Atomics.add(workerData.claim, 0, 1)];
+writeFileSync(${JSON.stringify(marker)}, String(unit ? unit.id : -1));
+${misbehave}
+`,
+  );
+  return { script: pathToFileURL(path), marker };
+}
+
+/**
+ * Runs the pool with the calling thread held up in its first unit (a busy wait in its progress callback)
+ * until the worker has claimed a unit: otherwise this thread may scan the whole queue before any worker
+ * has booted, and the test would show nothing.
+ */
+async function runHeld(script: URL, marker: string) {
+  let held = false;
+  const { results, threads } = await runInPool(units, sizes, opts, 2, script, {
+    onBytes: () => {
+      if (held) return;
+      held = true;
+      const until = Date.now() + 20_000;
+      while (Date.now() < until && !existsSync(marker)) {}
+    },
+  });
+  return { results, threads, claimed: Number(readFileSync(marker, 'utf8')) };
+}
+
+const byId = (rs: { id: number }[]) => [...rs].sort((a, b) => a.id - b.id);
+
+describe('the worker pool', () => {
+  it('with a real worker: every unit once, the same results as in one thread', async () => {
+    const script = workerScript();
+    expect(script, 'compiled worker (npm run build)').not.toBeNull();
+    const alone = await runInThread(units, opts, { onBytes: () => {} });
+    const { results, threads } = await runInPool(units, sizes, opts, 2, script as URL, { onBytes: () => {} });
+    expect(threads).toBe(2);
+    expect(byId(results)).toEqual(byId(alone));
+    expect(alone.every((r) => r.events.length > 0)).toBe(true);
+  });
+
+  it.each([
+    ['dies', 'process.exit(3);'],
+    ['throws', "throw new Error('worker broke');"],
+    [
+      'fails',
+      "parentPort.postMessage({ type: 'failed', id: unit.id, message: 'no' }); parentPort.postMessage({ type: 'idle' });",
+    ],
+  ])('a unit whose worker %s is scanned again here', async (name, misbehave) => {
+    const { script, marker } = badWorker(name, misbehave);
+    const alone = await runInThread(units, opts, { onBytes: () => {} });
+    const { results, claimed } = await runHeld(script, marker);
+    expect(claimed).toBeGreaterThanOrEqual(0);
+    expect(results.map((r) => r.id).sort()).toEqual(units.map((u) => u.id));
+    expect(byId(results)).toEqual(byId(alone));
+  });
+});
