@@ -12,6 +12,7 @@ import { runInPool, runInThread, workerScript } from './pool.js';
 import { SUPP_NONE, SUPP_UNREADABLE } from './scanEvent.js';
 import { timeRange } from './timeRange.js';
 import type { ScanProgress, ScanReport, ScanWarning } from './types.js';
+import { interpretingSink } from './unitInterpret.js';
 import {
   DEFAULT_UNIT_OPTIONS,
   gzipMessage,
@@ -329,6 +330,7 @@ async function scanStdin(
   stream.on('end', () => (target ?? out).end());
   stream.on('error', (e) => out.destroy(e));
   const r = await scanStreamUnit(id, input, '-', out, opts, {
+    sink: interpretingSink,
     onBytes: (n) => hooks.onBytes(id, n),
     signal: hooks.signal,
     describeError: (e) => gzipMessage(e, compressed),

@@ -386,6 +386,18 @@ export function startsAt(b: Buffer, needle: Buffer, at: number): boolean {
 
 const INSTANCE_OPEN = Buffer.from('[instance: ');
 
+/** What the timestamp 'YYYY-MM-DD HH:MM:SS.mmm ' has at each position: 0 a digit, else that byte. */
+const TIME_SHAPE = Uint8Array.from('0000-00-00 00:00:00.000 ', (c) => (c === '0' ? 0 : c.charCodeAt(0)));
+
+function hasTimestamp(b: Buffer): boolean {
+  for (let i = 0; i < 24; i++) {
+    const want = TIME_SHAPE[i] as number;
+    const c = b[i] as number;
+    if (want === 0 ? c < 48 || c > 57 : c !== want) return false;
+  }
+  return true;
+}
+
 /**
  * The standard oslo header read straight from bytes ('YYYY-MM-DD HH:MM:SS.mmm PID LEVEL logger [ctx]
  * [instance: uuid] '), allocating only the strings it returns (loggers and request ids interned). null
@@ -393,13 +405,7 @@ const INSTANCE_OPEN = Buffer.from('[instance: ');
  */
 export function parseHeaderBytes(b: Buffer, strings?: Interner): OsloHeader | null {
   const n = b.length;
-  if (n < 30) return null;
-  for (let i = 0; i < 23; i++) {
-    const c = b[i] as number;
-    const want = i === 4 || i === 7 ? 45 : i === 10 ? 32 : i === 13 || i === 16 ? 58 : i === 19 ? 46 : -1;
-    if (want === -1 ? c < 48 || c > 57 : c !== want) return null;
-  }
-  if (b[23] !== 32) return null;
+  if (n < 30 || !hasTimestamp(b)) return null;
   let p = 24;
   let pid = 0;
   const pidStart = p;

@@ -3,38 +3,9 @@
 // looked up from the package root, and when it is missing everything runs in-thread.
 import { Worker } from 'node:worker_threads';
 import { compiledScript } from '../workerScript.js';
-import {
-  scanGzipUnit,
-  scanRangeUnit,
-  type UnitHooks,
-  type UnitOptions,
-  type UnitResult,
-  type WorkUnit,
-} from './unitScan.js';
-
-/**
- * What a worker is started with: the whole queue, and a shared counter through which every thread claims
- * the next unit (Atomics.add). No thread ever waits for another to hand it work: the calling thread scans
- * synchronously for tens of milliseconds at a time, and a worker that asked it for its next unit sat idle
- * that long after every unit (17–20 ms gaps on a 1 GiB log).
- */
-export interface PoolWorkerData {
-  queue: readonly WorkUnit[];
-  opts: UnitOptions;
-  /** Int32Array over a SharedArrayBuffer: [0] = index of the next unclaimed unit. */
-  claim: Int32Array;
-}
-
-export type ToMain =
-  | { type: 'progress'; id: number; bytes: number }
-  | { type: 'done'; result: UnitResult }
-  | { type: 'failed'; id: number; message: string }
-  /** The queue is empty for this worker: it has posted everything it will post. */
-  | { type: 'idle' };
-
-export function runUnit(unit: WorkUnit, opts: UnitOptions, hooks: UnitHooks = {}): Promise<UnitResult> {
-  return unit.kind === 'gzip' ? scanGzipUnit(unit, opts, hooks) : scanRangeUnit(unit, opts, hooks);
-}
+import { claimUnit, type PoolWorkerData, type ToMain } from './poolProtocol.js';
+import { interpretDeferred, interpretingSink } from './unitInterpret.js';
+import { runUnit, type UnitOptions, type UnitResult, type WorkUnit } from './unitScan.js';
 
 /** dist/logscan/worker.js (or another compiled script of this directory, e.g. gunzipWorker.js); see compiledScript. */
 export function workerScript(name = 'worker.js'): URL | null {
@@ -55,16 +26,12 @@ export async function runInThread(
   const out: UnitResult[] = [];
   for (const u of units) {
     hooks.signal?.throwIfAborted();
-    out.push(await runUnit(u, opts, { onBytes: (n) => hooks.onBytes(u.id, n), signal: hooks.signal }));
+    out.push(
+      await runUnit(u, opts, { sink: interpretingSink, onBytes: (n) => hooks.onBytes(u.id, n), signal: hooks.signal }),
+    );
   }
   hooks.signal?.throwIfAborted();
   return out;
-}
-
-/** Claims the next unit of the shared queue, or null when it is empty. */
-export function claimUnit(queue: readonly WorkUnit[], claim: Int32Array): WorkUnit | null {
-  const i = Atomics.add(claim, 0, 1);
-  return i < queue.length ? (queue[i] as WorkUnit) : null;
 }
 
 /**
@@ -103,7 +70,18 @@ export async function runInPool(
   };
   hooks.signal?.addEventListener('abort', onAbort, { once: true });
 
+  // Workers only find the lines; this thread interprets them (deferredLines.ts says why), between its own
+  // units, before it claims another: a worker's results never wait long, and this thread's share of the
+  // scanning shrinks by what interpreting costs it.
   const workerData: PoolWorkerData = { queue, opts, claim };
+  const unitsById = new Map(queue.map((u) => [u.id, u]));
+  const recorded: UnitResult[] = [];
+  const interpretRecorded = () => {
+    for (let r = recorded.shift(); r; r = recorded.shift()) {
+      const unit = unitsById.get(r.id);
+      if (unit) results.push(interpretDeferred(r, unit, opts));
+    }
+  };
   for (let i = 0; i < spawn; i++) {
     let w: Worker;
     try {
@@ -118,12 +96,14 @@ export async function runInPool(
       if (ended) return;
       ended = true;
       running--;
-      if (running <= 0) settle();
+      settle();
     };
     w.on('message', (msg: ToMain) => {
       if (msg.type === 'progress') hooks.onBytes(msg.id, msg.bytes);
-      else if (msg.type === 'done') results.push(msg.result);
-      else if (msg.type === 'idle') end();
+      else if (msg.type === 'done') {
+        recorded.push(msg.result);
+        settle();
+      } else if (msg.type === 'idle') end();
       // 'failed': the unit has no result and is run again here at the end.
     });
     // Died (e.g. out of memory) or exited: whatever it claimed and did not return is run again here.
@@ -132,12 +112,24 @@ export async function runInPool(
   }
 
   try {
-    // This thread's share: whatever is left in the queue.
-    for (let unit = claimUnit(queue, claim); unit && !failure; unit = claimUnit(queue, claim)) {
-      const u = unit;
-      results.push(await runUnit(u, opts, { onBytes: (n) => hooks.onBytes(u.id, n), signal: hooks.signal }));
+    // This thread's share: whatever is left in the queue, after what the workers have sent back.
+    for (;;) {
+      interpretRecorded();
+      const unit = failure ? null : claimUnit(queue, claim);
+      if (!unit) break;
+      results.push(
+        await runUnit(unit, opts, {
+          sink: interpretingSink,
+          onBytes: (n) => hooks.onBytes(unit.id, n),
+          signal: hooks.signal,
+        }),
+      );
     }
-    if (running > 0 && !failure) await new Promise<void>((r) => (wake = r));
+    while (running > 0 && !failure) {
+      await new Promise<void>((r) => (wake = r));
+      interpretRecorded();
+    }
+    interpretRecorded();
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);
     for (const w of workers) void w.terminate();

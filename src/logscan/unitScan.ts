@@ -5,10 +5,10 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 import type { SupportedInstance } from '../nova/types.js';
+import { type DeferredLines, LineRecorder } from './deferredLines.js';
 import type { FromInflater, ToInflater } from './gunzipWorker.js';
-import { HitLineScanner } from './hitLines.js';
+import { type HitLine, HitLineScanner, type LongLine } from './hitLines.js';
 import { type Inflater, openInflater } from './inflate.js';
-import { LineInterpreter } from './lineInterpreter.js';
 import { chooseAnchors, createNeedleScanner, makeNeedle, type NeedleScanner } from './needleScan.js';
 import type { PropsTable, ScanEvent } from './scanEvent.js';
 import type { TimeRange } from './timeRange.js';
@@ -53,6 +53,8 @@ export interface UnitResult {
   bytes: number;
   /** Line numbers here are relative to the unit, like the events'. */
   warnings: ScanWarning[];
+  /** Lines a recording sink kept, still to be interpreted (events is empty until then). */
+  deferred?: DeferredLines;
 }
 
 export const DEFAULT_UNIT_OPTIONS: Omit<UnitOptions, 'range'> = {
@@ -114,23 +116,56 @@ export function looksBinary(sample: Uint8Array): boolean {
 const YIELD_BYTES = 8 << 20;
 
 export interface UnitHooks {
+  /** Where the unit's hit lines go (the unit's interpretation): see LineSink. */
+  sink: SinkFactory;
   onBytes?: (bytes: number) => void;
   signal?: AbortSignal;
+}
+
+/**
+ * Where a unit's hit lines go: interpreted at once (interpretingSink, in the thread that collects the
+ * results) or recorded for that thread (recordingSink, on workers: deferredLines.ts says why). This
+ * module only finds lines, so a worker never loads the interpreter.
+ */
+export interface LineSink {
+  line(h: HitLine): void;
+  longLine(l: LongLine): void;
+  /** The unit's warnings; the scan adds its own (unreadable, binary). */
+  readonly warnings: ScanWarning[];
+  /** The interpretation part of the unit's result, once its last line is in. */
+  finish(): Pick<UnitResult, 'events' | 'props' | 'supps' | 'deferred'>;
+}
+export type SinkFactory = (input: number, file: string, opts: UnitOptions) => LineSink;
+
+/** Keeps the lines, packed, for interpretDeferred in another thread. */
+export const recordingSink: SinkFactory = () => {
+  const recorder = new LineRecorder();
+  return {
+    line: (h) => recorder.line(h),
+    longLine: (l) => recorder.longLine(l),
+    warnings: [],
+    finish: () => ({ events: [], props: { texts: [], parsed: [] }, supps: [], deferred: recorder.finish() }),
+  };
+};
+
+/** Runs one unit of either kind. */
+export function runUnit(unit: WorkUnit, opts: UnitOptions, hooks: UnitHooks): Promise<UnitResult> {
+  return unit.kind === 'gzip' ? scanGzipUnit(unit, opts, hooks) : scanRangeUnit(unit, opts, hooks);
 }
 
 /** Scans a plain file's byte range [start, end) that begins at a line start. */
 export async function scanRangeUnit(
   unit: Extract<WorkUnit, { kind: 'range' }>,
   opts: UnitOptions,
-  hooks: UnitHooks = {},
+  hooks: UnitHooks,
 ): Promise<UnitResult> {
-  const { interp, hit, scanner, tune } = unitReader(unit.input, unit.file, opts, unit.start);
+  const { sink, hit, scanner, tune } = unitReader(unit.input, unit.file, opts, hooks.sink, unit.start);
   let fd: number;
   try {
     fd = openSync(unit.file, 'r');
   } catch (e) {
-    interp.warnings.push({ file: unit.file, message: ioMessage(e) });
-    return result(unit.id, interp, hit);
+    sink.warnings.push({ file: unit.file, message: ioMessage(e) });
+    return result(unit.id, sink, hit);
   }
   try {
     let pos = unit.start;
@@ -145,7 +180,7 @@ export async function scanRangeUnit(
         first = false;
         const sample = scanner.buffer.subarray(start, start + n);
         if (unit.start === 0 && looksBinary(sample.subarray(0, 65536))) {
-          interp.warnings.push({
+          sink.warnings.push({
             file: unit.file,
             offset: 0,
             message: 'binary file (NUL or control bytes), not a log: skipped',
@@ -166,11 +201,11 @@ export async function scanRangeUnit(
     }
     hit.end();
   } catch (e) {
-    interp.warnings.push({ file: unit.file, message: ioMessage(e) });
+    sink.warnings.push({ file: unit.file, message: ioMessage(e) });
   } finally {
     closeSync(fd);
   }
-  return result(unit.id, interp, hit);
+  return result(unit.id, sink, hit);
 }
 
 /** Scans a readable stream of log bytes (stdin, or a decompressed .gz). */
@@ -180,9 +215,9 @@ export async function scanStreamUnit(
   file: string,
   stream: Readable,
   opts: UnitOptions,
-  hooks: UnitHooks & { describeError?: (e: unknown) => string } = {},
+  hooks: UnitHooks & { describeError?: (e: unknown) => string },
 ): Promise<UnitResult> {
-  const { interp, hit, tune } = unitReader(input, file, opts);
+  const { sink, hit, tune } = unitReader(input, file, opts, hooks.sink);
   let first = true;
   let skipped = false;
   await new Promise<void>((resolve) => {
@@ -196,7 +231,7 @@ export async function scanStreamUnit(
       if (first) {
         first = false;
         if (looksBinary(chunk.subarray(0, 65536))) {
-          interp.warnings.push({ file, offset: 0, message: BINARY_DATA });
+          sink.warnings.push({ file, offset: 0, message: BINARY_DATA });
           skipped = true;
           stream.destroy();
           resolve();
@@ -208,7 +243,7 @@ export async function scanStreamUnit(
       hooks.onBytes?.(chunk.length);
     });
     stream.on('error', (e) => {
-      interp.warnings.push({
+      sink.warnings.push({
         file,
         offset: hit.bytes,
         message: hooks.describeError ? hooks.describeError(e) : ioMessage(e),
@@ -219,7 +254,7 @@ export async function scanStreamUnit(
     stream.on('close', () => resolve());
   });
   if (!skipped) hit.end();
-  return result(id, interp, hit);
+  return result(id, sink, hit);
 }
 
 /**
@@ -230,16 +265,15 @@ export async function scanStreamUnit(
 export async function scanGzipUnit(
   unit: Extract<WorkUnit, { kind: 'gzip' }>,
   opts: UnitOptions,
-  hooks: UnitHooks = {},
+  hooks: UnitHooks,
 ): Promise<UnitResult> {
   let inflater: Inflater | null;
   try {
     inflater = openInflater(unit.file);
   } catch (e) {
-    const interp = new LineInterpreter(unit.input, unit.file, opts.range);
-    interp.warnings.push({ file: unit.file, offset: 0, message: gzipMessage(e, 0) });
-    interp.finish();
-    return emptyResult(unit.id, interp);
+    const sink = hooks.sink(unit.input, unit.file, opts);
+    sink.warnings.push({ file: unit.file, offset: 0, message: gzipMessage(e, 0) });
+    return emptyResult(unit.id, sink);
   }
   if (inflater === null) return scanGzipStream(unit, opts, hooks);
   if (opts.inflateScript) {
@@ -257,7 +291,7 @@ async function scanGzipInThread(
   opts: UnitOptions,
   hooks: UnitHooks,
 ): Promise<UnitResult> {
-  const { interp, hit, scanner, tune } = unitReader(unit.input, unit.file, opts);
+  const { sink, hit, scanner, tune } = unitReader(unit.input, unit.file, opts, hooks.sink);
   let reported = 0;
   try {
     let first = true;
@@ -269,7 +303,7 @@ async function scanGzipInThread(
       try {
         n = inflater.read(scanner.buffer, start, length);
       } catch (e) {
-        interp.warnings.push({ file: unit.file, offset: hit.bytes, message: gzipMessage(e, inflater.compressedBytes) });
+        sink.warnings.push({ file: unit.file, offset: hit.bytes, message: gzipMessage(e, inflater.compressedBytes) });
         break;
       }
       if (n === 0) break;
@@ -277,9 +311,8 @@ async function scanGzipInThread(
         first = false;
         const sample = scanner.buffer.subarray(start, start + n);
         if (looksBinary(sample.subarray(0, 65536))) {
-          interp.warnings.push({ file: unit.file, offset: 0, message: BINARY_DATA });
-          interp.finish();
-          return emptyResult(unit.id, interp);
+          sink.warnings.push({ file: unit.file, offset: 0, message: BINARY_DATA });
+          return emptyResult(unit.id, sink);
         }
         tune(sample);
       }
@@ -297,7 +330,7 @@ async function scanGzipInThread(
     hooks.onBytes?.(inflater.compressedBytes - reported);
     inflater.close();
   }
-  return result(unit.id, interp, hit);
+  return result(unit.id, sink, hit);
 }
 
 /** Buffers that travel between the helper (decompressing into them) and this thread (scanning them). */
@@ -310,7 +343,7 @@ async function scanGzipWithHelper(
   hooks: UnitHooks,
   script: string,
 ): Promise<UnitResult> {
-  const { interp, hit, tune } = unitReader(unit.input, unit.file, opts);
+  const { sink, hit, tune } = unitReader(unit.input, unit.file, opts, hooks.sink);
   let worker: Worker;
   try {
     worker = new Worker(new URL(script));
@@ -339,7 +372,7 @@ async function scanGzipWithHelper(
         if (first) {
           first = false;
           if (looksBinary(chunk.subarray(0, 65536))) {
-            interp.warnings.push({ file: unit.file, offset: 0, message: BINARY_DATA });
+            sink.warnings.push({ file: unit.file, offset: 0, message: BINARY_DATA });
             skipped = true;
             done();
             return;
@@ -354,23 +387,22 @@ async function scanGzipWithHelper(
         hooks.onBytes?.(m.compressed - reported);
         reported = m.compressed;
         if (m.error)
-          interp.warnings.push({ file: unit.file, offset: hit.bytes, message: gzipMessage(m.error, m.compressed) });
+          sink.warnings.push({ file: unit.file, offset: hit.bytes, message: gzipMessage(m.error, m.compressed) });
         done();
       }
     });
     worker.on('error', (e) => {
-      interp.warnings.push({ file: unit.file, offset: hit.bytes, message: `decompression stopped: ${ioMessage(e)}` });
+      sink.warnings.push({ file: unit.file, offset: hit.bytes, message: `decompression stopped: ${ioMessage(e)}` });
       done();
     });
     const buffers = Array.from({ length: HELPER_BUFFERS }, () => new ArrayBuffer(opts.chunkBytes));
     worker.postMessage({ type: 'start', file: unit.file, buffers } satisfies ToInflater, buffers);
   });
   if (skipped) {
-    interp.finish();
-    return emptyResult(unit.id, interp);
+    return emptyResult(unit.id, sink);
   }
   hit.end();
-  return result(unit.id, interp, hit);
+  return result(unit.id, sink, hit);
 }
 
 /** zlib's stream API: the fallback when the zlib handle cannot be driven directly (exported for tests). */
@@ -390,6 +422,7 @@ export function scanGzipStream(
   // Progress in compressed bytes: that is what the file size (bytesTotal) measures.
   let reported = 0;
   return scanStreamUnit(unit.id, unit.input, unit.file, gunzip, opts, {
+    sink: hooks.sink,
     signal: hooks.signal,
     onBytes: () => {
       hooks.onBytes?.(compressed - reported);
@@ -401,19 +434,19 @@ export function scanGzipStream(
 
 const BINARY_DATA = 'binary data (NUL or control bytes), not a log: skipped';
 
-/** The interpreter, the thread's scanner and the hit-line reader of one unit (`baseOffset`: its first byte). */
-function unitReader(input: number, file: string, opts: UnitOptions, baseOffset = 0) {
-  const interp = new LineInterpreter(input, file, opts.range);
+/** The sink, the thread's scanner and the hit-line reader of one unit (`baseOffset`: its first byte). */
+function unitReader(input: number, file: string, opts: UnitOptions, sinks: SinkFactory, baseOffset = 0) {
+  const sink = sinks(input, file, opts);
   const { scanner, tune } = threadScanner(opts);
   const hit = new HitLineScanner(
     scanner,
     NEEDLES.map((t) => makeNeedle(t)),
-    (h) => interp.line(h),
-    (l) => interp.warn('long line', longLineWarning(file, l.line, l.offset, l.length, opts.maxLineBytes)),
+    (h) => sink.line(h),
+    (l) => sink.longLine(l),
     opts.maxLineBytes,
     baseOffset,
   );
-  return { interp, hit, scanner, tune };
+  return { sink, hit, scanner, tune };
 }
 
 export function gzipMessage(e: unknown, compressedBytes: number): string {
@@ -442,34 +475,22 @@ export function ioMessage(e: unknown): string {
   }
 }
 
-function longLineWarning(file: string, line: number, offset: number, length: number, max: number): ScanWarning {
+export function longLineWarning(file: string, line: number, offset: number, length: number, max: number): ScanWarning {
   return { file, line, offset, message: `line longer than ${max} bytes (${length} bytes) skipped` };
 }
 
 /** A unit that was skipped (binary) or could not be opened: its warnings only. */
-function emptyResult(id: number, interp: LineInterpreter): UnitResult {
-  return {
-    id,
-    events: [],
-    props: interp.props,
-    supps: interp.supps,
-    newlines: 0,
-    lines: 0,
-    bytes: 0,
-    warnings: interp.warnings,
-  };
+function emptyResult(id: number, sink: LineSink): UnitResult {
+  return { id, ...sink.finish(), newlines: 0, lines: 0, bytes: 0, warnings: sink.warnings };
 }
 
-function result(id: number, interp: LineInterpreter, hit: HitLineScanner): UnitResult {
-  interp.finish();
+function result(id: number, sink: LineSink, hit: HitLineScanner): UnitResult {
   return {
     id,
-    events: interp.events,
-    props: interp.props,
-    supps: interp.supps,
+    ...sink.finish(),
     newlines: hit.newlines,
     lines: hit.newlines + (hit.trailingLine ? 1 : 0),
     bytes: hit.bytes,
-    warnings: interp.warnings,
+    warnings: sink.warnings,
   };
 }

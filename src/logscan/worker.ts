@@ -1,7 +1,8 @@
 // Worker thread entry: claims units from the shared queue it was started with until it is empty, and
 // posts each result back as soon as it has it.
 import { parentPort, workerData } from 'node:worker_threads';
-import { claimUnit, type PoolWorkerData, runUnit, type ToMain } from './pool.js';
+import { claimUnit, type PoolWorkerData, type ToMain } from './poolProtocol.js';
+import { recordingSink, runUnit } from './unitScan.js';
 
 const port = parentPort;
 const PROGRESS_BYTES = 8 << 20;
@@ -12,6 +13,7 @@ async function work(port: NonNullable<typeof parentPort>, { queue, opts, claim }
     let pending = 0;
     try {
       const result = await runUnit(unit, opts, {
+        sink: recordingSink,
         onBytes: (n) => {
           pending += n;
           if (pending >= PROGRESS_BYTES) {
@@ -21,7 +23,8 @@ async function work(port: NonNullable<typeof parentPort>, { queue, opts, claim }
         },
       });
       if (pending > 0) port.postMessage({ type: 'progress', id, bytes: pending } satisfies ToMain);
-      port.postMessage({ type: 'done', result } satisfies ToMain);
+      const d = result.deferred;
+      port.postMessage({ type: 'done', result } satisfies ToMain, d ? [d.bytes.buffer, d.meta.buffer] : []);
     } catch (e) {
       port.postMessage({ type: 'failed', id, message: e instanceof Error ? e.message : String(e) } satisfies ToMain);
     }

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InflateError, openInflater } from '../../src/logscan/inflate.js';
 import { workerScript } from '../../src/logscan/pool.js';
+import { interpretingSink } from '../../src/logscan/unitInterpret.js';
 import { DEFAULT_UNIT_OPTIONS, scanGzipStream, scanGzipUnit, type UnitOptions } from '../../src/logscan/unitScan.js';
 
 const ZED = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'nova', 'logs', 'scheduler-zed.log'));
@@ -128,9 +129,13 @@ describe('.gz units: helper thread, this thread and the stream fallback agree', 
       const file = write(`unit-${name}.gz`, make(ZED));
       const unit = { id: 7, input: 0, file, kind: 'gzip' as const };
       const progress: number[] = [];
-      const inThread = await scanGzipUnit(unit, opts, { onBytes: (n) => progress.push(n) });
-      const threaded = await scanGzipUnit(unit, { ...opts, inflateScript: helper?.href ?? null });
-      const stream = await scanGzipStream(unit, opts, {});
+      const inThread = await scanGzipUnit(unit, opts, { sink: interpretingSink, onBytes: (n) => progress.push(n) });
+      const threaded = await scanGzipUnit(
+        unit,
+        { ...opts, inflateScript: helper?.href ?? null },
+        { sink: interpretingSink },
+      );
+      const stream = await scanGzipStream(unit, opts, { sink: interpretingSink });
       expect(inThread.events.length).toBeGreaterThan(0);
       expect(threaded).toEqual(inThread);
       expect(stream).toEqual(inThread);
