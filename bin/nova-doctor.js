@@ -7,6 +7,13 @@ scrubArgvSecrets();
 // React's development build makes the TUI's first frame ~3x slower and records marks on every render.
 process.env.NODE_ENV ??= 'production';
 
+// `scan` of big logs: boot the scan worker now, while the CLI's modules load (dist/logscan/prestart.js
+// says why); the scan adopts it, or ends it if it is not needed.
+if (process.argv[2] === 'scan') {
+  const { prestartScanWorker } = await import('../dist/logscan/prestart.js');
+  prestartScanWorker(process.argv.slice(3));
+}
+
 const { main } = await import('../dist/cli/main.js');
 main(process.argv.slice(2)).then(
   (code) => {

@@ -9,6 +9,7 @@ import type { FilterOptions } from '../nova/imagePropsFilter.js';
 import { correlate, type LogEvent, type ResolvedEvent } from './correlate.js';
 import { defaultLogInputs, expandGlob, hasGlob } from './inputs.js';
 import { runInPool, runInThread, workerScript } from './pool.js';
+import { adoptPrestartedWorker, MIN_BYTES_FOR_THREADS } from './prestart.js';
 import { SUPP_NONE, SUPP_UNREADABLE } from './scanEvent.js';
 import { timeRange } from './timeRange.js';
 import type { ScanProgress, ScanReport, ScanWarning } from './types.js';
@@ -63,7 +64,6 @@ const SPLIT_MIN = 16 << 20;
 /** Byte ranges of about this size (a few per thread), so a thread that starts late still gets its share. */
 const RANGE_BYTES = 64 << 20;
 const MAX_RANGES_PER_THREAD = 8;
-const MIN_BYTES_FOR_THREADS = 128 << 20;
 const PROGRESS_INTERVAL_MS = 100;
 
 interface Input {
@@ -175,6 +175,11 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
   const work = units.reduce((a, u) => a + (sizes.get(u.id) ?? 0) * (u.kind === 'gzip' ? 8 : 1), 0);
   const parallel = threads > 1 && work >= (opts.minBytesForWorkers ?? MIN_BYTES_FOR_THREADS);
   const script = parallel ? workerScript() : null;
+  // A worker started early for logs that turn out not to need it (prestart.ts) goes now.
+  if (!script) {
+    const unused = workerScript();
+    if (unused) void adoptPrestartedWorker(unused)?.terminate();
+  }
   const inflateScript = parallel && units.some((u) => u.kind === 'gzip') ? workerScript('gunzipWorker.js') : null;
   unitOpts.inflateScript = inflateScript?.href ?? null;
   const hooks = { onBytes, signal: opts.signal };

@@ -3,7 +3,8 @@
 // looked up from the package root, and when it is missing everything runs in-thread.
 import { Worker } from 'node:worker_threads';
 import { compiledScript } from '../workerScript.js';
-import { claimUnit, type PoolWorkerData, type ToMain } from './poolProtocol.js';
+import { claimUnit, type PoolWorkerData, type ToMain, type ToWorker } from './poolProtocol.js';
+import { adoptPrestartedWorker } from './prestart.js';
 import { interpretDeferred, interpretingSink } from './unitInterpret.js';
 import { runUnit, type UnitOptions, type UnitResult, type WorkUnit } from './unitScan.js';
 
@@ -84,8 +85,12 @@ export async function runInPool(
   };
   for (let i = 0; i < spawn; i++) {
     let w: Worker;
+    const early = i === 0 ? adoptPrestartedWorker(script) : null;
     try {
-      w = new Worker(script, { workerData });
+      if (early) {
+        w = early;
+        w.postMessage({ type: 'start', data: workerData } satisfies ToWorker);
+      } else w = new Worker(script, { workerData });
     } catch {
       break;
     }

@@ -15,6 +15,9 @@ export interface PoolWorkerData {
   claim: Int32Array;
 }
 
+/** To a worker started without workerData (prestart.ts): its work, once the scan knows it. */
+export type ToWorker = { type: 'start'; data: PoolWorkerData };
+
 export type ToMain =
   | { type: 'progress'; id: number; bytes: number }
   /** A unit's result with its lines recorded, not interpreted (UnitResult.deferred). */

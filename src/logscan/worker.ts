@@ -1,7 +1,7 @@
 // Worker thread entry: claims units from the shared queue it was started with until it is empty, and
 // posts each result back as soon as it has it.
 import { parentPort, workerData } from 'node:worker_threads';
-import { claimUnit, type PoolWorkerData, type ToMain } from './poolProtocol.js';
+import { claimUnit, type PoolWorkerData, type ToMain, type ToWorker } from './poolProtocol.js';
 import { recordingSink, runUnit } from './unitScan.js';
 
 const port = parentPort;
@@ -32,4 +32,8 @@ async function work(port: NonNullable<typeof parentPort>, { queue, opts, claim }
   port.postMessage({ type: 'idle' } satisfies ToMain);
 }
 
-if (port && workerData) void work(port, workerData as PoolWorkerData);
+if (port) {
+  if (workerData) void work(port, workerData as PoolWorkerData);
+  // Started early (prestart.ts): the work comes when the scan has planned it.
+  else port.once('message', (m: ToWorker) => void work(port, m.data));
+}

@@ -1,0 +1,57 @@
+// The scan worker the CLI starts early: only for logs big enough, adopted by the pool, and never keeping
+// the process alive when nobody adopts it.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workerScript } from '../../src/logscan/pool.js';
+import { adoptPrestartedWorker, MIN_BYTES_FOR_THREADS, prestartScanWorker } from '../../src/logscan/prestart.js';
+
+let dir: string;
+let big: string;
+let small: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'prestart-'));
+  big = join(dir, 'big.log');
+  writeFileSync(big, '');
+  truncateSync(big, MIN_BYTES_FOR_THREADS + 1); // sparse: no disk used
+  small = join(dir, 'small.log');
+  writeFileSync(small, 'x\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('prestarting the scan worker', () => {
+  it('only for logs worth threads; adopted once, by the script it runs', () => {
+    const script = workerScript();
+    expect(script, 'compiled worker (npm run build)').not.toBeNull();
+    expect(prestartScanWorker([small, '--since', '2026-11-27'])).toBe(false);
+    expect(adoptPrestartedWorker(script as URL)).toBeNull();
+    expect(prestartScanWorker(['--json', big])).toBe(true);
+    const w = adoptPrestartedWorker(script as URL);
+    expect(w).not.toBeNull();
+    expect(adoptPrestartedWorker(script as URL)).toBeNull();
+    void w?.terminate();
+    // Another script than the one prestarted: not adopted (and ended).
+    expect(prestartScanWorker([big])).toBe(true);
+    expect(adoptPrestartedWorker(new URL('file:///elsewhere/worker.js'))).toBeNull();
+    expect(adoptPrestartedWorker(script as URL)).toBeNull();
+  });
+
+  it('does not keep a process alive that never scans', () => {
+    const prestart = new URL('../../dist/logscan/prestart.js', import.meta.url).href;
+    const t0 = Date.now();
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(prestart)}); console.log(m.prestartScanWorker([${JSON.stringify(big)}]));`,
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(r.stdout.trim()).toBe('true');
+    expect(r.status).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});
