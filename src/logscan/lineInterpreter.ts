@@ -10,7 +10,7 @@ import type { SupportedInstance } from '../nova/types.js';
 import { classifyMessage, type FilterResults, type MessageEvent, type RemovedAllEvent } from './events.js';
 import type { HitLine } from './hitLines.js';
 import { eventOfLine } from './lineEvent.js';
-import { type OsloHeader, stripDebugSuffix } from './osloLine.js';
+import { debugSuffixStart, type OsloHeader, stripDebugSuffix } from './osloLine.js';
 import { type PropsTable, type ScanEvent, SUPP_NONE, SUPP_UNREADABLE, type WireEvent } from './scanEvent.js';
 import { closeInTime, inRange, type TimeRange } from './timeRange.js';
 import type { ScanWarning } from './types.js';
@@ -81,6 +81,25 @@ export class Interner {
 }
 const RECENT_STRINGS = 12;
 
+/**
+ * Parses and interned strings shared by all the units a thread interprets: a log repeats the same few
+ * property sets, filter result lists, loggers and hosts from start to end, and a cold parse of an
+ * ImageMetaProps repr costs more than a whole unit's worth of cache lookups. Parsed values are never
+ * modified, so sharing them is safe; each map is bounded.
+ */
+interface ThreadCaches {
+  parsed: Map<string, ParsedImageProps | null>;
+  /** "Filter results: […]" texts (same cloud, same filters). */
+  results: Map<string, FilterResults>;
+  strings: Interner;
+}
+let caches: ThreadCaches | null = null;
+function threadCaches(): ThreadCaches {
+  caches ??= { parsed: new Map(), results: new Map(), strings: new Interner() };
+  return caches;
+}
+const MAX_CACHED = 10_000;
+
 export class LineInterpreter {
   readonly events: ScanEvent[] = [];
   readonly warnings: ScanWarning[] = [];
@@ -90,10 +109,10 @@ export class LineInterpreter {
   private readonly suppIds = new Map<string, number>();
   private readonly recentProps = new RecentBytes();
   private readonly recentSupp = new RecentBytes();
-  private readonly parseCache = new Map<string, ParsedImageProps | null>();
-  /** "Filter results: […]" texts repeat (same cloud, same filters): parsed once each. */
-  private readonly resultsCache = new Map<string, FilterResults>();
-  private readonly strings = new Interner();
+  // Shared by every unit this thread interprets (see threadCaches).
+  private readonly parseCache = threadCaches().parsed;
+  private readonly resultsCache = threadCaches().results;
+  private readonly strings = threadCaches().strings;
   private readonly warned = new Map<string, number>();
   /** Props lines waiting for their host line, by pid and request id. */
   private readonly pending = new Map<string, ScanEvent>();
@@ -160,8 +179,13 @@ export class LineInterpreter {
       if (ev) this.push(hit, header, ev);
       return;
     }
-    let message = bytes.toString('utf8', at);
-    if (header.level === 'DEBUG') message = stripDebugSuffix(message).message;
+    let message: string;
+    if (header.level !== 'DEBUG') message = bytes.toString('utf8', at);
+    else {
+      // Without the suffix, found in the bytes: the decoded message is the one classified.
+      const end = debugSuffixStart(bytes, at, bytes.length);
+      message = end < 0 ? stripDebugSuffix(bytes.toString('utf8', at)).message : bytes.toString('utf8', at, end);
+    }
     const ev = classifyMessage(message, this.parseCache, this.resultsCache);
     if (ev) this.push(hit, header, this.wire(ev));
   }
@@ -341,6 +365,7 @@ export class LineInterpreter {
       let parsed = this.parseCache.get(text);
       if (parsed === undefined) {
         parsed = parseImagePropsText(text);
+        if (this.parseCache.size >= MAX_CACHED) this.parseCache.clear();
         this.parseCache.set(text, parsed);
       }
       propsId = parsed === null ? -1 : this.internProps(text, parsed);

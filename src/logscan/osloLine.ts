@@ -191,3 +191,53 @@ export function stripDebugSuffix(message: string): DebugSuffix {
   }
   return { message: rest, funcName, path, lineno: Number(loc.slice(colon + 1)) };
 }
+
+const FUNC_NAME = /^(?:[A-Za-z_][\w]{0,200}|<[a-z]{1,20}>)$/;
+
+/**
+ * stripDebugSuffix on bytes: where the message b[from, end) ends once oslo's default DEBUG suffix
+ * (` func path:line`, or devstack's ` from (pid=N) func path:line`) is removed, so the message is
+ * decoded without it; `end` when there is none. -1 for the ` {{…}}` form: decode and use stripDebugSuffix.
+ * The same decisions as stripDebugSuffix, on the same ASCII delimiters (tested against it).
+ */
+export function debugSuffixStart(b: Uint8Array, from: number, end: number): number {
+  if (end - from >= 2 && b[end - 1] === 125 && b[end - 2] === 125) return -1;
+  const sp1 = lastIndexIn(b, 32, from, end);
+  if (sp1 < 0) return end;
+  const colon = lastIndexIn(b, 58, sp1 + 1, end);
+  if (colon <= sp1 + 1) return end;
+  const digits = end - colon - 1;
+  if (digits < 1 || digits > 7) return end;
+  for (let i = colon + 1; i < end; i++) if ((b[i] as number) < 48 || (b[i] as number) > 57) return end;
+  const isPy = colon - (sp1 + 1) >= 3 && b[colon - 3] === 46 && b[colon - 2] === 112 && b[colon - 1] === 121;
+  if (!isPy && lastIndexIn(b, 47, sp1 + 1, colon) < 0) return end;
+  const sp2 = lastIndexIn(b, 32, from, sp1);
+  if (sp2 < 0) return end;
+  if (!FUNC_NAME.test(latin1(b, sp2 + 1, sp1))) return end;
+  // An optional "(pid=N)" token before the function, and "from" before that (devstack).
+  const pidAt = lastIndexIn(b, 32, from, sp2);
+  const tokStart = pidAt < 0 ? from : pidAt + 1;
+  if (!isPidToken(b, tokStart, sp2)) return sp2;
+  const rest = pidAt < 0 ? from : pidAt;
+  if (rest - from >= 5 && b[rest - 5] === 32 && latin1(b, rest - 4, rest) === 'from') return rest - 5;
+  if (rest - from === 4 && latin1(b, from, rest) === 'from') return from;
+  return rest;
+}
+
+function lastIndexIn(b: Uint8Array, byte: number, from: number, before: number): number {
+  for (let i = before - 1; i >= from; i--) if (b[i] === byte) return i;
+  return -1;
+}
+
+function latin1(b: Uint8Array, from: number, to: number): string {
+  return Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1');
+}
+
+/** "(pid=" digits{1,10} ")" exactly. */
+function isPidToken(b: Uint8Array, from: number, to: number): boolean {
+  const n = to - from - 6;
+  if (n < 1 || n > 10) return false;
+  if (latin1(b, from, from + 5) !== '(pid=' || b[to - 1] !== 41) return false;
+  for (let i = from + 5; i < to - 1; i++) if ((b[i] as number) < 48 || (b[i] as number) > 57) return false;
+  return true;
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseContext, parseOsloHeader, stripDebugSuffix } from '../../src/logscan/osloLine.js';
+import { debugSuffixStart, parseContext, parseOsloHeader, stripDebugSuffix } from '../../src/logscan/osloLine.js';
 import { parseRecords } from '../../src/logscan/records.js';
 
 // Shapes as nova-facts.md §4 documents them per release. Only the Zed lines in test/logscan/data were
@@ -168,5 +168,70 @@ describe('records', () => {
     expect(recs[0]!.location).toEqual({ file: 'c.log', line: 1 });
     expect(recs[1]!.message).toBe('two\nlines');
     expect(recs[1]!.location.line).toBe(5);
+  });
+});
+
+describe('the DEBUG suffix found in bytes', () => {
+  // debugSuffixStart must cut where stripDebugSuffix cuts, on any message.
+  const agree = (message: string) => {
+    const b = Buffer.from(`HEADER ${message}`);
+    const from = 7;
+    const end = debugSuffixStart(b, from, b.length);
+    if (end === -1) {
+      expect(message.endsWith('}}')).toBe(true);
+      return;
+    }
+    expect(b.toString('utf8', from, end)).toBe(stripDebugSuffix(message).message);
+  };
+
+  it('agrees with stripDebugSuffix on the forms nova writes', () => {
+    for (const m of [
+      'Filter ImagePropertiesFilter returned 0 hosts get_filtered_objects /usr/lib/python3/dist-packages/nova/filters.py:104',
+      'Starting to schedule for instances: [x] select_destinations /opt/nova/scheduler/manager.py:141',
+      'Lock "x" acquired from (pid=1234) inner /usr/lib/python3/dist-packages/oslo_concurrency/lockutils.py:390',
+      'from (pid=1) f a.py:1',
+      '(pid=1) f a.py:1',
+      'no suffix here',
+      'f a.py:1',
+      'x <lambda> nova/a.py:12',
+      'x 1bad nova/a.py:12',
+      'x f nova/a.py:12345678',
+      'x f nova/a.py:',
+      'x f :12',
+      'x f a.pyc:12',
+      'ünïcode message é f /a/b.py:3',
+      'x {{(pid=1) f a.py:1}}',
+    ])
+      agree(m);
+  });
+
+  it('agrees with stripDebugSuffix on arbitrary and mutated messages', () => {
+    const parts = [
+      ' ',
+      'f',
+      '_g1',
+      '<lambda>',
+      '(pid=',
+      '12',
+      ')',
+      'from',
+      '/',
+      'a.py',
+      ':',
+      '7',
+      'é',
+      'x',
+      '.py',
+      '{{',
+      '}}',
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...parts), { maxLength: 14 }), (ps) => agree(ps.join(''))),
+      { numRuns: 5000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (s) => agree(s)),
+      { numRuns: 2000 },
+    );
   });
 });
