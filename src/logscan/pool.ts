@@ -3,7 +3,7 @@
 // looked up from the package root, and when it is missing everything runs in-thread.
 import { Worker } from 'node:worker_threads';
 import { compiledScript } from '../workerScript.js';
-import { claimUnit, type PoolWorkerData, type ToMain, type ToWorker } from './poolProtocol.js';
+import { COUNTERS, claimUnit, INTERPRETED, type PoolWorkerData, type ToMain, type ToWorker } from './poolProtocol.js';
 import { adoptPrestartedWorker } from './prestart.js';
 import { interpretDeferred, interpretingSink } from './unitInterpret.js';
 import { runUnit, type UnitOptions, type UnitResult, type WorkUnit } from './unitScan.js';
@@ -40,7 +40,8 @@ export async function runInThread(
  * queue, biggest first (so a big .gz starts early and byte ranges fill the gaps). This thread starts at
  * once and a worker joins when it has booted (~0.1 s), so no unit waits for a worker to start. A unit
  * without a result at the end (its worker failed on it or died) is run again in this thread: a broken
- * worker costs speed, never results. Returns the results and how many threads took part.
+ * worker costs speed, never results. Returns the results, how many threads took part, and how many units
+ * a worker interpreted itself.
  */
 export async function runInPool(
   units: readonly WorkUnit[],
@@ -49,9 +50,9 @@ export async function runInPool(
   threads: number,
   script: URL,
   hooks: PoolHooks,
-): Promise<{ results: UnitResult[]; threads: number }> {
+): Promise<{ results: UnitResult[]; threads: number; interpretedByWorkers: number }> {
   const queue = [...units].sort((a, b) => (sizes.get(b.id) ?? 0) - (sizes.get(a.id) ?? 0) || a.id - b.id);
-  const claim = new Int32Array(new SharedArrayBuffer(4));
+  const counters = new Int32Array(new SharedArrayBuffer(4 * COUNTERS));
   const results: UnitResult[] = [];
   const workers: Worker[] = [];
   const spawn = Math.max(0, Math.min(threads - 1, queue.length - 1));
@@ -71,16 +72,25 @@ export async function runInPool(
   };
   hooks.signal?.addEventListener('abort', onAbort, { once: true });
 
-  // Workers only find the lines; this thread interprets them (deferredLines.ts says why), between its own
+  // Workers find the lines and this thread interprets them (deferredLines.ts says why), between its own
   // units, before it claims another: a worker's results never wait long, and this thread's share of the
-  // scanning shrinks by what interpreting costs it.
-  const workerData: PoolWorkerData = { queue, opts, claim };
+  // scanning shrinks by what interpreting costs it. When it falls behind all the same (dense logs), a
+  // worker interprets its next unit itself (BEHIND_LIMIT).
+  const workerData: PoolWorkerData = { queue, opts, counters };
   const unitsById = new Map(queue.map((u) => [u.id, u]));
   const recorded: UnitResult[] = [];
+  let interpretedByWorkers = 0;
   const interpretRecorded = () => {
     for (let r = recorded.shift(); r; r = recorded.shift()) {
       const unit = unitsById.get(r.id);
-      if (unit) results.push(interpretDeferred(r, unit, opts));
+      if (!unit) continue;
+      if (r.deferred) {
+        results.push(interpretDeferred(r, unit, opts));
+        Atomics.add(counters, INTERPRETED, 1);
+      } else {
+        results.push(r); // interpreted by the worker (this thread was behind)
+        interpretedByWorkers++;
+      }
     }
   };
   for (let i = 0; i < spawn; i++) {
@@ -120,7 +130,7 @@ export async function runInPool(
     // This thread's share: whatever is left in the queue, after what the workers have sent back.
     for (;;) {
       interpretRecorded();
-      const unit = failure ? null : claimUnit(queue, claim);
+      const unit = failure ? null : claimUnit(queue, counters);
       if (!unit) break;
       results.push(
         await runUnit(unit, opts, {
@@ -143,5 +153,5 @@ export async function runInPool(
   const returned = new Set(results.map((r) => r.id));
   const missing = queue.filter((u) => !returned.has(u.id));
   if (missing.length > 0) results.push(...(await runInThread(missing, opts, hooks)));
-  return { results, threads: workers.length + 1 };
+  return { results, threads: workers.length + 1, interpretedByWorkers };
 }

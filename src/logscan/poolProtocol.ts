@@ -1,5 +1,5 @@
-// What the pool and its workers say to each other; the worker's side loads nothing else of the scan but
-// unitScan.ts (finding lines), never the interpreter.
+// What the pool and its workers say to each other. A worker loads the interpreter only when it has to
+// interpret lines itself (see BEHIND_LIMIT); finding lines is all of unitScan.ts it needs otherwise.
 import type { UnitOptions, UnitResult, WorkUnit } from './unitScan.js';
 
 /**
@@ -11,8 +11,28 @@ import type { UnitOptions, UnitResult, WorkUnit } from './unitScan.js';
 export interface PoolWorkerData {
   queue: readonly WorkUnit[];
   opts: UnitOptions;
-  /** Int32Array over a SharedArrayBuffer: [0] = index of the next unclaimed unit. */
-  claim: Int32Array;
+  /** Int32Array over a SharedArrayBuffer, slots NEXT_UNIT, RECORDED and INTERPRETED. */
+  counters: Int32Array;
+}
+
+/** Index of the next unclaimed unit of the queue. */
+export const NEXT_UNIT = 0;
+/** Units whose lines workers have recorded for the calling thread. */
+export const RECORDED = 1;
+/** Of those, how many the calling thread has interpreted. */
+export const INTERPRETED = 2;
+export const COUNTERS = 3;
+
+/**
+ * Recorded units the calling thread may be behind by before a worker interprets its next unit itself:
+ * it then pays the interpreter's warm-up too, which only pays off when the lines are dense (5x the
+ * rejections of a realistic log), and the recordings waiting in memory stay bounded either way.
+ */
+export const BEHIND_LIMIT = 2;
+
+/** Whether the calling thread is too far behind with the recorded units. */
+export function callerIsBehind(counters: Int32Array): boolean {
+  return Atomics.load(counters, RECORDED) - Atomics.load(counters, INTERPRETED) >= BEHIND_LIMIT;
 }
 
 /** To a worker started without workerData (prestart.ts): its work, once the scan knows it. */
@@ -20,14 +40,14 @@ export type ToWorker = { type: 'start'; data: PoolWorkerData };
 
 export type ToMain =
   | { type: 'progress'; id: number; bytes: number }
-  /** A unit's result with its lines recorded, not interpreted (UnitResult.deferred). */
+  /** A unit's result: interpreted, or with its lines recorded for the calling thread (UnitResult.deferred). */
   | { type: 'done'; result: UnitResult }
   | { type: 'failed'; id: number; message: string }
   /** The queue is empty for this worker: it has posted everything it will post. */
   | { type: 'idle' };
 
 /** Claims the next unit of the shared queue, or null when it is empty. */
-export function claimUnit(queue: readonly WorkUnit[], claim: Int32Array): WorkUnit | null {
-  const i = Atomics.add(claim, 0, 1);
+export function claimUnit(queue: readonly WorkUnit[], counters: Int32Array): WorkUnit | null {
+  const i = Atomics.add(counters, NEXT_UNIT, 1);
   return i < queue.length ? (queue[i] as WorkUnit) : null;
 }

@@ -1,19 +1,31 @@
 // Worker thread entry: claims units from the shared queue it was started with until it is empty, and
-// posts each result back as soon as it has it.
+// posts each result back as soon as it has it: its lines recorded for the calling thread to interpret,
+// or, when that thread is behind, interpreted here (the interpreter is loaded then, not before).
 import { parentPort, workerData } from 'node:worker_threads';
-import { claimUnit, type PoolWorkerData, type ToMain, type ToWorker } from './poolProtocol.js';
-import { recordingSink, runUnit } from './unitScan.js';
+import {
+  callerIsBehind,
+  claimUnit,
+  type PoolWorkerData,
+  RECORDED,
+  type ToMain,
+  type ToWorker,
+} from './poolProtocol.js';
+import { recordingSink, runUnit, type SinkFactory } from './unitScan.js';
+
+let interpreting: SinkFactory | null = null;
+const interpretingSink = async () => (interpreting ??= (await import('./unitInterpret.js')).interpretingSink);
 
 const port = parentPort;
 const PROGRESS_BYTES = 8 << 20;
 
-async function work(port: NonNullable<typeof parentPort>, { queue, opts, claim }: PoolWorkerData): Promise<void> {
-  for (let unit = claimUnit(queue, claim); unit; unit = claimUnit(queue, claim)) {
+async function work(port: NonNullable<typeof parentPort>, { queue, opts, counters }: PoolWorkerData): Promise<void> {
+  for (let unit = claimUnit(queue, counters); unit; unit = claimUnit(queue, counters)) {
     const id = unit.id;
     let pending = 0;
     try {
+      const record = !callerIsBehind(counters);
       const result = await runUnit(unit, opts, {
-        sink: recordingSink,
+        sink: record ? recordingSink : await interpretingSink(),
         onBytes: (n) => {
           pending += n;
           if (pending >= PROGRESS_BYTES) {
@@ -24,6 +36,7 @@ async function work(port: NonNullable<typeof parentPort>, { queue, opts, claim }
       });
       if (pending > 0) port.postMessage({ type: 'progress', id, bytes: pending } satisfies ToMain);
       const d = result.deferred;
+      if (d) Atomics.add(counters, RECORDED, 1);
       port.postMessage({ type: 'done', result } satisfies ToMain, d ? [d.bytes.buffer, d.meta.buffer] : []);
     } catch (e) {
       port.postMessage({ type: 'failed', id, message: e instanceof Error ? e.message : String(e) } satisfies ToMain);

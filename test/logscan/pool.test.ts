@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInPool, runInThread, workerScript } from '../../src/logscan/pool.js';
+import { BEHIND_LIMIT } from '../../src/logscan/poolProtocol.js';
 import { DEFAULT_UNIT_OPTIONS, type UnitOptions, type WorkUnit } from '../../src/logscan/unitScan.js';
 
 const FACTS = readFileSync(join(import.meta.dirname, 'data', 'zed-facts.log'));
@@ -43,7 +44,7 @@ function badWorker(name: string, misbehave: string): { script: URL; marker: stri
     path,
     `import { writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-const unit = workerData.queue[Atomics.add(workerData.claim, 0, 1)];
+const unit = workerData.queue[Atomics.add(workerData.counters, 0, 1)];
 writeFileSync(${JSON.stringify(marker)}, String(unit ? unit.id : -1));
 ${misbehave}
 `,
@@ -80,6 +81,25 @@ describe('the worker pool', () => {
     expect(threads).toBe(2);
     expect(byId(results)).toEqual(byId(alone));
     expect(alone.every((r) => r.events.length > 0)).toBe(true);
+  });
+
+  it('a worker interprets its units itself while this thread is behind with the recorded ones', async () => {
+    const script = workerScript() as URL;
+    const alone = await runInThread(units, opts, { onBytes: () => {} });
+    // This thread is held up in its first unit until the worker has had time for all the others: it
+    // records BEHIND_LIMIT units, then finds this thread behind and interprets the rest itself.
+    let held = false;
+    const { results, interpretedByWorkers } = await runInPool(units, sizes, opts, 2, script, {
+      onBytes: () => {
+        if (held) return;
+        held = true;
+        const until = Date.now() + 1500;
+        while (Date.now() < until) {}
+      },
+    });
+    expect(byId(results)).toEqual(byId(alone));
+    expect(interpretedByWorkers).toBeGreaterThan(0);
+    expect(interpretedByWorkers).toBeLessThanOrEqual(COPIES - 1 - BEHIND_LIMIT);
   });
 
   it.each([
