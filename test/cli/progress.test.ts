@@ -18,14 +18,19 @@ describe('the progress line', () => {
     try {
       const t = fakeTerminal(true);
       const p = progressLine(t.stream);
+      const t0 = performance.now();
       for (let i = 0; i < 100_000; i++) p.message(`tracing: ${i} instances ${'x'.repeat(60)}`);
+      // However long the loop took on this machine, at most one draw per 100 ms of it.
+      const most = 1 + Math.floor((performance.now() - t0) / 100);
       await new Promise((r) => setTimeout(r, 120));
       p.message('tracing: last');
       p.done();
       await new Promise((r) => setImmediate(r));
       const draws = t.text().split('\r\x1b[K').filter(Boolean);
-      expect(draws).toEqual([expect.stringMatching(/^tracing: 0 instances x+$/), 'tracing: last']);
-      expect(draws[0]).toHaveLength(39);
+      expect(draws[0]).toMatch(/^tracing: 0 instances x+$/);
+      expect(draws.at(-1)).toBe('tracing: last');
+      expect(draws.length - 1).toBeLessThanOrEqual(most);
+      for (const d of draws.slice(0, -1)) expect(d).toHaveLength(39);
       expect(t.text().endsWith('\r\x1b[K')).toBe(true);
     } finally {
       if (saved !== undefined) process.env.CI = saved;
