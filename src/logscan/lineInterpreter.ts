@@ -9,6 +9,7 @@ import { parseHypervisorVersion, parseSupportedInstances } from '../nova/support
 import type { SupportedInstance } from '../nova/types.js';
 import { classifyMessage, type FilterResults, type MessageEvent, type RemovedAllEvent } from './events.js';
 import type { HitLine } from './hitLines.js';
+import { parseJsonRecord } from './jsonRecord.js';
 import { eventOfLine } from './lineEvent.js';
 import { debugSuffixStart, type OsloHeader, stripDebugSuffix } from './osloLine.js';
 import { type PropsTable, type ScanEvent, SUPP_NONE, SUPP_UNREADABLE, type WireEvent } from './scanEvent.js';
@@ -158,6 +159,16 @@ export class LineInterpreter {
         message: 'line is not valid UTF-8 (read with replacement characters)',
       });
     }
+    if (bytes[0] === 0x7b) {
+      // '{': oslo.log's JSON format ([DEFAULT] use_json), one record a line.
+      const rec = parseJsonRecord(bytes.toString('utf8'));
+      if (rec) {
+        if (!inRange(rec.header.time, this.range)) return;
+        const ev = classifyMessage(rec.message, this.parseCache, this.resultsCache);
+        if (ev) this.push(hit, this.internHeader(rec.header), this.wire(ev));
+        return;
+      }
+    }
     const header = parseHeaderBytes(bytes, this.strings);
     if (header === null) {
       // Not the standard header (devstack, journald, colours, syslog prefix): the string parser.
@@ -297,6 +308,18 @@ export class LineInterpreter {
         m.delete(k);
       }
     }
+  }
+
+  /** A header parsed from a string, its repeated strings interned as the byte path does. */
+  private internHeader(h: OsloHeader): OsloHeader {
+    const of = (v: string | null) => (v === null ? null : this.strings.of(v));
+    return {
+      ...h,
+      logger: this.strings.of(h.logger),
+      requestId: of(h.requestId),
+      globalRequestId: of(h.globalRequestId),
+      instanceUuid: of(h.instanceUuid),
+    };
   }
 
   /** An event from the decoding path, with its property texts interned. */

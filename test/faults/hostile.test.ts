@@ -1,7 +1,7 @@
 // Faults around one repair, through the library on a real MariaDB: the repair's connection killed mid-apply, a
 // journal that cannot be written (full tmpfs, read-only mount), a user without write grants, broken rows.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
