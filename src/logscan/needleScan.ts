@@ -157,6 +157,8 @@ function sleb(n: number): number[] {
 }
 
 const str = (s: string): number[] => [...uleb(s.length), ...new TextEncoder().encode(s)];
+/** "\0asm", version 1. */
+const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 
 // Opcodes (core and SIMD 0xfd prefix).
@@ -437,14 +439,7 @@ function buildKernel(width: number, tablesAt: number, pages: number, relaxed: bo
   const locals = [2, ...uleb(8), 0x7f, ...uleb(6 + 4 * width), 0x7b];
   const body = [...locals, ...c];
   const bytes = [
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
+    ...WASM_HEADER,
     ...section(1, [1, 0x60, 4, 0x7f, 0x7f, 0x7f, 0x7f, 1, 0x7f]),
     ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, ...uleb(pages)]),
     ...section(3, [1, 0]),
@@ -474,14 +469,7 @@ const Wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** A function that only uses i8x16.relaxed_swizzle: compiles where relaxed SIMD is enabled. */
 const RELAXED_PROBE = new Uint8Array([
-  0x00,
-  0x61,
-  0x73,
-  0x6d,
-  0x01,
-  0x00,
-  0x00,
-  0x00,
+  ...WASM_HEADER,
   ...section(1, [1, 0x60, 2, 0x7b, 0x7b, 1, 0x7b]),
   ...section(3, [1, 0]),
   ...section(10, [1, 9, 0, OP.localGet, 0, OP.localGet, 1, ...simd(SIMD.relaxedSwizzle), OP.end]),
