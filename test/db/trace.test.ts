@@ -82,46 +82,6 @@ function describeTheirs(s: ManifestStale): string {
   }
 }
 
-// Where the oracle (derived from scenarios.py, not from the database) and the rows nova's code wrote disagree,
-// and we side with the rows. Each erratum must still apply: once the manifest is fixed the test says so.
-const ERRATA: { label: string; theirs: string; ours: string | null; why: string }[] = [
-  {
-    label: 'build-agent',
-    theirs: 'cell instances vm_mode xen',
-    ours: 'cell instances vm_mode pv',
-    why: "compute/api copies Glance's raw vm_mode ('pv') into instances.vm_mode (a StringField); pv is Xen",
-  },
-  {
-    label: 'migrating',
-    theirs: 'cell instances vm_mode xen',
-    ours: 'cell instances vm_mode pv',
-    why: 'same as build-agent',
-  },
-  {
-    label: 'newnames',
-    theirs: 'cell instances vm_mode xen',
-    ours: null,
-    why: "_inherit_properties_from_image reads only the legacy 'vm_mode' key; the generator then wrote 'hvm'",
-  },
-  {
-    label: 'old-mail',
-    theirs: 'cell block_device_mapping device_name /dev/xvda',
-    ours: null,
-    why: 'the instance is soft-deleted and so are its BDMs; snapshots read live BDM rows only',
-  },
-];
-
-function applyErrata(label: string, theirs: string[]): string[] {
-  const out = [...theirs];
-  for (const e of ERRATA.filter((x) => x.label === label)) {
-    const at = out.indexOf(e.theirs);
-    if (at < 0) throw new Error(`erratum for ${label} (${e.theirs}) no longer applies: remove it from ERRATA`);
-    out.splice(at, 1);
-    if (e.ours) out.push(e.ours);
-  }
-  return out.sort();
-}
-
 describe('cells', () => {
   it('lists every cell mapping: cell0, the live cells, and the retired disabled cell whose database is gone', () => {
     const cells = nova.cells();
@@ -178,7 +138,7 @@ describe('every manifest scenario', () => {
           `${want.label} (${want.scenario}): health ${d.health} != ${want.health}; problems: ${d.problems.join(' | ')}`,
         );
       const ours = d.stale.map((s) => describeOurs(s, snap)).sort();
-      const theirs = applyErrata(want.label, want.stale.map(describeTheirs));
+      const theirs = want.stale.map(describeTheirs).sort();
       if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
         failures.push(
           `${want.label} (${want.scenario}): stale differs\n  ours:   ${ours.join('\n          ')}\n  theirs: ${theirs.join('\n          ')}`,
