@@ -55,11 +55,17 @@ export class LineRecorder {
   }
 }
 
-/** Replays a recording in order: each line as the hit scanner would have delivered it, long lines as such. */
-export function replayLines(d: DeferredLines, onLine: (h: HitLine) => void, onLongLine: (l: LongLine) => void): void {
+/** Replays entries [from, to) of a recording in order: each line as the hit scanner delivered it, long lines as such. */
+export function replayLines(
+  d: DeferredLines,
+  onLine: (h: HitLine) => void,
+  onLongLine: (l: LongLine) => void,
+  from = 0,
+  to = d.count,
+): void {
   const buf = Buffer.from(d.bytes.buffer, d.bytes.byteOffset, d.bytes.byteLength);
   const m = d.meta;
-  for (let k = 0; k < d.count; k++) {
+  for (let k = from; k < Math.min(to, d.count); k++) {
     const i = k * FIELDS;
     const offset = m[i] as number;
     const line = m[i + 1] as number;

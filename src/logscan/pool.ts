@@ -80,12 +80,12 @@ export async function runInPool(
   const unitsById = new Map(queue.map((u) => [u.id, u]));
   const recorded: UnitResult[] = [];
   let interpretedByWorkers = 0;
-  const interpretRecorded = () => {
+  const interpretRecorded = async () => {
     for (let r = recorded.shift(); r; r = recorded.shift()) {
       const unit = unitsById.get(r.id);
       if (!unit) continue;
       if (r.deferred) {
-        results.push(interpretDeferred(r, unit, opts));
+        results.push(await interpretDeferred(r, unit, opts));
         Atomics.add(counters, INTERPRETED, 1);
       } else {
         results.push(r); // interpreted by the worker (this thread was behind)
@@ -129,7 +129,7 @@ export async function runInPool(
   try {
     // This thread's share: whatever is left in the queue, after what the workers have sent back.
     for (;;) {
-      interpretRecorded();
+      await interpretRecorded();
       const unit = failure ? null : claimUnit(queue, counters);
       if (!unit) break;
       results.push(
@@ -142,9 +142,9 @@ export async function runInPool(
     }
     while (running > 0 && !failure) {
       await new Promise<void>((r) => (wake = r));
-      interpretRecorded();
+      await interpretRecorded();
     }
-    interpretRecorded();
+    await interpretRecorded();
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);
     for (const w of workers) void w.terminate();

@@ -19,19 +19,32 @@ export const interpretingSink: SinkFactory = (input, file, opts) => {
   return sink;
 };
 
+/** Lines interpreted between two turns of the event loop: a dense unit holds ~10k (50-90 ms of work). */
+const LINES_PER_TURN = 2000;
+
 /**
  * Interprets the lines a worker recorded for `unit`: the result is what scanning the unit in this thread
  * would have given. The worker's own warnings come last (read errors at the end; a binary file has no
- * lines).
+ * lines). Gives the event loop a turn every LINES_PER_TURN lines (progress, keys in the TUI).
  */
-export function interpretDeferred(r: UnitResult, unit: { input: number; file: string }, opts: UnitOptions): UnitResult {
-  if (!r.deferred) return r;
+export async function interpretDeferred(
+  r: UnitResult,
+  unit: { input: number; file: string },
+  opts: UnitOptions,
+): Promise<UnitResult> {
+  const d = r.deferred;
+  if (!d) return r;
   const sink = interpretingSink(unit.input, unit.file, opts);
-  replayLines(
-    r.deferred,
-    (h) => sink.line(h),
-    (l) => sink.longLine(l),
-  );
+  for (let from = 0; from < d.count; from += LINES_PER_TURN) {
+    if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+    replayLines(
+      d,
+      (h) => sink.line(h),
+      (l) => sink.longLine(l),
+      from,
+      from + LINES_PER_TURN,
+    );
+  }
   const { deferred: _, ...rest } = r;
   return { ...rest, ...sink.finish(), warnings: [...sink.warnings, ...r.warnings] };
 }

@@ -68,7 +68,7 @@ describe('recorded hit lines', () => {
     const recorded = await scanRangeUnit(unit, opts, { sink: recordingSink });
     expect(recorded.events).toEqual([]);
     expect(recorded.deferred?.count).toBeGreaterThan(0);
-    const later = interpretDeferred(recorded, unit, opts);
+    const later = await interpretDeferred(recorded, unit, opts);
     expect(later).toEqual(direct);
     expect(direct.events.length).toBeGreaterThan(0);
     expect(direct.warnings.map((w) => w.message)).toEqual([
@@ -76,5 +76,27 @@ describe('recorded hit lines', () => {
       expect.stringMatching(/NUL/),
       expect.stringMatching(/UTF-8/),
     ]);
+  });
+
+  it('gives the event loop turns while it interprets a big unit', async () => {
+    const opts: UnitOptions = { ...DEFAULT_UNIT_OPTIONS, range: { since: null, until: null } };
+    const file = join(dir, 'many.log');
+    const text = Buffer.concat(Array.from({ length: 3000 }, () => FACTS)); // 6000 hit lines
+    writeFileSync(file, text);
+    const unit = { id: 0, input: 0, file, kind: 'range' as const, start: 0, end: text.length };
+    const recorded = await scanRangeUnit(unit, opts, { sink: recordingSink });
+    expect(recorded.deferred?.count).toBe(6000);
+    let turns = 0;
+    let done = false;
+    const tick = () => {
+      if (done) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const later = await interpretDeferred(recorded, unit, opts);
+    done = true;
+    expect(turns).toBeGreaterThanOrEqual(2);
+    expect(later).toEqual(await scanRangeUnit(unit, opts, { sink: interpretingSink }));
   });
 });
