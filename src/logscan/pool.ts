@@ -118,7 +118,11 @@ export async function runInPool(
       else if (msg.type === 'done') {
         recorded.push(msg.result);
         settle();
-      } else if (msg.type === 'idle') end();
+      } else if (msg.type === 'idle') {
+        // Done for good: its isolate's memory goes now, not after this thread has caught up and correlated.
+        void w.terminate();
+        end();
+      }
       // 'failed': the unit has no result and is run again here at the end.
     });
     // Died (e.g. out of memory) or exited: whatever it claimed and did not return is run again here.
