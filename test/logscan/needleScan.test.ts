@@ -22,6 +22,27 @@ function run(s: NeedleScanner, data: Buffer, lead = 0) {
   return { newlines: r.newlines, hits: r.hits.map((h) => ({ ...h, at: h.at - s.dataStart - lead })) };
 }
 
+/** Random texts made of `alphabet`, placed at any of 32 alignments: the scanner finds what the reference finds. */
+function agreesWithReference(
+  s: NeedleScanner,
+  ref: NeedleScanner,
+  alphabet: string[],
+  maxLength: number,
+  numRuns: number,
+) {
+  fc.assert(
+    fc.property(
+      fc.array(fc.constantFrom(...alphabet), { maxLength }),
+      fc.integer({ min: 0, max: 31 }),
+      (parts, lead) => {
+        const data = Buffer.from(parts.join(''));
+        expect(run(s, data, lead)).toEqual(run(ref, data, lead));
+      },
+    ),
+    { numRuns },
+  );
+}
+
 describe.each(['strict', 'relaxed'] as const)('needle scanners (%s swizzle)', (swizzle) => {
   const wasm = createWasmScanner(needles, 1 << 16, undefined, swizzle);
   const js = createJsScanner(needles, 1 << 16);
@@ -61,17 +82,7 @@ describe.each(['strict', 'relaxed'] as const)('needle scanners (%s swizzle)', (s
       'Filtering removed all hosts',
       'x',
     ];
-    fc.assert(
-      fc.property(
-        fc.array(fc.constantFrom(...alphabet), { maxLength: 400 }),
-        fc.integer({ min: 0, max: 31 }),
-        (parts, lead) => {
-          const data = Buffer.from(parts.join(''));
-          expect(run(wasm!, data, lead)).toEqual(run(js, data, lead));
-        },
-      ),
-      { numRuns: 500 },
-    );
+    agreesWithReference(wasm!, js, alphabet, 400, 500);
   });
 });
 
@@ -145,17 +156,7 @@ describe.each(['strict', 'relaxed'] as const)(
         ' v',
         'x',
       ];
-      fc.assert(
-        fc.property(
-          fc.array(fc.constantFrom(...alphabet), { maxLength: 400 }),
-          fc.integer({ min: 0, max: 31 }),
-          (parts, lead) => {
-            const data = Buffer.from(parts.join(''));
-            expect(run(wasm!, data, lead)).toEqual(run(js, data, lead));
-          },
-        ),
-        { numRuns: 500 },
-      );
+      agreesWithReference(wasm!, js, alphabet, 400, 500);
     });
 
     it('are chosen only for pairs that are rare in the sample', () => {
@@ -186,18 +187,7 @@ describe('more needles than the kernel has buckets', () => {
 
   it('finds exactly what the reference finds, also after switching anchors and widths', () => {
     const alphabet = [...texts, '\n', ' ', 'al', 'ki', 'lo', 'ia', 'hot', 'x'];
-    const check = () =>
-      fc.assert(
-        fc.property(
-          fc.array(fc.constantFrom(...alphabet), { maxLength: 300 }),
-          fc.integer({ min: 0, max: 31 }),
-          (parts, lead) => {
-            const data = Buffer.from(parts.join(''));
-            expect(run(wasm, data, lead)).toEqual(run(js, data, lead));
-          },
-        ),
-        { numRuns: 300 },
-      );
+    const check = () => agreesWithReference(wasm, js, alphabet, 300, 300);
     check();
     // Two-byte anchors at other offsets: the kernel for width 2 is compiled, the tables rewritten.
     const pairs = texts.map((t) => makeNeedle(t, 1, 2));
