@@ -9,7 +9,7 @@ import type { FilterOptions } from '../nova/imagePropsFilter.js';
 import { correlate, type LogEvent, type ResolvedEvent } from './correlate.js';
 import { defaultLogInputs, expandGlob, hasGlob } from './inputs.js';
 import { runInPool, runInThread, workerScript } from './pool.js';
-import { adoptPrestartedWorker, MIN_BYTES_FOR_THREADS } from './prestart.js';
+import { dropPrestartedWorker, MIN_BYTES_FOR_THREADS } from './prestart.js';
 import { SUPP_NONE, SUPP_UNREADABLE } from './scanEvent.js';
 import { timeRange } from './timeRange.js';
 import type { ScanProgress, ScanReport, ScanWarning } from './types.js';
@@ -176,10 +176,7 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
   const parallel = threads > 1 && work >= (opts.minBytesForWorkers ?? MIN_BYTES_FOR_THREADS);
   const script = parallel ? workerScript() : null;
   // A worker started early for logs that turn out not to need it (prestart.ts) goes now.
-  if (!script) {
-    const unused = workerScript();
-    if (unused) void adoptPrestartedWorker(unused)?.terminate();
-  }
+  if (!script) dropPrestartedWorker();
   const inflateScript = parallel && units.some((u) => u.kind === 'gzip') ? workerScript('gunzipWorker.js') : null;
   unitOpts.inflateScript = inflateScript?.href ?? null;
   const hooks = { onBytes, signal: opts.signal };

@@ -49,3 +49,10 @@ export function adoptPrestartedWorker(script: URL): Worker | null {
   w.worker.ref();
   return w.worker;
 }
+
+/** Ends a worker started early that the scan does not need (its logs were too small for threads). */
+export function dropPrestartedWorker(): void {
+  const w = waiting;
+  waiting = null;
+  if (w) void w.worker.terminate();
+}

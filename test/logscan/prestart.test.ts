@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerScript } from '../../src/logscan/pool.js';
-import { adoptPrestartedWorker, MIN_BYTES_FOR_THREADS, prestartScanWorker } from '../../src/logscan/prestart.js';
+import {
+  adoptPrestartedWorker,
+  dropPrestartedWorker,
+  MIN_BYTES_FOR_THREADS,
+  prestartScanWorker,
+} from '../../src/logscan/prestart.js';
 
 let dir: string;
 let big: string;
@@ -35,6 +40,10 @@ describe('prestarting the scan worker', () => {
     // Another script than the one prestarted: not adopted (and ended).
     expect(prestartScanWorker([big])).toBe(true);
     expect(adoptPrestartedWorker(new URL('file:///elsewhere/worker.js'))).toBeNull();
+    expect(adoptPrestartedWorker(script as URL)).toBeNull();
+    // Not needed after all (the scan runs without threads): dropped, nothing left to adopt.
+    expect(prestartScanWorker([big])).toBe(true);
+    dropPrestartedWorker();
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
   });
 
