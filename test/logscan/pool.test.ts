@@ -58,16 +58,21 @@ ${misbehave}
  * has booted, and the test would show nothing.
  */
 async function runHeld(script: URL, marker: string) {
-  let held = false;
   const { results, threads } = await runInPool(units, sizes, opts, 2, script, {
-    onBytes: () => {
-      if (held) return;
-      held = true;
-      const until = Date.now() + 20_000;
-      while (Date.now() < until && !existsSync(marker)) {}
-    },
+    onBytes: holdFirstCall(20_000, () => existsSync(marker)),
   });
   return { results, threads, claimed: Number(readFileSync(marker, 'utf8')) };
+}
+
+/** A progress callback that busy-waits in its first call for `ms` or until `released()`: a slow calling thread. */
+function holdFirstCall(ms: number, released: () => boolean = () => false): () => void {
+  let held = false;
+  return () => {
+    if (held) return;
+    held = true;
+    const until = Date.now() + ms;
+    while (Date.now() < until && !released()) {}
+  };
 }
 
 const byId = (rs: { id: number }[]) => [...rs].sort((a, b) => a.id - b.id);
@@ -88,14 +93,8 @@ describe('the worker pool', () => {
     const alone = await runInThread(units, opts, { onBytes: () => {} });
     // This thread is held up in its first unit until the worker has had time for all the others: it
     // records BEHIND_LIMIT units, then finds this thread behind and interprets the rest itself.
-    let held = false;
     const { results, interpretedByWorkers } = await runInPool(units, sizes, opts, 2, script, {
-      onBytes: () => {
-        if (held) return;
-        held = true;
-        const until = Date.now() + 1500;
-        while (Date.now() < until) {}
-      },
+      onBytes: holdFirstCall(1500),
     });
     expect(byId(results)).toEqual(byId(alone));
     expect(interpretedByWorkers).toBeGreaterThan(0);
