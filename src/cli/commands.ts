@@ -4,6 +4,7 @@ import type { NovaDatabases } from '../db/trace.js';
 import type { CellStatus } from '../db/types.js';
 import { reportJsonPieces, scan, scanFoundTrouble } from '../doctor/scan.js';
 import type { TracedInstance } from '../doctor/trace.js';
+import type { DoctorConfig } from '../doctor/types.js';
 import { DoctorError } from '../errors.js';
 import type { ScanReport } from '../logscan/types.js';
 import type { RepairPlan } from '../repair/types.js';
@@ -46,11 +47,7 @@ function json(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-async function scanWithProgress(config: {
-  logs: string[];
-  since: string | null;
-  until: string | null;
-}): Promise<ScanReport> {
+async function scanWithProgress(config: DoctorConfig): Promise<ScanReport> {
   const progress = progressLine();
   try {
     return await scan(config, { onProgress: (p) => progress.scan(p) });
@@ -107,6 +104,10 @@ async function targetsFrom(
   return { uuids, scan: report, all: flags.all ?? false };
 }
 
+// Two threads are the default on two cores or more; where the cores are shared (a busy scheduler host, a
+// VM whose vCPUs are one core's hyperthreads) one thread can be as fast and leaves the other alone.
+const THREADS_HELP = 'threads to read logs with (default: 2 with 2+ cores; 1 leaves a busy host alone)';
+
 export function registerCommands(program: Command, setExitCode: SetExitCode): void {
   program
     .command('scan')
@@ -114,6 +115,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
     .argument('[logs...]', "log files, globs, .gz, or '-' for stdin (default: /var/log/nova, /var/log/kolla/nova)")
     .option('--since <time>', 'only records at or after this time (YYYY-MM-DD[ HH:MM[:SS]])')
     .option('--until <time>', 'only records before this time')
+    .option('--threads <n>', THREADS_HELP)
     .option('--json', 'one JSON object on stdout')
     .action(async (logs: string[], flags: CommonFlags) => {
       const config = doctorConfigFrom(logs, flags);
@@ -142,6 +144,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       .option('--include-healthy', 'also list instances with nothing stale')
       .option('--since <time>', 'with logs: only records at or after this time')
       .option('--until <time>', 'with logs: only records before this time')
+      .option('--threads <n>', THREADS_HELP)
       .option('--json', 'one JSON object on stdout'),
   ).action(async (args: string[], flags: TraceFlags) => {
     const targets = await targetsFrom(args, flags);
@@ -197,6 +200,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         new Option('--resume', 'finish (or with --rollback take back) repairs a crash interrupted; needs --journal'),
       )
       .option('--rollback', 'with --resume: take back the committed half instead of finishing')
+      .option('--threads <n>', THREADS_HELP)
       .option('--json', 'one JSON object on stdout'),
   ).action(
     async (
@@ -351,7 +355,8 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       .option('--read-only', 'never offer apply or undo')
       .option('--hv-type <type>', 'img_hv_type repairs write')
       .option('--since <time>', 'only records at or after this time')
-      .option('--until <time>', 'only records before this time'),
+      .option('--until <time>', 'only records before this time')
+      .option('--threads <n>', THREADS_HELP),
   ).action(async (logs: string[], flags: CommonFlags) => {
     const config = doctorConfigFrom(logs, flags);
     setExitCode(await (await interactive()).runInteractive(config));

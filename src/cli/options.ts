@@ -16,6 +16,7 @@ export interface CommonFlags extends DbFlags {
   hvType?: string;
   since?: string;
   until?: string;
+  threads?: string;
   json?: boolean;
 }
 
@@ -57,6 +58,21 @@ export function timeBound(flag: string, value: string | undefined): string | nul
   return value.replace('T', ' ');
 }
 
+export const MAX_THREADS = 64;
+
+/** --threads: a whole number of threads, 1 to MAX_THREADS; null when not given. */
+export function threadCount(value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const n = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_THREADS)) {
+    throw new DoctorError(`--threads '${value}' is not a number of threads`, {
+      hint: `give a whole number from 1 to ${MAX_THREADS}; 1 scans in one thread`,
+      exitCode: 2,
+    });
+  }
+  return n;
+}
+
 export function doctorConfigFrom(logs: string[], flags: CommonFlags): DoctorConfig {
   return {
     logs,
@@ -66,6 +82,7 @@ export function doctorConfigFrom(logs: string[], flags: CommonFlags): DoctorConf
     hvType: flags.hvType ?? null,
     since: timeBound('--since', flags.since),
     until: timeBound('--until', flags.until),
+    threads: threadCount(flags.threads),
   };
 }
 

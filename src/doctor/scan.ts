@@ -9,12 +9,13 @@ export interface ScanHooks {
 }
 
 export function scan(
-  config: Pick<DoctorConfig, 'logs' | 'since' | 'until'>,
+  config: Pick<DoctorConfig, 'logs' | 'since' | 'until' | 'threads'>,
   hooks: ScanHooks = {},
 ): Promise<ScanReport> {
   return scanLogs(config.logs, {
     since: config.since,
     until: config.until,
+    workers: config.threads ?? undefined,
     onProgress: hooks.onProgress,
     signal: hooks.signal,
   });

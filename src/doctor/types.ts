@@ -12,6 +12,8 @@ export interface DoctorConfig {
   hvType: string | null; // target img_hv_type; null: from compute_nodes
   since: string | null;
   until: string | null;
+  /** Threads to scan logs with (--threads); absent: the scanner's default. */
+  threads?: number | null;
 }
 
 /** Where an instance stands, as the list shows it. */

@@ -12,9 +12,25 @@ export const MIN_BYTES_FOR_THREADS = 128 << 20;
 
 let waiting: { worker: Worker; script: string } | null = null;
 
-/** Starts the scan worker if `paths` (files named on the command line) are worth threads. */
-export function prestartScanWorker(paths: readonly string[]): boolean {
+/** The value of `--threads N` / `--threads=N` among command-line arguments; null when absent. */
+function threadsAsked(args: readonly string[]): string | null {
+  let asked: string | null = null;
+  args.forEach((a, i) => {
+    if (a === '--threads') asked = args[i + 1] ?? null;
+    else if (a.startsWith('--threads=')) asked = a.slice('--threads='.length);
+  });
+  return asked;
+}
+
+/**
+ * Starts the scan worker if `args` (the command line after `scan`) name files worth threads and do not
+ * ask for one thread only.
+ */
+export function prestartScanWorker(args: readonly string[]): boolean {
   if (waiting || availableParallelism() < 2) return false;
+  const threads = threadsAsked(args);
+  if (threads !== null && Number(threads) <= 1) return false;
+  const paths = args;
   let work = 0;
   for (const p of paths) {
     try {

@@ -1,7 +1,7 @@
 // The plain commands end to end: the real binary against a private MariaDB holding the nova-generated cloud.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
@@ -111,6 +111,45 @@ describe('scan', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--since 'yesterday-ish'/);
+  });
+
+  it('--threads 1 gives the same report; a bad --threads is one line with exit 2', async () => {
+    const logs = [join(LOGS, 'scheduler-zed.log'), join(LOGS, 'scheduler-2017.log')];
+    const [one, dflt] = await Promise.all([
+      record(run(['scan', '--json', '--threads', '1', ...logs])),
+      record(run(['scan', '--json', ...logs])),
+    ]);
+    const { stats: _a, ...a } = JSON.parse(one.stdout);
+    const { stats: _b, ...b } = JSON.parse(dflt.stdout);
+    expect(one.code).toBe(1);
+    expect(a).toEqual(b);
+    for (const bad of ['0', 'two', '2.5', '65']) {
+      const r = await record(run(['scan', '--threads', bad, ...logs]));
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`--threads '${bad}'`);
+    }
+  });
+
+  it('--threads reaches the scanner: a log big enough for threads is read by one or by two', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nd-threads-'));
+    try {
+      const big = join(dir, 'scheduler.log');
+      const text = readFileSync(join(LOGS, 'scheduler-zed.log'));
+      writeFileSync(big, '');
+      while (statSync(big).size < 130 << 20) appendFileSync(big, text);
+      const [one, two] = await Promise.all([
+        record(run(['scan', '--json', '--threads', '1', big])),
+        record(run(['scan', '--json', '--threads=2', big])),
+      ]);
+      const { stats: s1, ...a } = JSON.parse(one.stdout);
+      const { stats: s2, ...b } = JSON.parse(two.stdout);
+      expect([s1.workers, s2.workers]).toEqual([0, 2]);
+      expect(a).toEqual(b);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -41,6 +41,10 @@ describe('prestarting the scan worker', () => {
     expect(prestartScanWorker([big])).toBe(true);
     expect(adoptPrestartedWorker(new URL('file:///elsewhere/worker.js'))).toBeNull();
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
+    // One thread asked for: nothing to start.
+    expect(prestartScanWorker(['--threads', '1', big])).toBe(false);
+    expect(prestartScanWorker([big, '--threads=1'])).toBe(false);
+    expect(adoptPrestartedWorker(script as URL)).toBeNull();
     // Not needed after all (the scan runs without threads): dropped, nothing left to adopt.
     expect(prestartScanWorker([big])).toBe(true);
     dropPrestartedWorker();
