@@ -7,9 +7,12 @@ scrubArgvSecrets();
 // React's development build makes the TUI's first frame ~3x slower and records marks on every render.
 process.env.NODE_ENV ??= 'production';
 
-// `scan` of big logs: boot the scan worker now, while the CLI's modules load (dist/logscan/prestart.js
-// says why); the scan adopts it, or ends it if it is not needed.
+// `scan`: a young generation that stays small, and for big logs the scan worker booted now, while the CLI's
+// modules load (dist/logscan/prestart.js says why); the scan adopts it, or ends it if it is not needed.
 if (process.argv[2] === 'scan') {
+  // Before anything allocates much (dist/logscan/scanHeap.js says why).
+  const { keepYoungGenerationSmall } = await import('../dist/logscan/scanHeap.js');
+  keepYoungGenerationSmall();
   const { prestartScanWorker } = await import('../dist/logscan/prestart.js');
   prestartScanWorker(process.argv.slice(3));
 }

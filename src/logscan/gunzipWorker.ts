@@ -1,8 +1,9 @@
 // Helper thread for one .gz file: decompresses into the buffers the scanning thread lends it and sends
 // each back full, so decompression (the slow part) and scanning run at the same time on two cores.
 // The same few buffers go back and forth (transferred, never copied or reallocated).
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { type Inflater, openInflater } from './inflate.js';
+import { keepYoungGenerationSmall } from './scanHeap.js';
 
 export type ToInflater =
   | { type: 'start'; file: string; buffers: ArrayBuffer[] }
@@ -14,6 +15,7 @@ export type FromInflater =
   | { type: 'end'; compressed: number; error: { code?: string; message: string } | null };
 
 const port = parentPort;
+if ((workerData as { smallYoungGeneration?: boolean } | null)?.smallYoungGeneration) keepYoungGenerationSmall();
 if (port) {
   let inflater: Inflater | null = null;
   const free: ArrayBuffer[] = [];

@@ -6,6 +6,8 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { compiledScript } from '../workerScript.js';
+import type { EarlyWorkerData } from './poolProtocol.js';
+import { youngGenerationKeptSmall } from './scanHeap.js';
 
 /** Below this many bytes in total (a .gz counting 8x its size), threads cost more than they save. */
 export const MIN_BYTES_FOR_THREADS = 128 << 20;
@@ -43,7 +45,8 @@ export function prestartScanWorker(args: readonly string[]): boolean {
   const script = compiledScript(import.meta.url, 'worker.js');
   if (work < MIN_BYTES_FOR_THREADS || !script) return false;
   try {
-    const worker = new Worker(script);
+    const early: EarlyWorkerData = { early: true, smallYoungGeneration: youngGenerationKeptSmall() };
+    const worker = new Worker(script, { workerData: early });
     // Until adopted it must not keep the process alive (a usage error ends the run before any scan).
     worker.unref();
     waiting = { worker, script: script.href };

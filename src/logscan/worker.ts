@@ -5,11 +5,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import {
   callerIsBehind,
   claimUnit,
+  type EarlyWorkerData,
   type PoolWorkerData,
   RECORDED,
   type ToMain,
   type ToWorker,
 } from './poolProtocol.js';
+import { keepYoungGenerationSmall } from './scanHeap.js';
 import { recordingSink, runUnit, type SinkFactory } from './unitScan.js';
 
 let interpreting: SinkFactory | null = null;
@@ -46,7 +48,9 @@ async function work(port: NonNullable<typeof parentPort>, { queue, opts, counter
 }
 
 if (port) {
-  if (workerData) void work(port, workerData as PoolWorkerData);
+  const data = workerData as PoolWorkerData | EarlyWorkerData;
+  if (data.smallYoungGeneration) keepYoungGenerationSmall();
   // Started early (prestart.ts): the work comes when the scan has planned it.
-  else port.once('message', (m: ToWorker) => void work(port, m.data));
+  if ('early' in data) port.once('message', (m: ToWorker) => void work(port, m.data));
+  else void work(port, data);
 }
