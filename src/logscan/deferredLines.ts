@@ -13,11 +13,27 @@ export interface DeferredLines {
 
 const FIELDS = 4;
 
+/** Buffers of a recording that has been interpreted, handed back to record the next unit in. */
+export interface RecordingBuffers {
+  bytes: ArrayBuffer;
+  meta: ArrayBuffer;
+}
+
 export class LineRecorder {
-  private bytes = new Uint8Array(1 << 16);
+  private bytes: Uint8Array<ArrayBuffer>;
   private used = 0;
-  private meta = new Float64Array(FIELDS * 256);
+  private meta: Float64Array<ArrayBuffer>;
   private count = 0;
+
+  /**
+   * `reuse`: the buffers of an earlier recording, already interpreted. A recording grows to ~1.5 MB per
+   * 64 MiB of realistic log; recording into fresh memory each time cost the worker ~4k page faults
+   * per GiB, each as dear as copying a few KB on a VM.
+   */
+  constructor(reuse?: RecordingBuffers) {
+    this.bytes = new Uint8Array(reuse?.bytes ?? new ArrayBuffer(1 << 16));
+    this.meta = new Float64Array(reuse?.meta ?? new ArrayBuffer(FIELDS * 256 * 8));
+  }
 
   line(h: HitLine): void {
     const n = h.bytes.length;
@@ -37,7 +53,7 @@ export class LineRecorder {
 
   private entry(offset: number, line: number, start: number, length: number): void {
     if ((this.count + 1) * FIELDS > this.meta.length) {
-      const grown = new Float64Array(this.meta.length * 2);
+      const grown = new Float64Array(Math.max(this.meta.length * 2, FIELDS * 256));
       grown.set(this.meta);
       this.meta = grown;
     }

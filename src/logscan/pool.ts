@@ -3,6 +3,7 @@
 // looked up from the package root, and when it is missing everything runs in-thread.
 import { Worker } from 'node:worker_threads';
 import { compiledScript } from '../workerScript.js';
+import type { RecordingBuffers } from './deferredLines.js';
 import { COUNTERS, claimUnit, INTERPRETED, type PoolWorkerData, type ToMain, type ToWorker } from './poolProtocol.js';
 import { adoptPrestartedWorker } from './prestart.js';
 import { youngGenerationKeptSmall } from './scanHeap.js';
@@ -79,15 +80,23 @@ export async function runInPool(
   // worker interprets its next unit itself (BEHIND_LIMIT).
   const workerData: PoolWorkerData = { queue, opts, counters, smallYoungGeneration: youngGenerationKeptSmall() };
   const unitsById = new Map(queue.map((u) => [u.id, u]));
-  const recorded: UnitResult[] = [];
+  const recorded: { result: UnitResult; from: Worker }[] = [];
+  const live = new Set<Worker>();
   let interpretedByWorkers = 0;
   const interpretRecorded = async () => {
-    for (let r = recorded.shift(); r; r = recorded.shift()) {
+    for (let next = recorded.shift(); next; next = recorded.shift()) {
+      const { result: r, from } = next;
       const unit = unitsById.get(r.id);
       if (!unit) continue;
       if (r.deferred) {
         results.push(await interpretDeferred(r, unit, opts));
         Atomics.add(counters, INTERPRETED, 1);
+        // Its buffers go back for the worker's next recording (LineRecorder says why).
+        const { bytes, meta } = r.deferred;
+        if (live.has(from)) {
+          const buffers: RecordingBuffers = { bytes: bytes.buffer, meta: meta.buffer };
+          from.postMessage({ type: 'recycle', buffers } satisfies ToWorker, [bytes.buffer, meta.buffer]);
+        }
       } else {
         results.push(r); // interpreted by the worker (this thread was behind)
         interpretedByWorkers++;
@@ -106,18 +115,20 @@ export async function runInPool(
       break;
     }
     workers.push(w);
+    live.add(w);
     running++;
     let ended = false;
     const end = () => {
       if (ended) return;
       ended = true;
+      live.delete(w);
       running--;
       settle();
     };
     w.on('message', (msg: ToMain) => {
       if (msg.type === 'progress') hooks.onBytes(msg.id, msg.bytes);
       else if (msg.type === 'done') {
-        recorded.push(msg.result);
+        recorded.push({ result: msg.result, from: w });
         settle();
       } else if (msg.type === 'idle') {
         // Done for good: its isolate's memory goes now, not after this thread has caught up and correlated.

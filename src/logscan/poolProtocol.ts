@@ -1,5 +1,6 @@
 // What the pool and its workers say to each other. A worker loads the interpreter only when it has to
 // interpret lines itself (see BEHIND_LIMIT); finding lines is all of unitScan.ts it needs otherwise.
+import type { RecordingBuffers } from './deferredLines.js';
 import type { UnitOptions, UnitResult, WorkUnit } from './unitScan.js';
 
 /**
@@ -43,8 +44,11 @@ export function callerIsBehind(counters: Int32Array): boolean {
   return Atomics.load(counters, RECORDED) - Atomics.load(counters, INTERPRETED) >= BEHIND_LIMIT;
 }
 
-/** To a worker started without workerData (prestart.ts): its work, once the scan knows it. */
-export type ToWorker = { type: 'start'; data: PoolWorkerData };
+export type ToWorker =
+  /** To a worker started early (prestart.ts): its work, once the scan knows it. */
+  | { type: 'start'; data: PoolWorkerData }
+  /** The buffers of a recording the calling thread has interpreted, for the worker's next one. */
+  | { type: 'recycle'; buffers: RecordingBuffers };
 
 export type ToMain =
   | { type: 'progress'; id: number; bytes: number }

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 import type { SupportedInstance } from '../nova/types.js';
-import { type DeferredLines, LineRecorder } from './deferredLines.js';
+import { type DeferredLines, LineRecorder, type RecordingBuffers } from './deferredLines.js';
 import type { FromInflater, ToInflater } from './gunzipWorker.js';
 import { type HitLine, HitLineScanner, type LongLine } from './hitLines.js';
 import { type Inflater, openInflater } from './inflate.js';
@@ -138,16 +138,21 @@ export interface LineSink {
 }
 export type SinkFactory = (input: number, file: string, opts: UnitOptions) => LineSink;
 
-/** Keeps the lines, packed, for interpretDeferred in another thread. */
-export const recordingSink: SinkFactory = () => {
-  const recorder = new LineRecorder();
-  return {
-    line: (h) => recorder.line(h),
-    longLine: (l) => recorder.longLine(l),
-    warnings: [],
-    finish: () => ({ events: [], props: { texts: [], parsed: [] }, supps: [], deferred: recorder.finish() }),
+/** Keeps the lines, packed, for interpretDeferred in another thread; in buffers from `reuse` when it has some. */
+export const recordingSinkWith =
+  (reuse: () => RecordingBuffers | undefined): SinkFactory =>
+  () => {
+    const recorder = new LineRecorder(reuse());
+    return {
+      line: (h) => recorder.line(h),
+      longLine: (l) => recorder.longLine(l),
+      warnings: [],
+      finish: () => ({ events: [], props: { texts: [], parsed: [] }, supps: [], deferred: recorder.finish() }),
+    };
   };
-};
+
+/** Keeps the lines, packed, for interpretDeferred in another thread. */
+export const recordingSink: SinkFactory = recordingSinkWith(() => undefined);
 
 /** Runs one unit of either kind. */
 export function runUnit(unit: WorkUnit, opts: UnitOptions, hooks: UnitHooks): Promise<UnitResult> {

@@ -2,6 +2,7 @@
 // posts each result back as soon as it has it: its lines recorded for the calling thread to interpret,
 // or, when that thread is behind, interpreted here (the interpreter is loaded then, not before).
 import { parentPort, workerData } from 'node:worker_threads';
+import type { RecordingBuffers } from './deferredLines.js';
 import {
   callerIsBehind,
   claimUnit,
@@ -12,13 +13,17 @@ import {
   type ToWorker,
 } from './poolProtocol.js';
 import { keepYoungGenerationSmall } from './scanHeap.js';
-import { recordingSink, runUnit, type SinkFactory } from './unitScan.js';
+import { recordingSinkWith, runUnit, type SinkFactory } from './unitScan.js';
 
 let interpreting: SinkFactory | null = null;
 const interpretingSink = async () => (interpreting ??= (await import('./unitInterpret.js')).interpretingSink);
 
 const port = parentPort;
 const PROGRESS_BYTES = 8 << 20;
+
+/** Buffers of recordings already interpreted, sent back by the calling thread (ToWorker 'recycle'). */
+const spares: RecordingBuffers[] = [];
+const recordingSink = recordingSinkWith(() => spares.pop());
 
 async function work(port: NonNullable<typeof parentPort>, { queue, opts, counters }: PoolWorkerData): Promise<void> {
   for (let unit = claimUnit(queue, counters); unit; unit = claimUnit(queue, counters)) {
@@ -50,7 +55,9 @@ async function work(port: NonNullable<typeof parentPort>, { queue, opts, counter
 if (port) {
   const data = workerData as PoolWorkerData | EarlyWorkerData;
   if (data.smallYoungGeneration) keepYoungGenerationSmall();
-  // Started early (prestart.ts): the work comes when the scan has planned it.
-  if ('early' in data) port.once('message', (m: ToWorker) => void work(port, m.data));
-  else void work(port, data);
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'recycle') spares.push(m.buffers);
+    else void work(port, m.data); // started early (prestart.ts): the work comes when the scan has planned it
+  });
+  if (!('early' in data)) void work(port, data);
 }

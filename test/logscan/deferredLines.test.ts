@@ -17,31 +17,48 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Records 1000 lines (every 97th a long one) and checks that they replay as they were recorded. */
+function recordAndReplay(rec: LineRecorder): ReturnType<LineRecorder['finish']> {
+  const lines: { text: string; offset: number; line: number }[] = [];
+  const longs: LongLine[] = [];
+  for (let i = 0; i < 1000; i++) {
+    if (i % 97 === 0) {
+      const l = { offset: i * 1e7, line: i + 1, length: 5e9 + i };
+      longs.push(l);
+      rec.longLine(l);
+    } else {
+      const h = { bytes: Buffer.from(`line ${i} ${'x'.repeat(i % 700)}`), offset: 2 ** 40 + i, line: i + 1 };
+      lines.push({ text: h.bytes.toString('latin1'), offset: h.offset, line: h.line });
+      rec.line(h);
+    }
+  }
+  const seen: typeof lines = [];
+  const seenLong: LongLine[] = [];
+  const recording = rec.finish();
+  replayLines(
+    recording,
+    (h: HitLine) => seen.push({ text: h.bytes.toString('latin1'), offset: h.offset, line: h.line }),
+    (l) => seenLong.push(l),
+  );
+  expect(seen).toEqual(lines);
+  expect(seenLong).toEqual(longs);
+  return recording;
+}
+
 describe('recorded hit lines', () => {
   it('replay as recorded, across buffer growth', () => {
-    const rec = new LineRecorder();
-    const lines: { text: string; offset: number; line: number }[] = [];
-    const longs: LongLine[] = [];
-    for (let i = 0; i < 1000; i++) {
-      if (i % 97 === 0) {
-        const l = { offset: i * 1e7, line: i + 1, length: 5e9 + i };
-        longs.push(l);
-        rec.longLine(l);
-      } else {
-        const h = { bytes: Buffer.from(`line ${i} ${'x'.repeat(i % 700)}`), offset: 2 ** 40 + i, line: i + 1 };
-        lines.push({ text: h.bytes.toString('latin1'), offset: h.offset, line: h.line });
-        rec.line(h);
-      }
-    }
-    const seen: typeof lines = [];
-    const seenLong: LongLine[] = [];
-    replayLines(
-      rec.finish(),
-      (h: HitLine) => seen.push({ text: h.bytes.toString('latin1'), offset: h.offset, line: h.line }),
-      (l) => seenLong.push(l),
-    );
-    expect(seen).toEqual(lines);
-    expect(seenLong).toEqual(longs);
+    recordAndReplay(new LineRecorder());
+  });
+
+  it('are recorded into the buffers of an interpreted recording when they fit, grown when not', () => {
+    const first = recordAndReplay(new LineRecorder());
+    const reuse = { bytes: first.bytes.buffer, meta: first.meta.buffer };
+    const again = recordAndReplay(new LineRecorder(reuse));
+    expect(again.bytes.buffer).toBe(reuse.bytes);
+    expect(again.meta.buffer).toBe(reuse.meta);
+    // Too small to hold them: grown, the lines intact (recordAndReplay checked them).
+    const small = recordAndReplay(new LineRecorder({ bytes: new ArrayBuffer(100), meta: new ArrayBuffer(0) }));
+    expect(small.bytes.byteLength).toBeGreaterThan(100);
   });
 
   it('interpreted later give the same unit result as interpreted at once', async () => {
