@@ -124,7 +124,10 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         // Compact and written piece by piece, at the reader's pace: a report over gigabytes of logs is tens of
         // megabytes.
         const stdout = new BufferedOut();
-        for (const piece of reportJsonPieces(report)) await stdout.write(piece);
+        for (const piece of reportJsonPieces(report)) {
+          const written = stdout.write(piece);
+          if (written) await written;
+        }
         await stdout.write('\n');
         await stdout.flush();
         for (const w of report.warnings)

@@ -28,11 +28,36 @@ describe('BufferedOut', () => {
     const stream = new PassThrough({ highWaterMark: 1024 });
     const out = new BufferedOut(stream, true);
     let settled = false;
-    const pending = out.write('z'.repeat(4096)).then(() => (settled = true));
+    const written = out.write('z'.repeat(4096));
+    expect(written).toBeInstanceOf(Promise); // a terminal: every write goes out at once
+    const pending = (written as Promise<void>).then(() => (settled = true));
     await new Promise((r) => setImmediate(r));
     expect(settled).toBe(false); // nobody reads yet: the write is held back
     stream.resume();
     await pending;
     expect(settled).toBe(true);
+  });
+
+  it('asks to be awaited only when a piece goes out, and then until the reader takes it', async () => {
+    const stream = new PassThrough({ highWaterMark: 1024 });
+    const out = new BufferedOut(stream, false);
+    const record = 'r'.repeat(1000);
+    let first: Promise<void> | undefined;
+    let n = 0;
+    while (!first) {
+      first = out.write(record);
+      n++;
+    }
+    // Pieces are tens of KiB: many records fit before one has to be written.
+    expect(n).toBeGreaterThan(10);
+    let settled = false;
+    void first.then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    const got = collect(stream);
+    await first;
+    await out.flush();
+    stream.end();
+    expect((await got).toString()).toBe(record.repeat(n));
   });
 });

@@ -19,8 +19,19 @@ export class BufferedOut {
     private readonly immediate = Boolean((stream as { isTTY?: boolean }).isTTY),
   ) {}
 
-  async write(text: string): Promise<void> {
+  /**
+   * Adds `text`; a promise (to await before the next write) only when it had to write a piece out, so
+   * callers writing thousands of small pieces do not pay an await each.
+   */
+  write(text: string): Promise<void> | undefined {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const most = text.length * 3;
+    if (this.used + most > this.buf.length || this.immediate) return this.writeOut(text);
+    this.used += this.buf.write(text, this.used, 'utf8');
+    return undefined;
+  }
+
+  private async writeOut(text: string): Promise<void> {
     const most = text.length * 3;
     if (this.used + most > this.buf.length) await this.flush();
     if (most > this.buf.length) await this.send(Buffer.from(text, 'utf8'));
