@@ -8,7 +8,9 @@
 // Builds bench/data/ on first run (make-log.mjs, then gzip -6 as logrotate does).
 //
 //   npm run build && node bench/scan/run.mjs [--size 1G] [--runs 3] [--density realistic,dense]
-//                                            [--driver cli|api] [--no-gz]
+//                                            [--driver cli|api] [--no-gz] [--threads N]
+// It also prints what bounds the ratios on this machine: node's own start, and how much work a second
+// busy thread adds (vCPUs that share a core add little; then --threads 1 may be as fast).
 // The last line of output is "@@summary <json>" for bench/run.js.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
@@ -108,9 +110,35 @@ const mib = (b) => (b / (1 << 20)).toFixed(0);
 const fmt = (t) => `${t.wall.toFixed(2)} s wall, ${t.cpu.toFixed(2)} s CPU`;
 const ratio = (a, b) => ({ wall: +(a.wall / b.wall).toFixed(2), cpu: +(a.cpu / b.cpu).toFixed(2) });
 
-const scan = pickDriver();
+/**
+ * What this machine gives a second thread: the same busy loop in one worker, then in two at once. vCPUs
+ * that are one core's hyperthreads (or a busy host) give ~1.2x; two real cores ~2x.
+ */
+function parallelSpeedup() {
+  const loop = 'let x = 0; for (let i = 0; i < 2e8; i++) x = (x + i) % 7; process.exitCode = x > 7 ? 1 : 0;';
+  const run = (n) => measure(`${Array.from({ length: n }, () => `node -e '${loop}' &`).join(' ')} wait`).wall;
+  run(1);
+  const one = median(Array.from({ length: 3 }, () => run(1)));
+  const two = median(Array.from({ length: 3 }, () => run(2)));
+  return +((2 * one) / two).toFixed(2);
+}
+
+const threads = opt('threads', null);
+const scan = threads ? `${pickDriver()} --threads ${threads}` : pickDriver();
+const nodeStart = median(Array.from({ length: 5 }, () => measure(`${process.execPath} -e 0`).wall));
+const speedup = parallelSpeedup();
 console.log(`driver: ${scan}; median of ${runs} warm runs; ${availableParallelism()} CPUs; load average ${loadavg()}`);
-const summary = { driver: scan, cpus: availableParallelism(), loadBefore: loadavg(), results: [] };
+console.log(
+  `this machine: node starts in ${nodeStart.toFixed(2)} s (node -e 0); two busy threads do ${speedup}x the work of one`,
+);
+const summary = {
+  driver: scan,
+  cpus: availableParallelism(),
+  nodeStartS: nodeStart,
+  parallelSpeedup: speedup,
+  loadBefore: loadavg(),
+  results: [],
+};
 
 for (const density of densities) {
   const { data, gz, meta } = await ensureData(density);
