@@ -83,7 +83,7 @@ export function cellUrl(
 
 export async function readHosts(conn: PoolConnection): Promise<CellHost[]> {
   const [rows] = await conn.query<RowDataPacket[]>(
-    `SELECT cn.host, cn.hypervisor_hostname, cn.supported_instances, cn.hypervisor_version,
+    `SELECT cn.id, cn.host, cn.hypervisor_hostname, cn.supported_instances, cn.hypervisor_version,
             (SELECT MAX(s.disabled) FROM services s
               WHERE s.host = cn.host AND s.\`binary\` = 'nova-compute' AND s.deleted = 0) AS disabled
        FROM compute_nodes cn WHERE cn.deleted = 0 ORDER BY cn.host, cn.hypervisor_hostname`,
@@ -94,6 +94,7 @@ export async function readHosts(conn: PoolConnection): Promise<CellHost[]> {
     supportedInstances: r.supported_instances ? (parseSupportedInstances(String(r.supported_instances)) ?? []) : [],
     hypervisorVersion: r.hypervisor_version === null ? null : Number(r.hypervisor_version),
     enabled: !Number(r.disabled),
+    id: Number(r.id),
   }));
 }
 

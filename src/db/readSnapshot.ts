@@ -93,6 +93,8 @@ export async function readCellRows(
   uuids: readonly string[],
   /** Only these system_metadata keys (a sweep reads what diagnosis needs); every key when null. */
   sysmetaKeys: readonly string[] | null = null,
+  /** The cell has instances.compute_id (hasComputeId): read it too. */
+  withComputeId = false,
 ): Promise<CellRows> {
   const out: CellRows = { instances: new Map(), systemMetadata: new Map(), blockDeviceMappings: new Map() };
   if (uuids.length === 0) return out;
@@ -101,7 +103,7 @@ export async function readCellRows(
       arrays(
         c,
         `SELECT id, uuid, display_name, vm_state, task_state, host, node, kernel_id, ramdisk_id, root_device_name,
-                vm_mode, image_ref, deleted
+                vm_mode, image_ref, deleted${withComputeId ? ', CAST(compute_id AS CHAR)' : ''}
            FROM instances WHERE uuid IN (?)`,
         [uuids],
       ),
@@ -138,6 +140,7 @@ export async function readCellRows(
       vmMode,
       imageRef,
       deleted,
+      computeId,
     ] = r;
     out.instances.set(String(uuid), {
       id: Number(id),
@@ -153,6 +156,7 @@ export async function readCellRows(
       vmMode: str(vmMode),
       imageRef: str(imageRef),
       deleted: Number(deleted ?? 0),
+      ...(withComputeId ? { computeId: str(computeId) } : {}),
     });
   }
   // In id order, the order nova's relationship loads them in practice.

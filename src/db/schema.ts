@@ -33,7 +33,7 @@ const REQUIRED: Record<SchemaKind, Record<string, readonly string[]>> = {
     ],
     instance_system_metadata: ['id', 'instance_uuid', 'key', 'value', 'deleted'],
     block_device_mapping: ['id', 'instance_uuid', 'device_name', 'boot_index', 'deleted'],
-    compute_nodes: ['host', 'hypervisor_hostname', 'supported_instances', 'hypervisor_version', 'deleted'],
+    compute_nodes: ['id', 'host', 'hypervisor_hostname', 'supported_instances', 'hypervisor_version', 'deleted'],
     services: ['host', 'binary', 'disabled', 'deleted'],
   },
 };
@@ -110,4 +110,27 @@ export async function checkSchema(conn: PoolConnection, kind: SchemaKind, target
     );
   }
   return { version, columns };
+}
+
+/** instances.compute_id (nova 2023.2+, migration 1acf2c98e646): moving an instance must move it too. */
+export function hasComputeId(schema: SchemaInfo | null): boolean {
+  return schema?.columns.get('instances')?.has('compute_id') ?? false;
+}
+
+const computeIdKnown = new WeakMap<object, Promise<boolean>>();
+
+/** hasComputeId for a connection the repair holds (no SchemaInfo at hand); asked once per connection. */
+export function connectionHasComputeId(conn: {
+  query: (sql: string) => Promise<[unknown, unknown]>;
+}): Promise<boolean> {
+  let known = computeIdKnown.get(conn);
+  if (!known) {
+    known = conn
+      .query(
+        "SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'instances' AND COLUMN_NAME = 'compute_id'",
+      )
+      .then(([rows]) => Number((rows as { n: unknown }[])[0]?.n ?? 0) > 0);
+    computeIdKnown.set(conn, known);
+  }
+  return known;
 }

@@ -18,7 +18,7 @@ import {
   readCellRows,
 } from './readSnapshot.js';
 import { resolveTargets } from './resolve.js';
-import { checkSchema, type SchemaInfo } from './schema.js';
+import { checkSchema, hasComputeId, type SchemaInfo } from './schema.js';
 import type { CellStatus, DbOptions } from './types.js';
 
 export interface SweepOptions {
@@ -209,7 +209,8 @@ class Nova implements NovaDatabases {
     const pool = cell.pool;
     const target = cell.target;
     const run: ReadRunner = (fn) => readOnly(pool, target, fn, false);
-    const parts = await Promise.all(chunks(uuids, CHUNK).map((c) => readCellRows(run, c, sysmetaKeys)));
+    const withComputeId = hasComputeId(cell.schema);
+    const parts = await Promise.all(chunks(uuids, CHUNK).map((c) => readCellRows(run, c, sysmetaKeys, withComputeId)));
     const merged: CellRows = { instances: new Map(), systemMetadata: new Map(), blockDeviceMappings: new Map() };
     for (const p of parts) {
       for (const [k, v] of p.instances) merged.instances.set(k, v);

@@ -33,6 +33,11 @@ export interface InstanceRow {
   vmMode: string | null;
   imageRef: string | null;
   deleted: number;
+  /**
+   * instances.compute_id as text (2023.2+: the compute node's id, kept in step with `node`); absent when
+   * the cell's schema has no such column.
+   */
+  computeId?: string | null;
 }
 
 export interface SystemMetadataRow {

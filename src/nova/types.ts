@@ -10,6 +10,8 @@ export interface HostCapabilities {
   supportedInstances: SupportedInstance[];
   /** libvirt: QEMU major*1e6+minor*1e3+micro; null when the host does not report one. */
   hypervisorVersion: number | null;
+  /** compute_nodes.id, when read from a cell database (instances.compute_id points at it, 2023.2+). */
+  id?: number;
 }
 
 /** The ImageMetaProps fields ImagePropertiesFilter looks at. */

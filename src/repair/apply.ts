@@ -4,6 +4,7 @@
 import type { Connection, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { readHosts } from '../db/cells.js';
 import { assembleSnapshot, type CellRows } from '../db/readSnapshot.js';
+import { connectionHasComputeId } from '../db/schema.js';
 import { DoctorError } from '../errors.js';
 import type { CellRef, InstanceRow, InstanceSnapshot } from '../nova/snapshot.js';
 import { diagnose } from '../nova/staleness.js';
@@ -105,9 +106,12 @@ export async function rereadSnapshot(
     'SELECT id, instance_uuid, spec FROM request_specs WHERE instance_uuid = ?',
     [uuid],
   );
+  const withComputeId = await connectionHasComputeId(cellConn);
   const [instRows] = await cellConn.execute<RowDataPacket[]>(
     `SELECT i.id, i.uuid, i.display_name, i.vm_state, i.task_state, i.host, i.node, i.kernel_id, i.ramdisk_id,
-            i.root_device_name, i.vm_mode, i.image_ref, i.deleted, b.id AS bdm_id, b.device_name, b.boot_index
+            i.root_device_name, i.vm_mode, i.image_ref, i.deleted, b.id AS bdm_id, b.device_name, b.boot_index${
+              withComputeId ? ', CAST(i.compute_id AS CHAR) AS compute_id' : ''
+            }
        FROM instances i LEFT JOIN block_device_mapping b ON b.instance_uuid = i.uuid AND b.deleted = 0
       WHERE i.uuid = ? ORDER BY b.id`,
     [uuid],
@@ -140,6 +144,7 @@ export async function rereadSnapshot(
       vmMode: str(i.vm_mode),
       imageRef: str(i.image_ref),
       deleted: Number(i.deleted ?? 0),
+      ...(withComputeId ? { computeId: str(i.compute_id) } : {}),
     });
     rows.blockDeviceMappings.set(
       uuid,
@@ -218,6 +223,7 @@ const INSTANCE_COLUMNS: Record<string, keyof InstanceRow> = {
   vm_mode: 'vmMode',
   host: 'host',
   node: 'node',
+  compute_id: 'computeId',
 };
 
 /** Does the freshly read instance hold what the change wrote? */

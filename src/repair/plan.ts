@@ -534,6 +534,11 @@ export function planRepair(snapshot: InstanceSnapshot, options: PlanOptions = {}
     const node = nodes[0]!;
     if (instance.host !== node.host) rowChanges.push(instanceChange('host', instance.host, node.host));
     if (instance.node !== node.node) rowChanges.push(instanceChange('node', instance.node, node.node));
+    // Nova 2023.2+ keeps instances.compute_id in step with node (its compute manager sets both): a record
+    // moved by host and node only would still be counted on the old compute node.
+    const nodeId = node.id === undefined ? null : String(node.id);
+    if (instance.computeId !== undefined && nodeId !== null && instance.computeId !== nodeId)
+      rowChanges.push(instanceChange('compute_id', instance.computeId, nodeId));
   }
 
   const target = { hvType: hvTarget, vmMode: vmTarget, hosts: targets.hosts.map((h) => h.host) };

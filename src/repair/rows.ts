@@ -11,7 +11,7 @@ import type { JournalChange, JournalValue, TableName } from './journal.js';
 const COLUMNS: Record<TableName, ReadonlySet<string>> = {
   request_specs: new Set(['spec']),
   instance_system_metadata: new Set(['value']),
-  instances: new Set(['kernel_id', 'ramdisk_id', 'root_device_name', 'vm_mode', 'host', 'node']),
+  instances: new Set(['kernel_id', 'ramdisk_id', 'root_device_name', 'vm_mode', 'host', 'node', 'compute_id']),
   block_device_mapping: new Set(['device_name']),
 };
 
@@ -31,11 +31,16 @@ function q(identifier: string): string {
   return `\`${identifier}\``;
 }
 
-function target(table: TableName, column: string): { t: string; c: string } {
+/** Integer columns: journaled as decimal text, compared as the text MariaDB gives them (HEX of a number is its value in hex). */
+const NUMERIC: ReadonlySet<string> = new Set(['instances.compute_id']);
+
+/** Quoted table and column, and `v`: the column as the text values are compared with. */
+function target(table: TableName, column: string): { t: string; c: string; v: string } {
   if (!(table in COLUMNS)) throw new Error(`repair: table ${table} is not one the repair may change`);
   if (!COLUMNS[table].has(column))
     throw new Error(`repair: column ${table}.${column} is not one the repair may change`);
-  return { t: q(table), c: q(column) };
+  const c = q(column);
+  return { t: q(table), c, v: NUMERIC.has(`${table}.${column}`) ? `CAST(${c} AS CHAR)` : c };
 }
 
 export function hexOf(value: string): string {
@@ -70,8 +75,8 @@ export async function casUpdate(
   before: JournalValue,
   after: JournalValue,
 ): Promise<number> {
-  const { t, c } = target(change.table, change.column);
-  const cond = equals(c, before);
+  const { t, c, v } = target(change.table, change.column);
+  const cond = equals(v, before);
   const key = keyCondition(change);
   const [res] = await conn.execute<ResultSetHeader>(`UPDATE ${t} SET ${c} = ? WHERE id = ? AND ${cond.sql}${key.sql}`, [
     after,
@@ -102,7 +107,7 @@ export async function casUpdateBatch(
   const sameColumn = changes.every((c) => c.column === first.column);
   if (sameRow && new Set(changes.map((c) => c.column)).size === changes.length) {
     const sets = changes.map((c) => `${target(c.table, c.column).c} = ?`).join(', ');
-    const conds = changes.map((c) => equals(target(c.table, c.column).c, c.before));
+    const conds = changes.map((c) => equals(target(c.table, c.column).v, c.before));
     const key = keyCondition(first);
     if (idle && first.table !== 'instances') throw new Error('repair: only instances rows have a task_state');
     const idleSql = idle ? ' AND task_state IS NULL AND deleted = 0' : '';
@@ -113,10 +118,10 @@ export async function casUpdateBatch(
     return res.affectedRows === 1;
   }
   if (sameColumn && new Set(changes.map((c) => c.rowId)).size === changes.length) {
-    const { c } = target(first.table, first.column);
+    const { c, v } = target(first.table, first.column);
     const whens = changes.map(() => 'WHEN ? THEN ?').join(' ');
     const rows = changes.map((ch) => {
-      const cond = equals(c, ch.before);
+      const cond = equals(v, ch.before);
       const key = keyCondition(ch);
       return { sql: `(id = ? AND ${cond.sql}${key.sql})`, params: [ch.rowId, ...cond.params, ...key.params] };
     });
@@ -173,9 +178,9 @@ export async function changeState(
 ): Promise<{ state: ValueState; current: JournalValue }> {
   const suffix = lock ? ' FOR UPDATE' : '';
   if (change.action === 'update') {
-    const { t, c } = target(change.table, change.column);
+    const { t, v } = target(change.table, change.column);
     const [rows] = await conn.execute<RowDataPacket[]>(
-      `SELECT HEX(${c}) AS h, ${c} AS v FROM ${t} WHERE id = ?${suffix}`,
+      `SELECT HEX(${v}) AS h, ${v} AS v FROM ${t} WHERE id = ?${suffix}`,
       [change.rowId],
     );
     const row = rows[0];

@@ -61,9 +61,14 @@ export interface TestCloud {
 
 let counter = 0;
 
-export async function openTestCloud(server: PrivateMariadb): Promise<TestCloud> {
+/** `arrange`: runs on the loaded databases before the doctor opens them (e.g. a later nova's schema change). */
+export async function openTestCloud(
+  server: PrivateMariadb,
+  arrange?: (cloud: LoadedCloud) => Promise<void>,
+): Promise<TestCloud> {
   const prefix = `r${process.pid}_${++counter}_`;
   const cloud = await loadCloud(server, { prefix, urlStyle: 'concrete' });
+  await arrange?.(cloud);
   const manifest = cloud.manifest as Manifest;
   const nova = await openNova({ configFiles: [], configDirs: [], apiDbUrl: cloud.apiUrl, cellDbUrls: [] });
   const connect = async (): Promise<RepairConnections> => {
