@@ -18,6 +18,9 @@
 //              appear in the filter results (the scanner never reads those counts).
 //
 //   node bench/make-log.mjs [SIZE] [OUT] [--mode dense|realistic] [--from FIXTURE.log ...] [--noise FILE]
+//                           [--same-instances]
+//   --same-instances: every copy keeps the fixture's instance uuids (only request ids and times are new): one
+//   cloud's instances failing again and again over a longer period, where the report's instances stay the same.
 //   SIZE: bytes, or with a suffix K/M/G (default 1G); OUT: default bench/data/scheduler-<mode>-<size>.log
 // Writes OUT.json beside it: the density (bytes per request, rejection lines per GiB) for the bench to print.
 import { spawnSync } from 'node:child_process';
@@ -54,10 +57,12 @@ const args = process.argv.slice(2);
 const from = [];
 const positional = [];
 let mode = 'dense';
+let sameInstances = false;
 let noiseFile = DEFAULT_NOISE;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--from') from.push(args[++i]);
   else if (args[i] === '--mode') mode = args[++i];
+  else if (args[i] === '--same-instances') sameInstances = true;
   else if (args[i] === '--noise') noiseFile = args[++i];
   else positional.push(args[i]);
 }
@@ -125,7 +130,7 @@ for (const m of text.matchAll(slotRe)) {
     slots.push({ kind: 't', ms });
   } else {
     const u = m[2] ?? m[3];
-    slots.push({ kind: 'u', prefix: m[2] !== undefined ? 'req-' : '', tail: u.slice(8) });
+    slots.push({ kind: 'u', prefix: m[2] !== undefined ? 'req-' : '', head: u.slice(0, 8), tail: u.slice(8) });
   }
   last = m.index + m[0].length;
 }
@@ -172,7 +177,8 @@ while (written < size) {
   for (let i = 0; i < slots.length; i++) {
     parts.push(pieces[i]);
     const s = slots[i];
-    parts.push(s.kind === 't' ? fmt(s.ms + shift) : `${s.prefix}${hex}${s.tail}`);
+    const head = sameInstances && s.prefix === '' ? s.head : hex; // request ids are always new
+    parts.push(s.kind === 't' ? fmt(s.ms + shift) : `${s.prefix}${head}${s.tail}`);
   }
   parts.push(pieces[slots.length]);
   let chunk = Buffer.from(parts.join(''));
@@ -199,6 +205,7 @@ const meta = {
   bytes: written,
   copies: copy,
   sources,
+  sameInstances,
   noise: mode === 'realistic' ? noiseFile : null,
   ...totals,
   bytesPerRequest: Math.round(written / Math.max(1, totals.requests)),
@@ -206,7 +213,7 @@ const meta = {
 };
 writeFileSync(`${out}.json`, `${JSON.stringify(meta, null, 2)}\n`);
 process.stderr.write(
-  `${out}: ${written} bytes, ${mode}, ${copy} copies of ${sources.join(', ')} (${instances.size} instance uuids renamed per copy) in ${((Date.now() - t0) / 1000).toFixed(1)}s\n` +
+  `${out}: ${written} bytes, ${mode}, ${copy} copies of ${sources.join(', ')} (${instances.size} instance uuids ${sameInstances ? 'kept' : 'renamed per copy'}) in ${((Date.now() - t0) / 1000).toFixed(1)}s\n` +
     `  ${describeDensity(meta)}\n`,
 );
 
