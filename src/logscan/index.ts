@@ -9,7 +9,7 @@ import type { FilterOptions } from '../nova/imagePropsFilter.js';
 import { correlate, type LogEvent, type ResolvedEvent } from './correlate.js';
 import { defaultLogInputs, expandGlob, hasGlob } from './inputs.js';
 import { runInPool, runInThread, workerScript } from './pool.js';
-import { dropPrestartedWorker, MIN_BYTES_FOR_THREADS } from './prestart.js';
+import { defaultScanThreads, dropPrestartedWorker, MIN_BYTES_FOR_THREADS } from './prestart.js';
 import { SUPP_NONE, SUPP_UNREADABLE } from './scanEvent.js';
 import { timeRange } from './timeRange.js';
 import type { ScanProgress, ScanReport, ScanWarning } from './types.js';
@@ -40,9 +40,9 @@ export interface ScanOptions {
   onProgress?: (p: ScanProgress) => void;
   signal?: AbortSignal;
   /**
-   * Threads to use, this one included; default: available cores, at most 2. 0 or 1: everything in this
-   * thread. With 2, this thread and a worker share the byte ranges, and a .gz is decompressed in a thread
-   * of its own while it is scanned.
+   * Threads to use, this one included; default: defaultScanThreads (2, but 1 for plain logs on 2 CPUs).
+   * 0 or 1: everything in this thread. With 2, this thread and a worker share the byte ranges, and a .gz
+   * is decompressed in a thread of its own while it is scanned.
    */
   workers?: number;
   /** Lines longer than this are skipped with a warning (default 8 MiB). */
@@ -111,7 +111,12 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
   }
 
   const files = resolved.map((r) => r.file);
-  const threads = opts.workers ?? Math.min(2, availableParallelism());
+  const threads =
+    opts.workers ??
+    defaultScanThreads(
+      availableParallelism(),
+      resolved.some((r) => r.kind === 'gzip'),
+    );
   const unitOpts: UnitOptions = {
     ...DEFAULT_UNIT_OPTIONS,
     range,

@@ -2,12 +2,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LoadedCloud, startCloudServer } from '../../src/db/loadCloud.js';
 import type { PrivateMariadb } from '../../src/db/privateMariadb.js';
+import { defaultScanThreads } from '../../src/logscan/prestart.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'nova-doctor.js');
@@ -139,14 +140,19 @@ describe('scan', () => {
       const text = readFileSync(join(LOGS, 'scheduler-zed.log'));
       writeFileSync(big, '');
       while (statSync(big).size < 130 << 20) appendFileSync(big, text);
-      const [one, two] = await Promise.all([
+      const [one, two, dflt] = await Promise.all([
         record(run(['scan', '--json', '--threads', '1', big])),
         record(run(['scan', '--json', '--threads=2', big])),
+        record(run(['scan', '--json', big])),
       ]);
       const { stats: s1, ...a } = JSON.parse(one.stdout);
       const { stats: s2, ...b } = JSON.parse(two.stdout);
+      const { stats: s3, ...c } = JSON.parse(dflt.stdout);
       expect([s1.workers, s2.workers]).toEqual([0, 2]);
+      // Not asked: a plain log gets defaultScanThreads' answer for this machine (one thread on two CPUs).
+      expect(s3.workers).toBe(defaultScanThreads(availableParallelism(), false) > 1 ? 2 : 0);
       expect(a).toEqual(b);
+      expect(c).toEqual(b);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

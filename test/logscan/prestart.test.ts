@@ -2,12 +2,13 @@
 // the process alive when nobody adopts it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerScript } from '../../src/logscan/pool.js';
 import {
   adoptPrestartedWorker,
+  defaultScanThreads,
   dropPrestartedWorker,
   MIN_BYTES_FOR_THREADS,
   prestartScanWorker,
@@ -16,11 +17,15 @@ import {
 let dir: string;
 let big: string;
 let small: string;
+let bigGz: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'prestart-'));
   big = join(dir, 'big.log');
   writeFileSync(big, '');
   truncateSync(big, MIN_BYTES_FOR_THREADS + 1); // sparse: no disk used
+  bigGz = join(dir, 'big.log.gz');
+  writeFileSync(bigGz, '');
+  truncateSync(bigGz, MIN_BYTES_FOR_THREADS / 8 + 1); // a .gz counts 8x its size
   small = join(dir, 'small.log');
   writeFileSync(small, 'x\n');
 });
@@ -32,21 +37,26 @@ describe('prestarting the scan worker', () => {
     expect(script, 'compiled worker (npm run build)').not.toBeNull();
     expect(prestartScanWorker([small, '--since', '2026-11-27'])).toBe(false);
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
-    expect(prestartScanWorker(['--json', big])).toBe(true);
+    expect(prestartScanWorker(['--json', '--threads', '2', big])).toBe(true);
     const w = adoptPrestartedWorker(script as URL);
     expect(w).not.toBeNull();
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
     void w?.terminate();
     // Another script than the one prestarted: not adopted (and ended).
-    expect(prestartScanWorker([big])).toBe(true);
+    expect(prestartScanWorker(['--threads=2', big])).toBe(true);
     expect(adoptPrestartedWorker(new URL('file:///elsewhere/worker.js'))).toBeNull();
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
     // One thread asked for: nothing to start.
     expect(prestartScanWorker(['--threads', '1', big])).toBe(false);
     expect(prestartScanWorker([big, '--threads=1'])).toBe(false);
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
+    // Not asked: as many threads as the scan will use by default (plain and gz differ on two CPUs).
+    expect(prestartScanWorker([big])).toBe(defaultScanThreads(availableParallelism(), false) > 1);
+    dropPrestartedWorker();
+    expect(prestartScanWorker([bigGz])).toBe(defaultScanThreads(availableParallelism(), true) > 1);
+    dropPrestartedWorker();
     // Not needed after all (the scan runs without threads): dropped, nothing left to adopt.
-    expect(prestartScanWorker([big])).toBe(true);
+    expect(prestartScanWorker(['--threads', '2', big])).toBe(true);
     dropPrestartedWorker();
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
   });
@@ -59,7 +69,7 @@ describe('prestarting the scan worker', () => {
       [
         '--input-type=module',
         '-e',
-        `const m = await import(${JSON.stringify(prestart)}); console.log(m.prestartScanWorker([${JSON.stringify(big)}]));`,
+        `const m = await import(${JSON.stringify(prestart)}); console.log(m.prestartScanWorker(['--threads', '2', ${JSON.stringify(big)}]));`,
       ],
       { encoding: 'utf8', timeout: 20_000 },
     );
