@@ -104,9 +104,9 @@ async function targetsFrom(
   return { uuids, scan: report, all: flags.all ?? false };
 }
 
-// Two threads are the default on two cores or more; where the cores are shared (a busy scheduler host, a
-// VM whose vCPUs are one core's hyperthreads) one thread can be as fast and leaves the other alone.
-const THREADS_HELP = 'threads to read logs with (default: 2 with 2+ cores; 1 leaves a busy host alone)';
+// The default is defaultScanThreads' (src/logscan/prestart.ts); an operator who knows the host (a busy
+// scheduler, vCPUs that share a core) or has measured otherwise says so here.
+const THREADS_HELP = 'threads to read logs with (default: 2 with 3+ CPUs; with 2 CPUs, 1 for plain logs, 2 for .gz)';
 
 export function registerCommands(program: Command, setExitCode: SetExitCode): void {
   program
