@@ -38,8 +38,8 @@ function threadsAsked(args: readonly string[]): string | null {
 }
 
 /**
- * Starts the scan worker if `args` (the command line after `scan`) name files worth threads and do not
- * ask for one thread only.
+ * Starts the scan worker if `args` (the command line after `scan`) name files worth threads and the scan
+ * will use them: as many as --threads asks, else defaultScanThreads for those files.
  */
 export function prestartScanWorker(args: readonly string[]): boolean {
   if (waiting || availableParallelism() < 2) return false;
