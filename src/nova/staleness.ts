@@ -8,6 +8,7 @@ import type {
   BlockDeviceMappingRow,
   Diagnosis,
   InstanceHealth,
+  InstanceRow,
   InstanceSnapshot,
   StaleValue,
   SystemMetadataRow,
@@ -336,6 +337,8 @@ export function diagnose(snapshot: InstanceSnapshot, specReading?: SpecReading):
     }
   }
 
+  if (inst) problems.push(...placementProblems(inst, hosts));
+
   return {
     uuid: snapshot.uuid,
     cell: snapshot.cell,
@@ -343,6 +346,40 @@ export function diagnose(snapshot: InstanceSnapshot, specReading?: SpecReading):
     stale,
     problems,
   };
+}
+
+/**
+ * Where the instance record says it runs, against its cell's compute nodes. The field report's fix set
+ * instances.host by hand and left node naming the Xen node (and on nova 2023.2+ compute_id, which nova
+ * keeps in step with node); nova's resource tracker finds a host's instances by host and node, so such an
+ * instance is not counted where it runs. Only a host in the list is judged: a disabled one is not there.
+ */
+function placementProblems(inst: InstanceRow, hosts: readonly HostCapabilities[]): string[] {
+  if (inst.deleted !== 0 || !inst.host) return [];
+  const nodes = hosts.filter((h) => h.host === inst.host);
+  if (nodes.length === 0) return [];
+  const fix =
+    nodes.length === 1
+      ? `; repair --set-host ${inst.host} sets it`
+      : ` (the host has ${nodes.length} nodes: set it by hand, nova-doctor cannot tell which)`;
+  const node = nodes.find((h) => h.node === inst.node);
+  if (!node) {
+    return [
+      `instances.node '${inst.node ?? ''}' is not a compute node of its host ${inst.host} (${nodes.map((n) => n.node).join(', ')}): nova's resource tracker does not count the instance there${fix}`,
+    ];
+  }
+  // NULL is what nova 2023.2+ itself leaves on instances it has not moved since the upgrade.
+  if (
+    inst.computeId !== undefined &&
+    inst.computeId !== null &&
+    node.id !== undefined &&
+    inst.computeId !== String(node.id)
+  ) {
+    return [
+      `instances.compute_id ${inst.computeId} is not the id of its node ${node.node} (${node.id}): nova 2023.2+ keeps the two in step${fix}`,
+    ];
+  }
+  return [];
 }
 
 function health(

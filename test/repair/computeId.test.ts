@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedCloud } from '../../src/db/loadCloud.js';
+import { diagnose } from '../../src/nova/staleness.js';
 import { applyPlans } from '../../src/repair/apply.js';
 import { planRepair } from '../../src/repair/plan.js';
 import { undoJournal } from '../../src/repair/undo.js';
@@ -108,5 +109,58 @@ describe('instances.compute_id (nova 2023.2+)', () => {
     const [undone] = await undoJournal(journal, tc.conns, { apply: true });
     expect(undone!.status).toBe('restored');
     expect(await computeIdOf(web.uuid)).toBe(before);
+  });
+});
+
+describe('where the instance record says it runs', () => {
+  const PLACEMENT = /^instances\.(node|compute_id) /;
+
+  it('no instance nova placed is flagged', async () => {
+    const snaps = await tc.nova.snapshots(tc.manifest.instances.map((i) => i.uuid));
+    expect(snaps.flatMap((s) => diagnose(s).problems.filter((p) => PLACEMENT.test(p)))).toEqual([]);
+  });
+
+  it("the field report's hand fix (host only) leaves node behind; --set-host sets node and compute_id", async () => {
+    const web = tc.instance('web01');
+    await cell1('UPDATE instances SET host = ? WHERE uuid = ?', ['kvm-c1-02', web.uuid]);
+    try {
+      const s = await tc.snapshot('web01');
+      expect(diagnose(s).problems.filter((p) => PLACEMENT.test(p))).toEqual([
+        expect.stringMatching(
+          /^instances\.node 'kvm-c1-01\.cloud\.example\.org' is not a compute node of its host kvm-c1-02 .*repair --set-host kvm-c1-02 sets it$/,
+        ),
+      ]);
+      const plan = planRepair(s, { setHost: 'kvm-c1-02' });
+      const moved = plan.rowChanges.filter(
+        (c) => c.table === 'instances' && ['host', 'node', 'compute_id'].includes(c.column),
+      );
+      expect(moved).toMatchObject([
+        { column: 'node', newValue: 'kvm-c1-02.cloud.example.org' },
+        { column: 'compute_id', newValue: String(await nodeId('kvm-c1-02')) },
+      ]);
+      const journal = join(dir, 'placement.jsonl');
+      const [result] = await applyPlans([plan], tc.conns, { apply: true, journal });
+      expect(result!.status).toBe('repaired');
+      expect(diagnose(await tc.snapshot('web01')).problems.filter((p) => PLACEMENT.test(p))).toEqual([]);
+      const [undone] = await undoJournal(journal, tc.conns, { apply: true });
+      expect(undone!.status).toBe('restored');
+    } finally {
+      await cell1('UPDATE instances SET host = ? WHERE uuid = ?', ['kvm-c1-01', web.uuid]);
+    }
+  });
+
+  it('a compute_id that is not its node is flagged; NULL (not moved since the upgrade) is not', async () => {
+    const web = tc.instance('web01');
+    const own = await nodeId('kvm-c1-01');
+    try {
+      await cell1('UPDATE instances SET compute_id = ? WHERE uuid = ?', [await nodeId('kvm-c1-03'), web.uuid]);
+      expect(diagnose(await tc.snapshot('web01')).problems.filter((p) => PLACEMENT.test(p))).toEqual([
+        expect.stringMatching(/^instances\.compute_id \d+ is not the id of its node kvm-c1-01\.cloud\.example\.org/),
+      ]);
+      await cell1('UPDATE instances SET compute_id = NULL WHERE uuid = ?', [web.uuid]);
+      expect(diagnose(await tc.snapshot('web01')).problems.filter((p) => PLACEMENT.test(p))).toEqual([]);
+    } finally {
+      await cell1('UPDATE instances SET compute_id = ? WHERE uuid = ?', [own, web.uuid]);
+    }
   });
 });
