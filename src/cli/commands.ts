@@ -164,7 +164,9 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       if (flags.json) await stdout.write(`{\n"cells": ${JSON.stringify(nova.cells())},\n"instances": [`);
       try {
         for await (const t of traceInstances(nova, targets, onProgress)) {
-          const interesting = t.diagnosis.health !== 'ok' || flags.includeHealthy || !targets.all;
+          // A sweep shows what needs a look: stale values, or a problem (e.g. a node that is not its host's).
+          const interesting =
+            t.diagnosis.health !== 'ok' || t.diagnosis.problems.length > 0 || flags.includeHealthy || !targets.all;
           if (t.diagnosis.health === 'stale' || t.diagnosis.health === 'half-fixed') stale++;
           if (!interesting) continue;
           if (flags.json) await stdout.write(`${shown > 0 ? ',' : ''}\n${JSON.stringify(traceJson(t))}`);

@@ -173,6 +173,37 @@ describe('trace, repair, undo on the generated cloud', () => {
     expect(out.cells.every((c: { maskedUrl: string }) => !c.maskedUrl.includes(PASSWORD))).toBe(true);
   });
 
+  it("a sweep shows a healthy instance whose node is not its host's, with the problem and its fix", async () => {
+    const uuid = (cloud.manifest as { instances: { label: string; uuid: string }[] }).instances.find(
+      (i) => i.label === 'kvm-web1',
+    )!.uuid;
+    const root = await server.connect(cloud.databases.cell1);
+    try {
+      const [[row]] = (await root.query('SELECT host, node FROM instances WHERE uuid = ?', [uuid])) as unknown as [
+        { host: string; node: string }[],
+      ];
+      const other = row!.host === 'kvm-c1-02' ? 'kvm-c1-01' : 'kvm-c1-02';
+      // The field report's hand edit: host moved, node left behind.
+      await root.query('UPDATE instances SET host = ? WHERE uuid = ?', [other, uuid]);
+      try {
+        const r = await record(run(['trace', '--all', '--json', '--config', confFile]));
+        const shown = JSON.parse(r.stdout).instances.find((i: { uuid: string }) => i.uuid === uuid);
+        expect(shown?.health).toBe('ok');
+        expect(shown?.problems).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^instances\\.node '${row!.node}' is not a compute node of its host ${other} .*repair --set-host ${other} sets it$`,
+            ),
+          ),
+        ]);
+      } finally {
+        await root.query('UPDATE instances SET host = ? WHERE uuid = ?', [row!.host, uuid]);
+      }
+    } finally {
+      await root.end();
+    }
+  });
+
   it('repair is a dry run by default and writes nothing', async () => {
     const before = await fingerprint();
     const r = await record(run(['repair', '--json', '--config', confFile, '--all']));
