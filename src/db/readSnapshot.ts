@@ -36,6 +36,53 @@ export interface CellRows {
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
+/** The instances columns a snapshot holds; compute_id (nova 2023.2+) only where the cell has it. */
+const INSTANCE_COLUMNS = [
+  'id',
+  'uuid',
+  'display_name',
+  'vm_state',
+  'task_state',
+  'host',
+  'node',
+  'kernel_id',
+  'ramdisk_id',
+  'root_device_name',
+  'vm_mode',
+  'image_ref',
+  'deleted',
+  'compute_id',
+] as const;
+type InstanceColumn = (typeof INSTANCE_COLUMNS)[number];
+const COLUMN_INDEX = new Map<InstanceColumn, number>(INSTANCE_COLUMNS.map((c, i) => [c, i]));
+
+/** The SELECT list for an InstanceRow, columns qualified by `alias`; compute_id as text (it is a BIGINT). */
+export function instanceSelectList(alias: string, withComputeId: boolean): string {
+  const q = (c: string) => (alias ? `${alias}.${c}` : c);
+  const plain = INSTANCE_COLUMNS.filter((c) => c !== 'compute_id').map(q);
+  return [...plain, ...(withComputeId ? [`CAST(${q('compute_id')} AS CHAR) AS compute_id`] : [])].join(', ');
+}
+
+/** An instances row read with instanceSelectList, whichever way the driver returned it. */
+export function instanceRowFrom(value: (column: InstanceColumn) => unknown, withComputeId: boolean): InstanceRow {
+  return {
+    id: Number(value('id')),
+    uuid: String(value('uuid')),
+    displayName: str(value('display_name')),
+    vmState: str(value('vm_state')),
+    taskState: str(value('task_state')),
+    host: str(value('host')),
+    node: str(value('node')),
+    kernelId: str(value('kernel_id')),
+    ramdiskId: str(value('ramdisk_id')),
+    rootDeviceName: str(value('root_device_name')),
+    vmMode: str(value('vm_mode')),
+    imageRef: str(value('image_ref')),
+    deleted: Number(value('deleted') ?? 0),
+    ...(withComputeId ? { computeId: str(value('compute_id')) } : {}),
+  };
+}
+
 export function toSpecRow(r: RowDataPacket): RequestSpecRow {
   return { id: Number(r.id), instanceUuid: String(r.instance_uuid), spec: String(r.spec) };
 }
@@ -99,15 +146,7 @@ export async function readCellRows(
   const out: CellRows = { instances: new Map(), systemMetadata: new Map(), blockDeviceMappings: new Map() };
   if (uuids.length === 0) return out;
   const [inst, meta, bdm] = await Promise.all([
-    run((c) =>
-      arrays(
-        c,
-        `SELECT id, uuid, display_name, vm_state, task_state, host, node, kernel_id, ramdisk_id, root_device_name,
-                vm_mode, image_ref, deleted${withComputeId ? ', CAST(compute_id AS CHAR)' : ''}
-           FROM instances WHERE uuid IN (?)`,
-        [uuids],
-      ),
-    ),
+    run((c) => arrays(c, `SELECT ${instanceSelectList('', withComputeId)} FROM instances WHERE uuid IN (?)`, [uuids])),
     run((c) =>
       arrays(
         c,
@@ -126,38 +165,8 @@ export async function readCellRows(
     ),
   ]);
   for (const r of inst) {
-    const [
-      id,
-      uuid,
-      displayName,
-      vmState,
-      taskState,
-      host,
-      node,
-      kernelId,
-      ramdiskId,
-      rootDeviceName,
-      vmMode,
-      imageRef,
-      deleted,
-      computeId,
-    ] = r;
-    out.instances.set(String(uuid), {
-      id: Number(id),
-      uuid: String(uuid),
-      displayName: str(displayName),
-      vmState: str(vmState),
-      taskState: str(taskState),
-      host: str(host),
-      node: str(node),
-      kernelId: str(kernelId),
-      ramdiskId: str(ramdiskId),
-      rootDeviceName: str(rootDeviceName),
-      vmMode: str(vmMode),
-      imageRef: str(imageRef),
-      deleted: Number(deleted ?? 0),
-      ...(withComputeId ? { computeId: str(computeId) } : {}),
-    });
+    const row = instanceRowFrom((c) => r[COLUMN_INDEX.get(c) as number], withComputeId);
+    out.instances.set(row.uuid, row);
   }
   // In id order, the order nova's relationship loads them in practice.
   meta.sort((a, b) => Number(a[0]) - Number(b[0]));

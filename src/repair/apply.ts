@@ -3,7 +3,7 @@
 // re-diagnosis afterwards: the instance must now pass ImagePropertiesFilter on the hosts the plan targeted.
 import type { Connection, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { readHosts } from '../db/cells.js';
-import { assembleSnapshot, type CellRows } from '../db/readSnapshot.js';
+import { assembleSnapshot, type CellRows, instanceRowFrom, instanceSelectList } from '../db/readSnapshot.js';
 import { connectionHasComputeId } from '../db/schema.js';
 import { DoctorError } from '../errors.js';
 import type { CellRef, InstanceRow, InstanceSnapshot } from '../nova/snapshot.js';
@@ -108,10 +108,7 @@ export async function rereadSnapshot(
   );
   const withComputeId = await connectionHasComputeId(cellConn);
   const [instRows] = await cellConn.execute<RowDataPacket[]>(
-    `SELECT i.id, i.uuid, i.display_name, i.vm_state, i.task_state, i.host, i.node, i.kernel_id, i.ramdisk_id,
-            i.root_device_name, i.vm_mode, i.image_ref, i.deleted, b.id AS bdm_id, b.device_name, b.boot_index${
-              withComputeId ? ', CAST(i.compute_id AS CHAR) AS compute_id' : ''
-            }
+    `SELECT ${instanceSelectList('i', withComputeId)}, b.id AS bdm_id, b.device_name, b.boot_index
        FROM instances i LEFT JOIN block_device_mapping b ON b.instance_uuid = i.uuid AND b.deleted = 0
       WHERE i.uuid = ? ORDER BY b.id`,
     [uuid],
@@ -130,22 +127,10 @@ export async function rereadSnapshot(
   const i = instRows[0];
   const rows: CellRows = { instances: new Map(), systemMetadata: new Map(), blockDeviceMappings: new Map() };
   if (i) {
-    rows.instances.set(uuid, {
-      id: Number(i.id),
-      uuid: String(i.uuid),
-      displayName: str(i.display_name),
-      vmState: str(i.vm_state),
-      taskState: str(i.task_state),
-      host: str(i.host),
-      node: str(i.node),
-      kernelId: str(i.kernel_id),
-      ramdiskId: str(i.ramdisk_id),
-      rootDeviceName: str(i.root_device_name),
-      vmMode: str(i.vm_mode),
-      imageRef: str(i.image_ref),
-      deleted: Number(i.deleted ?? 0),
-      ...(withComputeId ? { computeId: str(i.compute_id) } : {}),
-    });
+    rows.instances.set(
+      uuid,
+      instanceRowFrom((c) => i[c], withComputeId),
+    );
     rows.blockDeviceMappings.set(
       uuid,
       instRows
