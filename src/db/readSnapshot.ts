@@ -13,6 +13,7 @@ import type {
 } from '../nova/snapshot.js';
 import { MISSING_INSTANCE_ROW } from '../nova/staleness.js';
 import type { HostCapabilities } from '../nova/types.js';
+import { INSTANCE_COLUMNS } from './schema.js';
 
 /** The Newton–Rocky online-migration marker row in request_specs; its spec is an instance uuid, not JSON. */
 export const MARKER_INSTANCE_UUID = '00000000-0000-0000-0000-000000000000';
@@ -37,29 +38,14 @@ export interface CellRows {
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 /** The instances columns a snapshot holds; compute_id (nova 2023.2+) only where the cell has it. */
-const INSTANCE_COLUMNS = [
-  'id',
-  'uuid',
-  'display_name',
-  'vm_state',
-  'task_state',
-  'host',
-  'node',
-  'kernel_id',
-  'ramdisk_id',
-  'root_device_name',
-  'vm_mode',
-  'image_ref',
-  'deleted',
-  'compute_id',
-] as const;
-type InstanceColumn = (typeof INSTANCE_COLUMNS)[number];
-const COLUMN_INDEX = new Map<InstanceColumn, number>(INSTANCE_COLUMNS.map((c, i) => [c, i]));
+const SNAPSHOT_COLUMNS = [...INSTANCE_COLUMNS, 'compute_id'] as const;
+type InstanceColumn = (typeof SNAPSHOT_COLUMNS)[number];
+const COLUMN_INDEX = new Map<InstanceColumn, number>(SNAPSHOT_COLUMNS.map((c, i) => [c, i]));
 
 /** The SELECT list for an InstanceRow, columns qualified by `alias`; compute_id as text (it is a BIGINT). */
 export function instanceSelectList(alias: string, withComputeId: boolean): string {
   const q = (c: string) => (alias ? `${alias}.${c}` : c);
-  const plain = INSTANCE_COLUMNS.filter((c) => c !== 'compute_id').map(q);
+  const plain = INSTANCE_COLUMNS.map(q);
   return [...plain, ...(withComputeId ? [`CAST(${q('compute_id')} AS CHAR) AS compute_id`] : [])].join(', ');
 }
 

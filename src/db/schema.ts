@@ -8,6 +8,23 @@ import { DbError } from './errors.js';
 
 export type SchemaKind = 'api' | 'cell';
 
+/** The instances columns every nova-doctor reads (readSnapshot.ts; compute_id, 2023.2+, where present). */
+export const INSTANCE_COLUMNS = [
+  'id',
+  'uuid',
+  'display_name',
+  'vm_state',
+  'task_state',
+  'host',
+  'node',
+  'kernel_id',
+  'ramdisk_id',
+  'root_device_name',
+  'vm_mode',
+  'image_ref',
+  'deleted',
+] as const;
+
 /** The tables and columns nova-doctor reads or writes, per database. */
 const REQUIRED: Record<SchemaKind, Record<string, readonly string[]>> = {
   api: {
@@ -16,21 +33,7 @@ const REQUIRED: Record<SchemaKind, Record<string, readonly string[]>> = {
     request_specs: ['id', 'instance_uuid', 'spec'],
   },
   cell: {
-    instances: [
-      'id',
-      'uuid',
-      'display_name',
-      'vm_state',
-      'task_state',
-      'host',
-      'node',
-      'kernel_id',
-      'ramdisk_id',
-      'root_device_name',
-      'vm_mode',
-      'image_ref',
-      'deleted',
-    ],
+    instances: INSTANCE_COLUMNS,
     instance_system_metadata: ['id', 'instance_uuid', 'key', 'value', 'deleted'],
     block_device_mapping: ['id', 'instance_uuid', 'device_name', 'boot_index', 'deleted'],
     compute_nodes: ['id', 'host', 'hypervisor_hostname', 'supported_instances', 'hypervisor_version', 'deleted'],
