@@ -4,7 +4,7 @@
 import type { RowDataPacket } from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { CellRef, InstanceSnapshot, RequestSpecRow } from '../nova/snapshot.js';
-import { DIAGNOSED_SYSMETA_KEYS } from '../nova/staleness.js';
+import { DIAGNOSED_SYSMETA_KEYS } from '../nova/xenLeftovers.js';
 import { type CellHost, cellLabel, type OpenCell, openCell, readCellMappings } from './cells.js';
 import { type ConnectOptions, createPool, type DbTarget, openPool, readOnly } from './connect.js';
 import { DbError } from './errors.js';

@@ -3,8 +3,8 @@
 // decodes the database's answers and serialises the output. Without a compiled worker (running from src/), or
 // when the worker fails, the specs are read here: slower, never different.
 import { Worker } from 'node:worker_threads';
+import { readSpec, type SpecReading } from '../nova/requestSpec.js';
 import type { InstanceSnapshot, RequestSpecRow } from '../nova/snapshot.js';
-import { readSpec, type SpecReading } from '../nova/staleness.js';
 import { compiledScript } from '../workerScript.js';
 
 /** Texts, or UTF-8 bytes packed in one transferred buffer (`ends[i]`: end of spec i; -1: no spec). */

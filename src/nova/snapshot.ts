@@ -85,6 +85,8 @@ export type StaleValue = StaleLocation & {
   reason: string;
   /** The ImageMetaProps field this value feeds, when it feeds one (img_hv_type, hw_vm_mode, …). */
   property: string | null;
+  /** What a repair writes instead (null: the property or row goes); absent when nothing can be written. */
+  becomes?: string | null;
 };
 
 export type InstanceHealth =
@@ -98,6 +100,11 @@ export interface Diagnosis {
   uuid: string;
   cell: CellRef | null;
   health: InstanceHealth;
+  /** Xen leftovers: what a repair changes. */
   stale: StaleValue[];
+  /** Values that are not Xen's but keep some hosts out: reported, changed only when widened by name. */
+  narrowing: StaleValue[];
+  /** What the operator should know that is neither stale nor a problem (an architecture some hosts lack). */
+  notes: string[];
   problems: string[];
 }

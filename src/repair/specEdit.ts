@@ -8,6 +8,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import jsonc, { type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { pointer } from '../nova/requestSpec.js';
 import { type PyJsonValue, pyDumps, pyDumpsString } from './pyJson.js';
 
 export type SpecEditResult = { ok: true; text: string } | { ok: false; reason: string };
@@ -29,15 +30,6 @@ export function parsePointer(pointer: string): string[] {
       if (/~(?![01])/.test(token)) refuse(`JSON pointer ${JSON.stringify(pointer)} has an invalid ~ escape`);
       return token.replace(/~1/g, '/').replace(/~0/g, '~');
     });
-}
-
-/** RFC 6901 escaping of one token. */
-export function escapePointerToken(token: string): string {
-  return token.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-export function pointer(tokens: readonly string[]): string {
-  return tokens.map((t) => `/${escapePointerToken(t)}`).join('');
 }
 
 function parseStrict(text: string): JsonNode {

@@ -1,8 +1,9 @@
 // diagnose() (src/nova/staleness.ts) on snapshots built from nova's own spec text (the fixture dump), with the
 // edge cases nova can produce: legacy and current sysmeta names, duplicates, half-fixed instances, hints.
 import { describe, expect, it } from 'vitest';
+import { pointerToken, readSpec, SPEC_PROPS_POINTER } from '../../src/nova/requestSpec.js';
 import type { InstanceRow, InstanceSnapshot, SystemMetadataRow } from '../../src/nova/snapshot.js';
-import { diagnose, pointerToken, readSpec, SPEC_PROPS_POINTER } from '../../src/nova/staleness.js';
+import { diagnose } from '../../src/nova/staleness.js';
 import type { HostCapabilities } from '../../src/nova/types.js';
 import manifest from '../fixtures/nova/cloud/manifest.json' with { type: 'json' };
 import { fixtureSpec } from '../helpers/fixtureRows.js';

@@ -7,7 +7,8 @@ import { type LoadedCloud, startCloudServer } from '../../src/db/loadCloud.js';
 import type { PrivateMariadb } from '../../src/db/privateMariadb.js';
 import { type NovaDatabases, openNova } from '../../src/db/trace.js';
 import type { InstanceSnapshot, StaleValue } from '../../src/nova/snapshot.js';
-import { DIAGNOSED_SYSMETA_KEYS, diagnose } from '../../src/nova/staleness.js';
+import { diagnose } from '../../src/nova/staleness.js';
+import { DIAGNOSED_SYSMETA_KEYS } from '../../src/nova/xenLeftovers.js';
 
 interface ManifestStale {
   database: 'api' | 'cell';

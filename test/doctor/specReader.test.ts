@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startSpecReader, withSpecReadings } from '../../src/doctor/specReader.js';
+import { readSpec } from '../../src/nova/requestSpec.js';
 import type { InstanceSnapshot, RequestSpecRow } from '../../src/nova/snapshot.js';
-import { readSpec } from '../../src/nova/staleness.js';
 import { dumpRows } from '../helpers/fixtureRows.js';
 
 // Every spec nova wrote for the fixture cloud, plus the broken ones a real cloud may hold.

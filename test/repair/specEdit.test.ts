@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Operation } from 'fast-json-patch';
 import { describe, expect, it } from 'vitest';
+import { pointer } from '../../src/nova/requestSpec.js';
 import { type PyJsonValue, pyDumps } from '../../src/repair/pyJson.js';
-import { editSpecText, parsePointer, pointer } from '../../src/repair/specEdit.js';
+import { editSpecText, parsePointer } from '../../src/repair/specEdit.js';
 
 interface SpecCase {
   name: string;

@@ -208,6 +208,8 @@ export function staleView(i: number, overrides: Partial<InstanceView> = {}): Ins
           property: null,
         },
       ],
+      narrowing: [],
+      notes: [],
       problems: [],
     },
     plan: plan(uuid, i),
