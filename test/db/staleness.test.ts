@@ -2,11 +2,11 @@
 // edge cases nova can produce: legacy and current sysmeta names, duplicates, half-fixed instances, hints.
 import { describe, expect, it } from 'vitest';
 import { pointerToken, readSpec, SPEC_PROPS_POINTER } from '../../src/nova/requestSpec.js';
-import type { InstanceRow, InstanceSnapshot, SystemMetadataRow } from '../../src/nova/snapshot.js';
+import type { InstanceSnapshot, SystemMetadataRow } from '../../src/nova/snapshot.js';
 import { diagnose } from '../../src/nova/staleness.js';
-import type { HostCapabilities } from '../../src/nova/types.js';
 import manifest from '../fixtures/nova/cloud/manifest.json' with { type: 'json' };
 import { fixtureSpec } from '../helpers/fixtureRows.js';
+import { instanceRow, snapshotWith } from '../helpers/snapshots.js';
 
 const byScenario = (s: string) => {
   const i = manifest.instances.find((x) => x.scenario === s);
@@ -17,35 +17,6 @@ const XEN_SPEC = fixtureSpec(byScenario('xen-pv-active').uuid);
 const KVM_SPEC = fixtureSpec(byScenario('kvm-healthy-hv-qemu').uuid);
 const HINTS_SPEC = fixtureSpec(byScenario('xen-xenial-hints').uuid);
 
-const KVM: HostCapabilities = {
-  host: 'kvm1',
-  node: 'kvm1.example',
-  supportedInstances: [
-    ['x86_64', 'qemu', 'hvm'],
-    ['x86_64', 'kvm', 'hvm'],
-  ],
-  hypervisorVersion: 6002000,
-};
-
-function instanceRow(over: Partial<InstanceRow> = {}): InstanceRow {
-  return {
-    id: 7,
-    uuid: 'u',
-    displayName: 'vm',
-    vmState: 'active',
-    taskState: null,
-    host: 'kvm1',
-    node: 'kvm1.example',
-    kernelId: null,
-    ramdiskId: null,
-    rootDeviceName: '/dev/vda',
-    vmMode: null,
-    imageRef: 'img',
-    deleted: 0,
-    ...over,
-  };
-}
-
 let nextId = 100;
 const meta = (key: string, value: string | null, deleted = 0): SystemMetadataRow => ({
   id: nextId++,
@@ -55,17 +26,10 @@ const meta = (key: string, value: string | null, deleted = 0): SystemMetadataRow
 });
 
 function snapshot(over: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
-  return {
-    uuid: 'u',
-    cell: { uuid: 'c', name: 'cell1' },
-    requestSpec: { id: 1, instanceUuid: 'u', spec: KVM_SPEC },
-    instance: instanceRow(),
-    systemMetadata: [],
+  return snapshotWith(KVM_SPEC, {
     blockDeviceMappings: [{ id: 1, deviceName: '/dev/vda', bootIndex: 0, deleted: 0 }],
-    hosts: [KVM],
-    problems: [],
     ...over,
-  };
+  });
 }
 
 describe('readSpec', () => {

@@ -12,15 +12,12 @@ import { type PyJsonValue, pyDumps } from '../../src/repair/pyJson.js';
 import type { RepairPlan } from '../../src/repair/types.js';
 import manifest from '../fixtures/nova/cloud/manifest.json' with { type: 'json' };
 import { fixtureSpec } from '../helpers/fixtureRows.js';
+import { instanceRow, QEMU_KVM, snapshotWith } from '../helpers/snapshots.js';
 
 const KVM_SPEC = fixtureSpec(
   (manifest.instances.find((i) => i.scenario === 'kvm-healthy-hv-qemu') as { uuid: string }).uuid,
 );
 
-const QEMU_KVM: SupportedInstance[] = [
-  ['x86_64', 'qemu', 'hvm'],
-  ['x86_64', 'kvm', 'hvm'],
-];
 const KVM_ONLY: SupportedInstance[] = [['x86_64', 'kvm', 'hvm']];
 const XEN: SupportedInstance[] = [
   ['x86_64', 'xen', 'xen'],
@@ -201,31 +198,11 @@ describe('trace and repair agree on what is stale', () => {
       supportedInstances: i === 2 ? KVM_ONLY : QEMU_KVM,
       hypervisorVersion: 6002000,
     }));
-    const snapshot: InstanceSnapshot = {
-      uuid: 'u',
-      cell: { uuid: 'c1', name: 'cell1' },
-      requestSpec: { id: 1, instanceUuid: 'u', spec },
-      instance: null,
+    const snapshot = snapshotWith(spec, {
+      instance: instanceRow({ host: 'a', node: 'a.node', vmMode: 'hvm' }),
       systemMetadata: [{ id: 1, key: 'image_hypervisor_type', value: 'qemu', deleted: 0 }],
-      blockDeviceMappings: [],
       hosts,
-      problems: [],
-    };
-    snapshot.instance = {
-      id: 7,
-      uuid: 'u',
-      displayName: 'vm',
-      vmState: 'active',
-      taskState: null,
-      host: 'a',
-      node: 'a.node',
-      kernelId: null,
-      ramdiskId: null,
-      rootDeviceName: '/dev/vda',
-      vmMode: 'hvm',
-      imageRef: 'img',
-      deleted: 0,
-    };
+    });
     const d = diagnose(snapshot);
     expect(d.health).toBe('ok');
     expect(d.stale).toEqual([]);
@@ -250,31 +227,10 @@ describe('trace and repair agree on what is stale', () => {
 
   it("'xen ' and 'xen\\x1b[31m' in system metadata are Xen leftovers, for trace and repair alike", () => {
     for (const value of ['xen ', 'xen\x1b[31m', ' XAPI']) {
-      const snapshot: InstanceSnapshot = {
-        uuid: 'u',
-        cell: { uuid: 'c1', name: 'cell1' },
-        requestSpec: { id: 1, instanceUuid: 'u', spec: specWith({ img_hv_type: 'kvm', hw_vm_mode: 'hvm' }) },
-        instance: null,
+      const snapshot = snapshotWith(specWith({ img_hv_type: 'kvm', hw_vm_mode: 'hvm' }), {
+        instance: instanceRow({ vmState: 'stopped' }),
         systemMetadata: [{ id: 1, key: 'image_hypervisor_type', value, deleted: 0 }],
-        blockDeviceMappings: [],
-        hosts: [{ host: 'a', node: 'a', supportedInstances: QEMU_KVM, hypervisorVersion: 6002000 }],
-        problems: [],
-      };
-      snapshot.instance = {
-        id: 7,
-        uuid: 'u',
-        displayName: 'vm',
-        vmState: 'stopped',
-        taskState: null,
-        host: 'a',
-        node: 'a',
-        kernelId: null,
-        ramdiskId: null,
-        rootDeviceName: '/dev/vda',
-        vmMode: null,
-        imageRef: 'img',
-        deleted: 0,
-      };
+      });
       const d = diagnose(snapshot);
       expect(
         d.stale.map((s) => [s.value, s.becomes]),

@@ -3,11 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { jsonDepth, NOVA_JSON_DEPTH_LIMIT, readSpec } from '../../src/nova/requestSpec.js';
-import type { InstanceSnapshot } from '../../src/nova/snapshot.js';
 import { diagnose } from '../../src/nova/staleness.js';
 import { planRepair } from '../../src/repair/plan.js';
 import manifest from '../fixtures/nova/cloud/manifest.json' with { type: 'json' };
 import { fixtureSpec } from '../helpers/fixtureRows.js';
+import { instanceRow, snapshotWith } from '../helpers/snapshots.js';
 
 const XEN_SPEC = fixtureSpec((manifest.instances.find((i) => i.scenario === 'xen-pv-active') as { uuid: string }).uuid);
 
@@ -17,42 +17,8 @@ function nested(levels: number): string {
   return XEN_SPEC.replace('"nova_object.data": {', `"nova_object.data": {"deep_hint": ${hint}, `);
 }
 
-function snapshotOf(spec: string): InstanceSnapshot {
-  return {
-    uuid: 'u',
-    cell: { uuid: 'c1', name: 'cell1' },
-    requestSpec: { id: 1, instanceUuid: 'u', spec },
-    instance: {
-      id: 7,
-      uuid: 'u',
-      displayName: 'vm',
-      vmState: 'stopped',
-      taskState: null,
-      host: 'a',
-      node: 'a',
-      kernelId: null,
-      ramdiskId: null,
-      rootDeviceName: '/dev/xvda',
-      vmMode: 'xen',
-      imageRef: 'img',
-      deleted: 0,
-    },
-    systemMetadata: [],
-    blockDeviceMappings: [],
-    hosts: [
-      {
-        host: 'a',
-        node: 'a',
-        supportedInstances: [
-          ['x86_64', 'qemu', 'hvm'],
-          ['x86_64', 'kvm', 'hvm'],
-        ],
-        hypervisorVersion: 6002000,
-      },
-    ],
-    problems: [],
-  };
-}
+const snapshotOf = (spec: string) =>
+  snapshotWith(spec, { instance: instanceRow({ vmState: 'stopped', rootDeviceName: '/dev/xvda', vmMode: 'xen' }) });
 
 describe('readSpec and nesting', () => {
   it('jsonDepth counts brackets outside strings only', () => {
