@@ -17,23 +17,48 @@ const CANON: Record<TuplePosition, (v: string) => string | null> = {
   2: canonicalVmMode,
 };
 
-/** What the cell's non-Xen compute nodes advertise, in canonical form. */
+const byHostList = new WeakMap<readonly HostCapabilities[], RepairTargets>();
+
+/**
+ * What the cell's non-Xen compute nodes advertise, in canonical form. A sweep asks the same questions of the
+ * same cell for every instance: answers are kept per host list (snapshots of one cell share it).
+ */
 export class RepairTargets {
   readonly hosts: HostCapabilities[];
-  constructor(all: readonly HostCapabilities[]) {
+  private readonly answers = new Map<string, HostCapabilities[] | string[]>();
+
+  /** The targets of a cell's host list, computed once per list. */
+  static of(all: readonly HostCapabilities[]): RepairTargets {
+    let t = byHostList.get(all);
+    if (!t) byHostList.set(all, (t = new RepairTargets(all)));
+    return t;
+  }
+
+  private constructor(all: readonly HostCapabilities[]) {
     // A host that only advertises xen (the drained Xen host of a migrating cell) is not a target.
     this.hosts = all.filter((h) => h.supportedInstances.some((t) => canonicalHvType(t[1]) !== 'xen'));
   }
+
+  private remember<T extends HostCapabilities[] | string[]>(key: string, compute: () => T): T {
+    let v = this.answers.get(key) as T | undefined;
+    if (!v) this.answers.set(key, (v = compute()));
+    return v;
+  }
+
   /** Target hosts listing the value at that tuple position (every host for an absent value). */
   hostsListing(position: TuplePosition, raw: string | null): HostCapabilities[] {
     const canon = CANON[position];
     const value = raw === null ? null : canon(raw);
     if (value === null) return this.hosts;
-    return this.hosts.filter((h) => h.supportedInstances.some((t) => canon(t[position]) === value));
+    return this.remember(`${position}:${value}`, () =>
+      this.hosts.filter((h) => h.supportedInstances.some((t) => canon(t[position]) === value)),
+    );
   }
   /** Target hosts whose hypervisor version satisfies an img_hv_requested_version. */
   hostsSatisfying(required: string): HostCapabilities[] {
-    return this.hosts.filter((h) => versionSatisfied(required, h.hypervisorVersion));
+    return this.remember(`v:${required}`, () =>
+      this.hosts.filter((h) => versionSatisfied(required, h.hypervisorVersion)),
+    );
   }
   /** Why a version requirement fails on a host, for messages. */
   static versionOf(host: HostCapabilities): string {
@@ -41,8 +66,10 @@ export class RepairTargets {
   }
   /** Values (lower case) every target host lists at that position. */
   listedByAll(position: 1 | 2): string[] {
-    const sets = this.hosts.map((h) => new Set(h.supportedInstances.map((t) => t[position].toLowerCase())));
-    return [...(sets[0] ?? [])].filter((v) => sets.every((s) => s.has(v))).sort();
+    return this.remember(`all:${position}`, () => {
+      const sets = this.hosts.map((h) => new Set(h.supportedInstances.map((t) => t[position].toLowerCase())));
+      return [...(sets[0] ?? [])].filter((v) => sets.every((s) => s.has(v))).sort();
+    });
   }
   /** hw_vm_mode a Xen mode becomes: hvm where every target offers it, else removed (absence passes). */
   vmModeTarget(): string | null {

@@ -221,7 +221,7 @@ export function findLeftovers(
   options: LeftoverOptions = {},
 ): Leftovers {
   const hosts = snapshot.hosts;
-  const targets = new RepairTargets(hosts);
+  const targets = RepairTargets.of(hosts);
   const cellName = snapshot.cell?.name ?? snapshot.cell?.uuid ?? 'its cell';
   const inst = snapshot.instance;
   const liveBdms = snapshot.blockDeviceMappings.filter((b) => b.deleted === 0);
