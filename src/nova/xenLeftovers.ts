@@ -9,7 +9,14 @@ import { canonicalArchitecture, canonicalHvType, canonicalVmMode } from './canon
 import { instanceSupported } from './imagePropsFilter.js';
 import { chooseHvType, RepairTargets, type TuplePosition } from './repairTargets.js';
 import { pointer, SPEC_PROPS_PATH, type SpecReading } from './requestSpec.js';
-import type { InstanceSnapshot, StaleLocation, StaleValue, SystemMetadataRow } from './snapshot.js';
+import type {
+  BlockDeviceMappingRow,
+  InstanceRow,
+  InstanceSnapshot,
+  StaleLocation,
+  StaleValue,
+  SystemMetadataRow,
+} from './snapshot.js';
 import type { HostCapabilities, ImageProps } from './types.js';
 
 /** The ImageMetaProps fields ImagePropertiesFilter reads that Xen leaves values in. */
@@ -30,6 +37,8 @@ interface PropertyEntry {
   xenValue: ((canonical: string) => boolean) | null;
   /** What a leftover becomes: the cell's choice, hvm (or removed), removed, or never touched (an instance fact). */
   becomes: 'hv-type-choice' | 'vm-mode-choice' | 'removed' | 'never';
+  /** For the README: which values are leftovers, and what they become. */
+  doc: { stale: string; becomes: string };
 }
 
 /** The table. */
@@ -41,6 +50,10 @@ export const IMAGE_PROPERTIES: readonly PropertyEntry[] = [
     canonical: canonicalHvType,
     xenValue: (v) => v === 'xen',
     becomes: 'hv-type-choice',
+    doc: {
+      stale: '`xen`, `xapi` (any case, stray spaces or escape sequences)',
+      becomes: '`--hv-type`, else a type every host of the cell lists (`kvm`), else removed',
+    },
   },
   {
     property: 'hw_vm_mode',
@@ -49,6 +62,7 @@ export const IMAGE_PROPERTIES: readonly PropertyEntry[] = [
     canonical: canonicalVmMode,
     xenValue: (v) => v === 'xen',
     becomes: 'vm-mode-choice',
+    doc: { stale: '`xen`, `pv`', becomes: '`hvm` (removed where a host lacks it)' },
   },
   {
     property: 'hw_architecture',
@@ -57,6 +71,7 @@ export const IMAGE_PROPERTIES: readonly PropertyEntry[] = [
     canonical: canonicalArchitecture,
     xenValue: null,
     becomes: 'never',
+    doc: { stale: 'never: an architecture some hosts lack is noted', becomes: 'unchanged' },
   },
   {
     // A version requirement of the old hypervisor: a leftover when no target host meets it (the instance cannot
@@ -67,16 +82,103 @@ export const IMAGE_PROPERTIES: readonly PropertyEntry[] = [
     canonical: null,
     xenValue: null,
     becomes: 'removed',
+    doc: { stale: 'a version no enabled host of the cell meets', becomes: 'removed' },
   },
 ];
-
-/** Cell columns and keys that are not image properties but only make sense on Xen. */
-export const XEN_KERNEL_KEYS: readonly string[] = ['image_kernel_id', 'image_ramdisk_id'];
-const KERNEL_COLUMNS = ['kernel_id', 'ramdisk_id'] as const;
 
 /** /dev/xvdX[N]: Xen's block device names; KVM guests see /dev/vdX. */
 const XEN_DEVICE = /^(\/dev\/)?xvd([a-z]+)(\d*)$/;
 const renamedDevice = (name: string) => name.replace(XEN_DEVICE, '$1vd$2$3');
+
+/** A cell column or system metadata key that is not an image property but only makes sense on Xen. */
+interface CellPlace {
+  table: 'instance_system_metadata' | 'instances' | 'block_device_mapping';
+  /** The system metadata key, or the column. */
+  name: string;
+  /** When a value there is a leftover: on any instance that came from Xen, or when it is in Xen's spelling. */
+  leftover: 'on-xen-instance' | 'xen-vm-mode' | 'xen-device';
+  becomes: (value: string) => string;
+  why: string;
+  doc: { stale: string; becomes: string };
+}
+
+const KERNEL_DOC = { stale: 'a Xen PV kernel or ramdisk id, on an instance that came from Xen', becomes: "`''`" };
+
+export const CELL_PLACES: readonly CellPlace[] = [
+  ...(['kernel', 'ramdisk'] as const).flatMap((what): CellPlace[] => [
+    {
+      table: 'instance_system_metadata',
+      name: `image_${what}_id`,
+      leftover: 'on-xen-instance',
+      becomes: () => '',
+      why: `the Xen PV ${what} image; a KVM guest should boot its own`,
+      doc: KERNEL_DOC,
+    },
+    {
+      table: 'instances',
+      name: `${what}_id`,
+      leftover: 'on-xen-instance',
+      becomes: () => '',
+      why: `the Xen PV ${what} image; libvirt would boot the guest with it`,
+      doc: KERNEL_DOC,
+    },
+  ]),
+  {
+    table: 'instances',
+    name: 'vm_mode',
+    leftover: 'xen-vm-mode',
+    becomes: () => 'hvm',
+    why: 'libvirt would define the guest as <os><type>xen</type>',
+    doc: { stale: '`xen`, `pv`', becomes: '`hvm`' },
+  },
+  {
+    table: 'instances',
+    name: 'root_device_name',
+    leftover: 'xen-device',
+    becomes: renamedDevice,
+    why: 'a Xen device name; KVM guests see /dev/vd* or /dev/sd*',
+    doc: { stale: '`/dev/xvdX`', becomes: '`/dev/vdX`' },
+  },
+  {
+    table: 'block_device_mapping',
+    name: 'device_name',
+    leftover: 'xen-device',
+    becomes: renamedDevice,
+    why: 'a Xen device name; KVM guests see /dev/vd* or /dev/sd*',
+    doc: {
+      stale: '`/dev/xvdX` (live rows)',
+      becomes: '`/dev/vdX`, unless another mapping of the instance has that name',
+    },
+  },
+];
+
+export const XEN_KERNEL_KEYS: readonly string[] = CELL_PLACES.filter((p) => p.table === 'instance_system_metadata').map(
+  (p) => p.name,
+);
+
+const INSTANCE_FIELD: Record<string, keyof InstanceRow> = {
+  kernel_id: 'kernelId',
+  ramdisk_id: 'ramdiskId',
+  vm_mode: 'vmMode',
+  root_device_name: 'rootDeviceName',
+};
+
+/** The values a snapshot holds at a cell place: system metadata rows (soft-deleted too), the instance, live BDMs. */
+function cellValues(
+  place: CellPlace,
+  snapshot: InstanceSnapshot,
+  liveBdms: readonly BlockDeviceMappingRow[],
+): { value: string | null; rowId: number; deleted: boolean }[] {
+  if (place.table === 'instance_system_metadata')
+    return snapshot.systemMetadata
+      .filter((r) => r.key === place.name)
+      .map((r) => ({ value: r.value, rowId: r.id, deleted: r.deleted !== 0 }));
+  if (place.table === 'block_device_mapping')
+    return liveBdms.map((b) => ({ value: b.deviceName, rowId: b.id, deleted: false }));
+  const inst = snapshot.instance;
+  const field = INSTANCE_FIELD[place.name] as keyof InstanceRow;
+  return inst ? [{ value: (inst[field] as string | null | undefined) ?? null, rowId: inst.id, deleted: false }] : [];
+}
 
 const BY_SYSMETA_KEY = new Map<string, { entry: PropertyEntry; current: boolean }>(
   IMAGE_PROPERTIES.flatMap((e) => [
@@ -332,77 +434,38 @@ export function findLeftovers(
     );
   }
 
-  // Kernel and ramdisk ids, and Xen device names: only leftovers on an instance that came from Xen (a KVM
-  // instance booted from an AMI keeps its kernel).
-  for (const r of snapshot.systemMetadata) {
-    if (!XEN_KERNEL_KEYS.includes(r.key) || !r.value || !xenOrigin) continue;
-    stale.push({
-      database: 'cell',
-      table: 'instance_system_metadata',
-      rowId: r.id,
-      key: r.key,
-      value: r.value,
-      property: null,
-      becomes: '',
-      reason: `${r.key} in system metadata${r.deleted !== 0 ? ' (soft-deleted, but nova still loads it)' : ''}: the Xen PV ${r.key === 'image_kernel_id' ? 'kernel' : 'ramdisk'} image; a KVM guest should boot its own`,
-    });
-  }
-  if (inst) {
-    for (const column of KERNEL_COLUMNS) {
-      const value = column === 'kernel_id' ? inst.kernelId : inst.ramdiskId;
-      if (!value || !xenOrigin) continue;
-      stale.push({
-        database: 'cell',
-        table: 'instances',
-        rowId: inst.id,
-        column,
-        value,
-        property: null,
-        becomes: '',
-        reason: `instances.${column}: the Xen PV ${column === 'kernel_id' ? 'kernel' : 'ramdisk'} image; libvirt would boot the guest with it`,
-      });
-    }
-    if (isXenValue('hw_vm_mode', inst.vmMode)) {
-      stale.push({
-        database: 'cell',
-        table: 'instances',
-        rowId: inst.id,
-        column: 'vm_mode',
-        value: inst.vmMode ?? '',
-        property: null,
-        becomes: 'hvm',
-        reason: `instances.vm_mode '${inst.vmMode}'${strays(inst.vmMode ?? '')}: libvirt would define the guest as <os><type>xen</type>`,
-      });
-    }
-    if (inst.rootDeviceName && XEN_DEVICE.test(inst.rootDeviceName)) {
-      stale.push({
-        database: 'cell',
-        table: 'instances',
-        rowId: inst.id,
-        column: 'root_device_name',
-        value: inst.rootDeviceName,
-        property: null,
-        becomes: renamedDevice(inst.rootDeviceName),
-        reason: `instances.root_device_name '${inst.rootDeviceName}' is a Xen device name; KVM guests see /dev/vd* or /dev/sd*`,
-      });
-    }
-  }
+  // The cell places that are not image properties: only leftovers on an instance that came from Xen (a KVM
+  // instance booted from an AMI keeps its kernel) or in Xen's own spelling.
   const finalNames = new Map(liveBdms.map((b) => [b.id, b.deviceName]));
-  for (const b of liveBdms) {
-    if (!b.deviceName || !XEN_DEVICE.test(b.deviceName)) continue;
-    const renamed = renamedDevice(b.deviceName);
-    const clash = liveBdms.find((o) => o.id !== b.id && finalNames.get(o.id) === renamed);
-    if (!clash) finalNames.set(b.id, renamed);
-    stale.push({
-      database: 'cell',
-      table: 'block_device_mapping',
-      rowId: b.id,
-      column: 'device_name',
-      value: b.deviceName,
-      property: null,
-      ...(clash ? {} : { becomes: renamed }),
-      reason: `block_device_mapping.device_name '${b.deviceName}' is a Xen device name${clash ? `; not renamed: id ${clash.id} already uses ${renamed}` : ''}`,
-    });
+  for (const place of CELL_PLACES) {
+    for (const found of cellValues(place, snapshot, liveBdms)) {
+      const { value, rowId, deleted } = found;
+      if (!value) continue;
+      const leftover =
+        place.leftover === 'on-xen-instance'
+          ? xenOrigin
+          : place.leftover === 'xen-vm-mode'
+            ? isXenValue('hw_vm_mode', value)
+            : XEN_DEVICE.test(value);
+      if (!leftover) continue;
+      let becomes: string | undefined = place.becomes(value);
+      let clash = '';
+      if (place.table === 'block_device_mapping') {
+        // Two mappings must not end up with one name: the second is reported, not renamed.
+        const other = liveBdms.find((o) => o.id !== rowId && finalNames.get(o.id) === becomes);
+        if (other) {
+          clash = `; not renamed: id ${other.id} already uses ${becomes}`;
+          becomes = undefined;
+        } else finalNames.set(rowId, becomes);
+      }
+      const gone = deleted ? ' (soft-deleted, but nova still loads it)' : '';
+      const reason = `${place.table === 'instance_system_metadata' ? `${place.name} in system metadata` : `${place.table}.${place.name}`} '${value}'${strays(value)}${gone}: ${place.why}${clash}`;
+      const location: StaleLocation =
+        place.table === 'instance_system_metadata'
+          ? { database: 'cell', table: place.table, rowId, key: place.name }
+          : ({ database: 'cell', table: place.table, rowId, column: place.name } as StaleLocation);
+      stale.push({ ...location, value, property: null, reason, ...(becomes === undefined ? {} : { becomes }) });
+    }
   }
 
   return {
@@ -415,6 +478,26 @@ export function findLeftovers(
     notes,
     optionError,
   };
+}
+
+/**
+ * The README's "What a repair changes" table, from the tables above. A value that is not Xen's but keeps some
+ * hosts out (qemu where a host offers only kvm) is never in it: it changes only with --widen PROPERTY.
+ */
+export function leftoversMarkdown(): string {
+  const rows = [
+    '| where | stale | becomes |',
+    '|---|---|---|',
+    ...IMAGE_PROPERTIES.map(
+      (e) =>
+        `| \`${e.property}\`: the spec's image properties, system metadata \`${e.sysmeta.current}\` / \`${e.sysmeta.legacy}\` | ${e.doc.stale} | ${e.doc.becomes} |`,
+    ),
+    ...CELL_PLACES.map(
+      (p) =>
+        `| ${p.table === 'instance_system_metadata' ? `system metadata \`${p.name}\`` : `\`${p.table}.${p.name}\``} | ${p.doc.stale} | ${p.doc.becomes} |`,
+    ),
+  ];
+  return `${rows.join('\n')}\n`;
 }
 
 /** The image properties a spec reading holds (empty when it could not be read). */
