@@ -1,5 +1,7 @@
 // The pane builders are pure: instance in, lines out. These check what an operator reads.
 import { describe, expect, it } from 'vitest';
+import { diagnose } from '../../src/nova/staleness.js';
+import type { HostCapabilities } from '../../src/nova/types.js';
 import type { RowChange } from '../../src/repair/types.js';
 import { errorsFor } from '../../src/tui/components/Detail.js';
 import { type Line, lineText } from '../../src/tui/lines.js';
@@ -9,7 +11,8 @@ import { evidenceLines } from '../../src/tui/panes/evidence.js';
 import { planLines } from '../../src/tui/panes/plan.js';
 import { resultLines } from '../../src/tui/panes/result.js';
 import { staleLines } from '../../src/tui/panes/stale.js';
-import { staleView } from './data.js';
+import { instanceRow, QEMU_KVM, snapshotWith } from '../helpers/snapshots.js';
+import { REAL_SPEC, staleView } from './data.js';
 
 const ctx: PaneContext = { hasDb: true, sweep: false, cells: [], errors: [], width: 120 };
 const text = (lines: Line[]) => lines.map(lineText).join('\n');
@@ -122,6 +125,25 @@ describe('stale pane', () => {
     expect(out).toContain('Health unreadable · 0 stale values');
     expect(out).toContain('Problems');
     expect(out).toContain('nova_api.request_specs row 18: spec is not JSON');
+  });
+});
+
+describe("stale pane with nova's own diagnosis", () => {
+  it('shows what each stale value becomes, and narrowing values apart, as left as set', () => {
+    const spec = REAL_SPEC.replace('"img_hv_type": "xen"', '"img_hv_type": "qemu"');
+    const hosts: HostCapabilities[] = ['a', 'b', 'c'].map((h, i) => ({
+      host: h,
+      node: h,
+      supportedInstances: i === 2 ? [['x86_64', 'kvm', 'hvm']] : QEMU_KVM,
+      hypervisorVersion: 6002000,
+    }));
+    const snapshot = snapshotWith(spec, { instance: instanceRow({ rootDeviceName: '/dev/xvda' }), hosts });
+    const diagnosis = diagnose(snapshot);
+    expect(diagnosis.narrowing.length).toBeGreaterThan(0);
+    const out = text(staleLines({ ...staleView(1), snapshot, diagnosis }, ctx));
+    expect(out).toContain("root_device_name = '/dev/xvda' → '/dev/vda'");
+    expect(out).toContain('Set on purpose, left as set');
+    expect(out).toMatch(/img_hv_type = 'qemu' {2}img_hv_type 'qemu' in the request spec passes on 2 of 3/);
   });
 });
 

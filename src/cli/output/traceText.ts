@@ -31,13 +31,22 @@ export function whereStale(s: StaleValue): string {
   }
 }
 
+/** ' → "kvm"' (or ' → removed'): what a repair writes instead; nothing when it cannot write anything. */
+function becomes(s: StaleValue): string {
+  if (s.becomes === undefined) return '';
+  return s.becomes === null ? ' → removed' : ` → ${JSON.stringify(safe(s.becomes))}`;
+}
+
 export function renderTraced(t: TracedInstance): string {
   const d = t.diagnosis;
   const name = t.snapshot.instance?.displayName;
   const head = `${safe(t.uuid)}  ${d.health.toUpperCase().padEnd(10)} ${safe(d.cell?.name ?? '-')}${name ? `  "${safe(name)}"` : ''}`;
   const lines = [head];
   for (const s of d.stale)
-    lines.push(`    ${whereStale(s).padEnd(92)} ${JSON.stringify(safe(s.value))}  ${safe(s.reason)}`);
+    lines.push(`    ${whereStale(s).padEnd(92)} ${JSON.stringify(safe(s.value))}${becomes(s)}  ${safe(s.reason)}`);
+  for (const s of d.narrowing)
+    lines.push(`    ~ ${whereStale(s).padEnd(90)} ${JSON.stringify(safe(s.value))}  ${safe(s.reason)}`);
+  for (const n of d.notes) lines.push(`    ~ ${safe(n)}`);
   for (const p of d.problems) lines.push(`    ! ${safe(p)}`);
   return `${lines.join('\n')}\n`;
 }

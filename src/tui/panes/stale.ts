@@ -51,11 +51,24 @@ export function staleLines(view: InstanceView, ctx: PaneContext): Line[] {
           seg(stale.property ?? labelOf(stale), { color: 'yellow' }),
           ' = ',
           seg(`'${stale.value}'`, { color: 'red' }),
+          ...(stale.becomes === undefined
+            ? []
+            : [' → ', seg(stale.becomes === null ? 'removed' : `'${stale.becomes}'`, { color: 'green' })]),
           '  ',
           stale.reason,
         ),
         line('  ', seg(databaseOf(stale, view, ctx), { bold: true }), ' · ', ...locationOf(stale)),
       );
+    }
+    if (diagnosis.narrowing.length > 0 || diagnosis.notes.length > 0) {
+      out.push(blank, line(seg('Set on purpose, left as set', { bold: true })));
+      for (const n of diagnosis.narrowing) {
+        out.push(
+          line('  ', seg(n.property ?? labelOf(n), { color: 'yellow' }), ' = ', seg(`'${n.value}'`), '  ', n.reason),
+          line('    ', seg(databaseOf(n, view, ctx), { dim: true }), ' · ', ...locationOf(n)),
+        );
+      }
+      for (const note of diagnosis.notes) out.push(line('  ', note));
     }
   }
   if (problems.length > 0) {
