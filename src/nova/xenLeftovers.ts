@@ -27,6 +27,8 @@ export const WIDENABLE: readonly ImageProperty[] = ['img_hv_type', 'hw_vm_mode',
 
 interface PropertyEntry {
   property: ImageProperty;
+  /** Its JSON Pointer inside request_specs.spec. */
+  specPointer: string;
   /** system_metadata keys, image_<Glance name>: nova applies the legacy one first, so the current one wins. */
   sysmeta: { current: string; legacy: string };
   /** The supported_instances position it is matched against; null: the hypervisor version instead. */
@@ -45,6 +47,7 @@ interface PropertyEntry {
 export const IMAGE_PROPERTIES: readonly PropertyEntry[] = [
   {
     property: 'img_hv_type',
+    specPointer: pointer([...SPEC_PROPS_PATH, 'nova_object.data', 'img_hv_type']),
     sysmeta: { current: 'image_img_hv_type', legacy: 'image_hypervisor_type' },
     position: 1,
     canonical: canonicalHvType,
@@ -57,6 +60,7 @@ export const IMAGE_PROPERTIES: readonly PropertyEntry[] = [
   },
   {
     property: 'hw_vm_mode',
+    specPointer: pointer([...SPEC_PROPS_PATH, 'nova_object.data', 'hw_vm_mode']),
     sysmeta: { current: 'image_hw_vm_mode', legacy: 'image_vm_mode' },
     position: 2,
     canonical: canonicalVmMode,
@@ -66,6 +70,7 @@ export const IMAGE_PROPERTIES: readonly PropertyEntry[] = [
   },
   {
     property: 'hw_architecture',
+    specPointer: pointer([...SPEC_PROPS_PATH, 'nova_object.data', 'hw_architecture']),
     sysmeta: { current: 'image_hw_architecture', legacy: 'image_architecture' },
     position: 0,
     canonical: canonicalArchitecture,
@@ -77,6 +82,7 @@ export const IMAGE_PROPERTIES: readonly PropertyEntry[] = [
     // A version requirement of the old hypervisor: a leftover when no target host meets it (the instance cannot
     // move at all); one that some hosts meet narrows, like any value set on purpose.
     property: 'img_hv_requested_version',
+    specPointer: pointer([...SPEC_PROPS_PATH, 'nova_object.data', 'img_hv_requested_version']),
     sysmeta: { current: 'image_img_hv_requested_version', legacy: 'image_hypervisor_version_requires' },
     position: null,
     canonical: null,
@@ -193,20 +199,39 @@ export const DIAGNOSED_SYSMETA_KEYS: readonly string[] = [...BY_SYSMETA_KEY.keys
 // An escape sequence or control character around a value is how a hand edit or a paste from a terminal leaves
 // it; nova's canonicalize() cannot read such a value, and what is left once they go is what was meant.
 const STRAY = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\u0000-\u001f\u007f-\u009f]/g;
-const cleaned = (raw: string) => raw.replace(STRAY, '').trim();
+const MAYBE_STRAY = /[\u0000-\u0020\u007f-\u009f]/;
+const cleaned = (raw: string) => (MAYBE_STRAY.test(raw) ? raw.replace(STRAY, '').trim() : raw);
+
+const BY_PROPERTY = new Map(IMAGE_PROPERTIES.map((e) => [e.property, e]));
+
+// A sweep meets the same few spellings (xen, hvm, x86_64…) a million times: canonical forms are remembered.
+const canonicalMemo = new Map<PropertyEntry, Map<string, string | null>>();
 
 /** The canonical form of a property value, read through stray characters. */
 function canonicalOf(entry: PropertyEntry, raw: string): string | null {
-  return entry.canonical ? entry.canonical(cleaned(raw)) : raw;
+  if (!entry.canonical) return raw;
+  let memo = canonicalMemo.get(entry);
+  if (!memo) canonicalMemo.set(entry, (memo = new Map()));
+  let canon = memo.get(raw);
+  if (canon === undefined) {
+    canon = entry.canonical(cleaned(raw));
+    if (memo.size > 4096) memo.clear();
+    memo.set(raw, canon);
+  }
+  return canon;
+}
+
+function xenIn(entry: PropertyEntry, raw: string): boolean {
+  if (!entry.xenValue) return false;
+  const canon = canonicalOf(entry, raw);
+  return canon !== null && entry.xenValue(canon);
 }
 
 /** Whether a value of the property is one Xen wrote (xen, xapi, pv, 'xen ' …). */
 export function isXenValue(property: ImageProperty, raw: string | null | undefined): boolean {
   if (raw === null || raw === undefined) return false;
-  const entry = IMAGE_PROPERTIES.find((e) => e.property === property);
-  if (!entry?.xenValue) return false;
-  const canon = canonicalOf(entry, raw);
-  return canon !== null && entry.xenValue(canon);
+  const entry = BY_PROPERTY.get(property);
+  return entry !== undefined && xenIn(entry, raw);
 }
 
 const strays = (raw: string) => (cleaned(raw) === raw ? '' : ' (with stray characters that nova cannot read)');
@@ -278,42 +303,103 @@ function specFit(hosts: readonly HostCapabilities[], reading: SpecReading | null
   return `; the spec as it is passes on ${passing} of ${hostList(hosts)} in ${cellName}`;
 }
 
-type Site = StaleLocation & { value: string; property: ImageProperty | null; where: string };
+interface Site {
+  location: StaleLocation;
+  value: string;
+  entry: PropertyEntry;
+  where: string;
+}
 
 /** Every place in the instance's rows that holds a value of an image property, spec first. */
 function propertySites(snapshot: InstanceSnapshot, reading: SpecReading | null): Site[] {
   const sites: Site[] = [];
   const spec = snapshot.requestSpec;
   if (spec && reading?.ok) {
-    for (const e of IMAGE_PROPERTIES) {
-      const v = reading.props[e.property];
-      if (typeof v !== 'string') continue;
-      sites.push({
+    for (const entry of IMAGE_PROPERTIES) {
+      const value = reading.props[entry.property];
+      if (typeof value !== 'string') continue;
+      const location: StaleLocation = {
         database: 'api',
         table: 'request_specs',
         rowId: spec.id,
         column: 'spec',
-        pointer: pointer([...SPEC_PROPS_PATH, 'nova_object.data', e.property]),
-        value: v,
-        property: e.property,
-        where: 'the request spec',
-      });
+        pointer: entry.specPointer,
+      };
+      sites.push({ location, value, entry, where: 'the request spec' });
     }
   }
   for (const r of snapshot.systemMetadata) {
     const feed = BY_SYSMETA_KEY.get(r.key);
     if (!feed || r.value === null) continue;
+    const location: StaleLocation = { database: 'cell', table: 'instance_system_metadata', rowId: r.id, key: r.key };
     sites.push({
-      database: 'cell',
-      table: 'instance_system_metadata',
-      rowId: r.id,
-      key: r.key,
+      location,
       value: r.value,
-      property: feed.entry.property,
-      where: `system metadata${r.deleted !== 0 ? ' (soft-deleted, but nova still loads it)' : ''}`,
+      entry: feed.entry,
+      where: r.deleted !== 0 ? 'system metadata (soft-deleted, but nova still loads it)' : 'system metadata',
     });
   }
   return sites;
+}
+
+/**
+ * A stale value, built field by field: a sweep makes millions, and spreading four shapes of location into one
+ * object was most of a diagnosis's time. `becomes` is always present (undefined: nothing can be written).
+ */
+function staleAt(
+  location: StaleLocation,
+  value: string,
+  property: string | null,
+  reason: string,
+  becomes: string | null | undefined,
+): StaleValue {
+  switch (location.table) {
+    case 'request_specs':
+      return {
+        database: 'api',
+        table: 'request_specs',
+        rowId: location.rowId,
+        column: 'spec',
+        pointer: location.pointer,
+        value,
+        property,
+        reason,
+        becomes,
+      };
+    case 'instance_system_metadata':
+      return {
+        database: 'cell',
+        table: 'instance_system_metadata',
+        rowId: location.rowId,
+        key: location.key,
+        value,
+        property,
+        reason,
+        becomes,
+      };
+    case 'instances':
+      return {
+        database: 'cell',
+        table: 'instances',
+        rowId: location.rowId,
+        column: location.column,
+        value,
+        property,
+        reason,
+        becomes,
+      };
+    case 'block_device_mapping':
+      return {
+        database: 'cell',
+        table: 'block_device_mapping',
+        rowId: location.rowId,
+        column: 'device_name',
+        value,
+        property,
+        reason,
+        becomes,
+      };
+  }
 }
 
 /** Find every Xen leftover, and every narrowing value, in one instance's rows. Pure; never throws. */
@@ -331,7 +417,7 @@ export function findLeftovers(
   const notes: string[] = [];
 
   const xenOrigin =
-    sites.some((s) => s.property !== null && isXenValue(s.property, s.value)) ||
+    sites.some((s) => xenIn(s.entry, s.value)) ||
     isXenValue('hw_vm_mode', inst?.vmMode) ||
     XEN_DEVICE.test(inst?.rootDeviceName ?? '') ||
     liveBdms.some((b) => XEN_DEVICE.test(b.deviceName ?? ''));
@@ -355,13 +441,16 @@ export function findLeftovers(
 
   const stale: StaleValue[] = [];
   const narrowing: StaleValue[] = [];
-  const push = (list: StaleValue[], site: Site, reason: string, becomes: string | null | undefined) => {
-    const { where: _where, ...location } = site;
-    list.push(becomes === undefined ? { ...location, reason } : { ...location, reason, becomes });
+  const push = (list: StaleValue[], site: Site, reason: string, becomes: string | null | undefined) =>
+    list.push(staleAt(site.location, site.value, site.entry.property, reason, becomes));
+  let fit: string | undefined;
+  const specFitOnce = () => {
+    fit ??= specFit(hosts, reading, cellName);
+    return fit;
   };
 
   for (const site of sites) {
-    const entry = IMAGE_PROPERTIES.find((e) => e.property === site.property) as PropertyEntry;
+    const entry = site.entry;
     const raw = site.value;
     const label = `${entry.property} '${raw}'${strays(raw)} in ${site.where}`;
     if (entry.position === null) {
@@ -403,15 +492,16 @@ export function findLeftovers(
         entry.property === 'img_hv_type'
           ? 'ImagePropertiesFilter rejects every KVM host (they offer qemu and kvm), so resize and migrate find no valid host'
           : 'Xen paravirtual; KVM hosts only offer hvm, so resize and migrate find no valid host';
-      const winner = site.table === 'instance_system_metadata' ? sysKeys.get(entry.property) : undefined;
+      const loc = site.location;
+      const winner = loc.table === 'instance_system_metadata' ? sysKeys.get(entry.property) : undefined;
       const overridden =
-        winner !== undefined && 'key' in site && winner !== site.key
+        winner !== undefined && loc.table === 'instance_system_metadata' && winner !== loc.key
           ? `; today ${winner}='${sysProps[entry.property]}' takes precedence, but this row still says Xen`
           : '';
       const feeds =
-        site.table === 'instance_system_metadata'
+        loc.table === 'instance_system_metadata'
           ? `; nova rebuilds the image properties from these rows (nova-manage image_property, the instance image_meta, a new request spec)${overridden}`
-          : specFit(hosts, reading, cellName);
+          : specFitOnce();
       push(stale, site, `${label}: ${why}${feeds}`, becomes);
       continue;
     }
@@ -464,7 +554,7 @@ export function findLeftovers(
         place.table === 'instance_system_metadata'
           ? { database: 'cell', table: place.table, rowId, key: place.name }
           : ({ database: 'cell', table: place.table, rowId, column: place.name } as StaleLocation);
-      stale.push({ ...location, value, property: null, reason, ...(becomes === undefined ? {} : { becomes }) });
+      stale.push(staleAt(location, value, null, reason, becomes));
     }
   }
 
