@@ -135,6 +135,22 @@ const jsoncParserEsm = {
   },
 };
 
+/**
+ * mysql2 tries `require('cardinal')` (debug highlighting) when it loads; an executable's require() loads built-in
+ * modules only and warns on stderr for anything else. It falls back as it does when cardinal is not installed.
+ */
+const mysql2WithoutCardinal = {
+  name: 'mysql2-without-cardinal',
+  setup(build) {
+    build.onLoad({ filter: /mysql2[\\/]lib[\\/]helpers\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const REQUIRE = /require\(`cardinal\$\{REQUIRE_TERMINATOR\}`\)/;
+      if (!REQUIRE.test(text)) throw new Error('mysql2: the cardinal require was not found (a new version?)');
+      return { contents: text.replace(REQUIRE, 'undefined'), resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 const COMMON = {
   bundle: true,
   platform: 'node',
@@ -178,7 +194,13 @@ async function bundle(esbuild) {
     ...COMMON,
     entryPoints: [join(SRC, 'sea', 'main.ts')],
     format: 'cjs',
-    plugins: [replaceWorkerScript(join(SRC, 'sea', 'workerScript.ts')), jsoncParserEsm, yogaSync, inkWithoutDevtools],
+    plugins: [
+      replaceWorkerScript(join(SRC, 'sea', 'workerScript.ts')),
+      jsoncParserEsm,
+      yogaSync,
+      inkWithoutDevtools,
+      mysql2WithoutCardinal,
+    ],
     define: {
       ...COMMON.define,
       // Only the demo's fixture paths use it at load time; beside the executable they simply do not exist.

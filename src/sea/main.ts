@@ -9,6 +9,12 @@ import { keepYoungGenerationSmall } from '../logscan/scanHeap.js';
 // A password in `--api-db URL` is world-readable in /proc/PID/cmdline: mask it first.
 scrubArgvSecrets();
 
+// The demo's cloud and log are the source tree's fixtures, which the executable does not carry.
+if (process.argv[2] === 'demo') {
+  process.stderr.write('nova-doctor: the demo needs the source tree: run `node bin/nova-doctor.js demo` there\n');
+  process.exit(2);
+}
+
 // React's production build: the bundle has no other (NODE_ENV is "production" at build time, as the launcher sets it).
 
 // `scan`: a young generation that stays small, and for big logs the scan worker booted now (the launcher says why).
