@@ -161,6 +161,9 @@ function runNode(args: string[]): Run {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** stderr without the lines NOVA_DOCTOR_SEA_DEBUG=workers adds. */
+const ownStderr = (r: Run) => r.stderr.replace(/^nova-doctor: worker \S+ started\n/gm, '');
+
 /** A JSON report without what differs from run to run (timings). */
 function report(r: Run): Record<string, unknown> {
   const parsed = JSON.parse(r.stdout) as Record<string, unknown>;
@@ -222,6 +225,10 @@ describe.skipIf(skipReason !== null)('the single executable, where no Node.js is
     expect(help.stdout).toMatch(/^Usage: nova-doctor/);
     expect(help.stdout).toContain('scan [options]');
     expect(runExe(['--version']).stdout.trim()).toBe(runNode(['--version']).stdout.trim());
+    // The demo's cloud is the source tree's: the executable says so instead of failing inside.
+    const demo = runExe(['demo']);
+    expect(demo.status).toBe(2);
+    expect(demo.stderr).toContain('the demo needs the source tree');
   });
 
   it('scans the scheduler log as node does: plain in one thread, then big plain and gzipped logs on two', () => {
@@ -235,6 +242,7 @@ describe.skipIf(skipReason !== null)('the single executable, where no Node.js is
     const mine = runExe(['scan', '--json', log]);
     const theirs = runNode(['scan', '--json', log]);
     expect(mine.status).toBe(theirs.status);
+    expect(mine.stderr).toBe(theirs.stderr);
     expect(report(mine)).toEqual(report(theirs));
     const expected = report(theirs) as { instances: { uuid: string }[] };
     expect(expected.instances.length).toBeGreaterThan(5);
@@ -278,6 +286,7 @@ describe.skipIf(skipReason !== null)('the single executable, where no Node.js is
     expect(mine.stderr).toContain('nova-doctor: worker specReadWorker.js started');
     expect([1, 3]).toContain(mine.status); // stale instances; a disabled cell skipped
     expect(mine.status).toBe(theirs.status);
+    expect(ownStderr(mine)).toBe(theirs.stderr); // nothing more: no warning from the executable's require()
     const traced = report(mine) as { instances: unknown[] };
     expect(traced.instances.length).toBeGreaterThan(10);
     expect(traced).toEqual(report(theirs));
@@ -287,6 +296,7 @@ describe.skipIf(skipReason !== null)('the single executable, where no Node.js is
     const mine = runExe(['repair', '--all', '--json', '--config', conf]);
     const theirs = runNode(['repair', '--all', '--json', '--config', conf]);
     expect(mine.status).toBe(theirs.status);
+    expect(ownStderr(mine)).toBe(theirs.stderr);
     const plan = report(mine) as { dryRun: boolean; instances: { uuid: string; status: string }[] };
     expect(plan.dryRun).toBe(true);
     expect(plan).toEqual(report(theirs));
