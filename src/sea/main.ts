@@ -6,8 +6,9 @@ import { scrubArgvSecrets } from '../db/scrubArgv.js';
 import { prestartScanWorker } from '../logscan/prestart.js';
 import { keepYoungGenerationSmall } from '../logscan/scanHeap.js';
 
-// A password in `--api-db URL` is world-readable in /proc/PID/cmdline: mask it first.
-scrubArgvSecrets();
+// A password in `--api-db URL` is world-readable in /proc/PID/cmdline: mask it first. An executable's argv[1] is
+// argv[0] again (where node's is the script): once is what was typed.
+scrubArgvSecrets([process.argv0, ...process.argv.slice(2)]);
 
 // The demo's cloud and log are the source tree's fixtures, which the executable does not carry.
 if (process.argv[2] === 'demo') {
