@@ -80,6 +80,8 @@ function writeIsolation(): void {
   ];
   const root = trixieRoot();
   isolate = join(dir, 'no-node.sh');
+  const empty = join(dir, 'empty');
+  writeFileSync(empty, '', { mode: 0o644 });
   if (spawnSync('unshare', ['--mount', '--fork', '--', '/bin/true']).status !== 0) {
     isolation = 'PATH only';
     console.warn('single executable test: no mount namespace here (not root?): node is only left off PATH');
@@ -95,13 +97,15 @@ function writeIsolation(): void {
       `mount --bind '${dir}' '${root}${dir}'`,
       `mount -t proc proc '${root}/proc'`,
       `mount --rbind /dev '${root}/dev'`,
+      // Should the root have gained a node since (it is built for other work too), it is covered as well.
+      ...['/usr/bin/node', '/usr/local/bin/node', '/usr/bin/nodejs'].map(
+        (n) => `if [ -e '${root}${n}' ]; then mount --bind '${empty}' '${root}${n}'; fi`,
+      ),
       `exec chroot '${root}' /bin/sh '${inner}' "$@"`,
     ];
     writeFileSync(isolate, `${lines.join('\n')}\n`);
   } else {
     isolation = 'mount namespace';
-    const empty = join(dir, 'empty');
-    writeFileSync(empty, '', { mode: 0o644 });
     const emptyDir = join(dir, 'empty.d');
     mkdirSync(emptyDir);
     const hideDirs = [ROOT, '/usr/lib/node_modules', '/usr/local/lib/node_modules', '/usr/share/nodejs'].filter((d) =>
