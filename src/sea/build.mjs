@@ -220,6 +220,9 @@ async function main() {
   } catch {
     fail(`this node (${process.version}, ${process.execPath}) cannot make single executables (node:sea is missing)`);
   }
+  // A distribution's node may be a small launcher for a shared libnode: the fuse is not in the file we would copy.
+  if (!readFileSync(process.execPath).includes(SEA_FUSE))
+    fail(`${process.execPath} has no single-executable fuse to flip: build with an official Node 20 binary`);
   let esbuild;
   let postjectCli;
   try {

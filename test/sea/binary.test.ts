@@ -34,6 +34,9 @@ function cannotBuild(): string | null {
   } catch (e) {
     return (e as Error).message;
   }
+  // A distribution's node may be a launcher for a shared libnode, without the fuse an executable needs.
+  if (!readFileSync(process.execPath).includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'))
+    return `${process.execPath} cannot become a single executable`;
   return null;
 }
 
