@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { execFileSync } from 'node:child_process';
 // `npm run build:binary`: nova-doctor as one file to copy onto a controller, dist/nova-doctor (Linux x86-64), a
 // Node single executable application (https://nodejs.org/api/single-executable-applications.html) that needs no
 // Node.js and no node_modules where it runs. Prints its size and sha256 (and writes dist/nova-doctor.sha256).
@@ -13,7 +12,10 @@ import { execFileSync } from 'node:child_process';
 //    have: yoga-layout (ink's layout engine) awaits its WebAssembly, and ink awaits React DevTools when DEV=true.
 //    yoga's Emscripten loader takes an `instantiateWasm` hook, and Node compiles and instantiates a module of
 //    that size synchronously, so the bundle's yoga starts synchronously instead; DevTools are left out.
+//    Two more packages need a word to bundle well (jsonc-parser's UMD, mysql2's probe for cardinal): see below.
 // 3. `node --experimental-sea-config` makes the blob, and postject injects it into a copy of this node binary.
+
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -233,7 +235,7 @@ async function main() {
   }
 
   const out = resolve(argValue('--out') ?? join(ROOT, 'dist', 'nova-doctor'));
-  // One fixed place per output: the blob records the main script's path, and the same sources should give the same file.
+  // Beside the output: builds for different outputs (the test's, dist's) do not meet.
   const work = `${out}.build`;
   mkdirSync(work, { recursive: true });
   try {
