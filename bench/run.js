@@ -3,7 +3,7 @@
 // table. Each prints ratios against a standard tool (never asserted in tests). The scan bench builds its
 // data under bench/data/ (gitignored) on first run.
 //
-//   node bench/run.js [--skip-scan] [--skip-trace] [--skip-repair] [--skip-tui] [--only scan,tui]
+//   node bench/run.js [--skip-scan] [--skip-trace] [--skip-repair] [--skip-tui] [--skip-sea] [--only scan,tui]
 //                     [--size 1G] [--runs 3] [--density realistic,dense] [--no-gz]   (passed to the scan bench)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -28,6 +28,8 @@ const BENCHES = [
   { name: 'trace', script: 'bench/trace/run.mjs', args: [] },
   { name: 'repair', script: 'bench/repair/run.mjs', args: [] },
   { name: 'tui', script: 'bench/tui/run.mjs', args: [] },
+  // Start-up of dist/nova-doctor (npm run build:binary) against node bin/nova-doctor.js; skips itself when not built.
+  { name: 'sea', script: 'bench/sea/run.mjs', args: [] },
 ];
 
 if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = join(import.meta.dirname, '..', '..', 'src');
 
-type Layer = 'nova' | 'logscan' | 'db' | 'repair' | 'doctor' | 'cli' | 'tui' | 'root';
+type Layer = 'nova' | 'logscan' | 'db' | 'repair' | 'doctor' | 'cli' | 'tui' | 'sea' | 'root';
 
 /** Runtime imports each layer may make (type-only imports from lower layers are always fine for faces). */
 const allowed: Record<Layer, Layer[]> = {
@@ -17,6 +17,8 @@ const allowed: Record<Layer, Layer[]> = {
   doctor: ['doctor', 'repair', 'db', 'logscan', 'nova', 'root'],
   tui: ['tui', 'doctor', 'root'],
   cli: ['cli', 'doctor', 'tui', 'root'],
+  // The single executable's entry (src/sea/build.mjs bundles it): the launcher's steps, as bin/nova-doctor.js.
+  sea: ['sea', 'cli', 'db', 'logscan', 'root'],
 };
 
 /** Packages that mean I/O or UI: never in the pure layers. */
