@@ -3,6 +3,7 @@
 // name, and never anything on an instance that shows no Xen leftover. Specs start from one nova wrote.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SPEC_PROPS_PATH } from '../../src/nova/requestSpec.js';
 import type { InstanceSnapshot, StaleValue, SystemMetadataRow } from '../../src/nova/snapshot.js';
 import { diagnose } from '../../src/nova/staleness.js';
 import type { HostCapabilities, SupportedInstance } from '../../src/nova/types.js';
@@ -38,11 +39,12 @@ const pick = <T>(values: T[]) => fc.constantFrom(...values);
 
 /** The spec nova wrote, with the image properties replaced by `props`, written as nova writes JSON. */
 function specWith(props: Record<string, string | undefined>): string {
-  const doc = JSON.parse(KVM_SPEC) as Record<string, any>;
-  const data = doc['nova_object.data'].image['nova_object.data'].properties['nova_object.data'];
+  const doc = JSON.parse(KVM_SPEC) as PyJsonValue;
+  let data = doc as Record<string, PyJsonValue>;
+  for (const key of [...SPEC_PROPS_PATH, 'nova_object.data']) data = data[key] as Record<string, PyJsonValue>;
   for (const key of ['img_hv_type', 'hw_vm_mode', 'hw_architecture', 'img_hv_requested_version']) delete data[key];
   for (const [k, v] of Object.entries(props)) if (v !== undefined) data[k] = v;
-  return pyDumps(doc as PyJsonValue);
+  return pyDumps(doc);
 }
 
 const snapshotArb = fc
