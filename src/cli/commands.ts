@@ -345,7 +345,9 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         const n = preview.filter((r) => r.status === 'dry-run').length;
         if (n > 0) await confirmOrRefuse(flags, `undo ${n} repair(s) from ${flags.journal}`, `undo ${n}`);
       }
-      const results = await undoRepairs(nova, flags.journal, Boolean(flags.apply));
+      const results = await undoRepairs(nova, flags.journal, Boolean(flags.apply), (text) =>
+        process.stderr.write(`nova-doctor: note: ${text}\n`),
+      );
       const counts: Record<string, number> = {};
       for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
       if (flags.json) json({ dryRun: !flags.apply, journal: flags.journal, instances: results, summary: counts });

@@ -83,16 +83,12 @@ export async function requireJournalCloud(
     for (const h of trusted) {
       const dbs = h.intent.databases;
       if (dbs?.api?.schema) {
-        const api = mismatch(`nova_api (journal line ${h.line ?? '?'})`, v1Location(dbs.api), now.api);
+        const api = mismatch('nova_api', v1Location(dbs.api), now.api);
         if (api) problems.push(api);
       }
       const current = h.intent.cell ? cellNow(h.intent.cell.uuid) : undefined;
       if (dbs?.cell?.schema && current) {
-        const cell = mismatch(
-          `cell ${h.intent.cell!.uuid} (journal line ${h.line ?? '?'})`,
-          v1Location(dbs.cell),
-          current,
-        );
+        const cell = mismatch(`cell ${h.intent.cell!.uuid}`, v1Location(dbs.cell), current);
         if (cell) problems.push(cell);
       }
     }
