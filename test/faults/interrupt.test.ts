@@ -97,6 +97,7 @@ describe('a signal during repair --apply', () => {
     ['SIGINT', 10],
     ['SIGINT', 60],
     ['SIGTERM', 25],
+    ['SIGHUP', 40], // a closed ssh session
   ] as const;
   for (const [signal, after] of cases) {
     it(`${signal} after ${after} change set(s): finishes those in progress, reports, exits 130; resume finds nothing half done`, async () => {
