@@ -10,12 +10,14 @@ import type { ScanReport } from '../logscan/types.js';
 import type { RepairPlan } from '../repair/types.js';
 import { confirmTyped } from './confirm.js';
 import { ExitCode } from './exitCodes.js';
+import { interruptedReport } from './interrupted.js';
 import { type CommonFlags, doctorConfigFrom, splitTargets } from './options.js';
 import { BufferedOut } from './output/bufferedOut.js';
 import { renderApplyResult, renderUndoResult, summarise } from './output/repairText.js';
 import { renderScanText } from './output/scanText.js';
 import { renderCells, renderTraced } from './output/traceText.js';
 import { progressLine } from './progress.js';
+import { stopGracefully } from './signals.js';
 
 // Database drivers and the TUI load only for the commands that use them: `scan` and `--help` start fast.
 const doctorDb = async () => {
@@ -270,14 +272,23 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
           );
         }
         const progress = progressLine();
+        // Ctrl-C / SIGTERM while writing: finish the instances in progress, then report (exit 130).
+        const stop = flags.apply
+          ? stopGracefully(() => progress.message('finishing the instance(s) in progress…'))
+          : null;
         const results = await applyRepairs(nova, plans, {
+          signal: stop?.signal,
           apply: Boolean(flags.apply),
           journalPath,
           planOptions,
           onWarning: (text) => process.stderr.write(`nova-doctor: warning: ${text}\n`),
           onProgress: (done, total, uuid) =>
             progress.message(`${flags.apply ? 'repairing' : 'checking'} ${done}/${total} ${uuid}`),
-        }).finally(() => progress.done());
+        }).finally(() => {
+          progress.done();
+          stop?.dispose();
+        });
+        const interrupted = stop?.received() ?? null;
         const counts: Record<string, number> = {};
         for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
         if (flags.json) {
@@ -297,6 +308,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
               verified: r.verified ?? null,
             })),
             summary: counts,
+            ...(interrupted ? { interrupted } : {}),
           });
         } else {
           for (const r of results) out(renderApplyResult(r));
@@ -306,11 +318,13 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
           if (!flags.apply && planned.length > 0)
             out('Nothing was written. Run again with --apply to make these changes.\n');
         }
+        if (interrupted) process.stderr.write(interruptedReport(interrupted, results, journalPath, flags));
         const incomplete = results.some((r) => ['conflict', 'failed', 'skipped'].includes(r.status));
         const pending = !flags.apply && results.some((r) => r.status === 'dry-run');
         setExitCode(
           incomplete ? ExitCode.incomplete : partial ? ExitCode.partial : pending ? ExitCode.found : ExitCode.ok,
         );
+        if (interrupted) setExitCode(ExitCode.interrupted);
       });
     },
   );
@@ -331,7 +345,9 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         const n = preview.filter((r) => r.status === 'dry-run').length;
         if (n > 0) await confirmOrRefuse(flags, `undo ${n} repair(s) from ${flags.journal}`, `undo ${n}`);
       }
-      const results = await undoRepairs(nova, flags.journal, Boolean(flags.apply));
+      const results = await undoRepairs(nova, flags.journal, Boolean(flags.apply), (text) =>
+        process.stderr.write(`nova-doctor: note: ${text}\n`),
+      );
       const counts: Record<string, number> = {};
       for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
       if (flags.json) json({ dryRun: !flags.apply, journal: flags.journal, instances: results, summary: counts });

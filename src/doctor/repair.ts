@@ -116,6 +116,8 @@ export interface RepairRun {
   planOptions: PlanOptions;
   onProgress?: (done: number, total: number, uuid: string) => void;
   onWarning?: (text: string) => void;
+  /** Aborted: finish the instances in progress, start no other (see applyPlans). */
+  signal?: AbortSignal;
 }
 
 export async function applyRepairs(nova: NovaDatabases, plans: RepairPlan[], run: RepairRun): Promise<ApplyResult[]> {
@@ -134,6 +136,7 @@ export async function applyRepairs(nova: NovaDatabases, plans: RepairPlan[], run
         journal: run.apply ? (run.journalPath ?? defaultJournalPath()) : undefined,
         planOptions: run.planOptions,
         onProgress: run.onProgress,
+        signal: run.signal,
       });
     },
     sets,
@@ -148,10 +151,15 @@ async function journalCells(nova: NovaDatabases): Promise<string[]> {
     .map((c) => c.uuid);
 }
 
-export async function undoRepairs(nova: NovaDatabases, journalPath: string, apply: boolean): Promise<UndoResult[]> {
+export async function undoRepairs(
+  nova: NovaDatabases,
+  journalPath: string,
+  apply: boolean,
+  onWarning?: (text: string) => void,
+): Promise<UndoResult[]> {
   return withConnections(nova, await journalCells(nova), async ([conns]) => {
     if (apply) await requireRepairGrants(conns!);
-    return undoJournal(journalPath, conns!, { apply });
+    return undoJournal(journalPath, conns!, { apply, onNote: onWarning });
   });
 }
 
@@ -160,9 +168,10 @@ export async function resumeRepairs(
   journalPath: string,
   apply: boolean,
   mode: 'finish' | 'rollback',
+  onWarning?: (text: string) => void,
 ): Promise<ResumeResult[]> {
   return withConnections(nova, await journalCells(nova), async ([conns]) => {
     if (apply) await requireRepairGrants(conns!);
-    return resumeJournal(journalPath, conns!, { apply, mode });
+    return resumeJournal(journalPath, conns!, { apply, mode, onNote: onWarning });
   });
 }
