@@ -259,7 +259,8 @@ describe('repair, journal, undo', () => {
         expect(c.beforeSha256).toBe(sha256(c.before));
         expect(c.afterSha256).toBe(sha256(c.after));
       }
-      expect(s.intent.changes.some((c) => c.table === 'request_specs')).toBe(true);
+      const specLess = tc.manifest.instances.find((i) => i.uuid === s.intent.uuid)?.requestSpec === 'missing';
+      expect(s.intent.changes.some((c) => c.table === 'request_specs')).toBe(!specLess);
     }
     const states = text
       .trim()
