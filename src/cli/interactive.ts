@@ -2,9 +2,9 @@
 import { startDemo } from '../doctor/demo.js';
 import { createDoctor } from '../doctor/session.js';
 import type { DoctorConfig, InstanceView } from '../doctor/types.js';
+import { ExitCode } from '../errors.js';
 import { terminalSafeLine as safe } from '../terminalText.js';
 import { runTui } from '../tui/index.js';
-import { ExitCode } from './exitCodes.js';
 import { onTerminate } from './signals.js';
 
 export function canRunTui(): boolean {

@@ -14,6 +14,8 @@ export interface DoctorConfig {
   until: string | null;
   /** Threads to scan logs with (--threads); absent: the scanner's default. */
   threads?: number | null;
+  /** Where journals go when not named; absent: $XDG_STATE_HOME/nova-doctor (the demo keeps its own in its dir). */
+  journalDir?: string | null;
 }
 
 /** Where an instance stands, as the list shows it. */
@@ -51,6 +53,8 @@ export type DoctorEvent =
 
 export interface RepairOutcome {
   journalPath: string | null; // null on a dry run
+  /** The command that undoes it, with the session's database options; null when nothing was written. */
+  undoCommand: string | null;
   results: ApplyResult[];
 }
 

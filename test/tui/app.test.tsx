@@ -596,7 +596,7 @@ describe('apply and undo', () => {
         message: 'CAS conflict on nova_api.request_specs row 18: the spec changed since it was read',
         hint: 'run the trace again and review the new plan',
       });
-      return { journalPath: null, results: [] };
+      return { journalPath: null, undoCommand: null, results: [] };
     };
     await t.press('a');
     await t.type('apply 1');
