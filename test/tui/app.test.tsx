@@ -123,6 +123,22 @@ describe('start and scanning', () => {
 });
 
 describe('instance list', () => {
+  it('shows the NAME column at 80 columns (LAST REJECTION gives way first, then HOSTS)', async () => {
+    for (const [columns, titles, hidden] of [
+      [80, ['STATUS', 'INSTANCE', 'CELL', 'NAME'], ['HOSTS', 'LAST REJECTION']],
+      [90, ['STATUS', 'INSTANCE', 'CELL', 'HOSTS', 'NAME'], ['LAST REJECTION']],
+      [120, ['HOSTS', 'LAST REJECTION', 'NAME'], []],
+    ] as const) {
+      const t = mount(new FakeDoctor({ views: manyViews(3) }), { columns, rows: 24 });
+      await ready(t);
+      const f = t.frame();
+      for (const title of titles) expect(f, `${title} at ${columns}`).toContain(title);
+      for (const title of hidden) expect(f, `${title} at ${columns}`).not.toContain(title);
+      expect(f).toMatch(/web-00[12]/);
+      t.unmount();
+    }
+  });
+
   it('filters with / (Enter keeps, Esc clears)', async () => {
     const doctor = new FakeDoctor({ views: manyViews(12) });
     const t = mount(doctor);
