@@ -108,11 +108,16 @@ async function withNova<T>(config: DoctorConfig, fn: (nova: NovaDatabases) => Pr
   }
 }
 
-/** Asks for the typed phrase; false when the operator declines. Without a terminal, --yes is required. */
-async function confirmed(flags: { yes?: boolean }, what: string, phrase = 'yes'): Promise<boolean> {
+/** --apply without --yes needs a terminal to ask in: refused before any work, not after a sweep. */
+function requireConfirmable(flags: { apply?: boolean; yes?: boolean }, command: string): void {
+  if (flags.apply && !flags.yes && !process.stdin.isTTY)
+    throw usageError(`refusing to ${command} --apply without confirmation`, 'no terminal to ask in: add --yes');
+}
+
+/** Asks for the typed phrase; false when the operator declines. */
+async function confirmed(flags: { apply?: boolean; yes?: boolean }, what: string, phrase = 'yes'): Promise<boolean> {
   if (flags.yes) return true;
-  if (!process.stdin.isTTY)
-    throw usageError(`refusing to ${what} without confirmation`, 'no terminal to ask in: add --yes');
+  requireConfirmable({ ...flags, apply: true }, what);
   const ok = await confirmTyped(`About to ${what}.`, phrase);
   if (!ok) warn('not confirmed: nothing was written');
   return ok;
@@ -203,14 +208,14 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
     ],
   ).action(async (args: string[], flags: CommonFlags & { includeHealthy?: boolean }) => {
     const { config, targets } = await targetsFrom(args, flags);
-    const { cellNotes, shownInstances, skippedInput, traceExitCode } = {
+    const { cellNotes, shownInstances, skippedInput, traceExitCode, unknownNote } = {
       ...(await doctorDb()),
       ...(await doctorScan()),
     };
     await withNova(config, async (nova) => {
       for (const note of cellNotes(nova.cells())) warn(note);
       if (!flags.json) out(renderCells(nova.cells()));
-      const tally = { traced: 0, shown: 0, stale: 0 };
+      const tally = { traced: 0, shown: 0, stale: 0, unknown: [] as string[] };
       const stdout = new BufferedOut();
       // Records on a terminal are their own progress; written elsewhere, a sweep says how far it is on stderr.
       const progress = process.stdout.isTTY ? null : progressLine();
@@ -238,6 +243,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
           `\n${tally.stale} instance(s) with stale values; ${tally.shown} listed${targets.all ? ` of ${tally.traced} traced` : ''}.\n`,
         );
       await stdout.flush();
+      for (const u of tally.unknown) warn(unknownNote(u));
       const code = traceExitCode(tally, nova.cells());
       setExitCode(
         targets.scan && skippedInput(targets.scan).length > 0 && code !== ExitCode.partial ? ExitCode.partial : code,
@@ -285,6 +291,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         rollback?: boolean;
       },
     ) => {
+      requireConfirmable(flags, 'repair');
       if (flags.resume) {
         if (!flags.journal) throw usageError('--resume needs --journal FILE');
         if (args.length > 0 || flags.all)
@@ -373,6 +380,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
                 : 'Nothing was written. Run again with --apply to make these changes.\n',
             );
         }
+        for (const t of traced.values()) if (d.unknownToNova(t)) warn(d.unknownNote(t.uuid));
         setExitCode(d.repairExitCode(results, traced, { applied: apply, cells: nova.cells() }));
       });
     },
@@ -395,6 +403,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       'nova-doctor undo --config /etc/nova/nova.conf --journal ~/.local/state/nova-doctor/repair-….jsonl --apply',
     ],
   ).action(async (flags: CommonFlags & { journal: string; apply?: boolean; yes?: boolean }) => {
+    requireConfirmable(flags, 'undo');
     const config = doctorConfigFrom([], flags);
     const { requireDatabase, undoRepairs, undoExitCode } = await doctorDb();
     requireDatabase(config.db);

@@ -24,6 +24,15 @@ export function hasStaleValues(t: TracedInstance): boolean {
   return t.diagnosis.health === 'stale' || t.diagnosis.health === 'half-fixed';
 }
 
+/** A UUID the operator named that nova has no trace of (no mapping, no spec, in no reachable cell): bad input. */
+export function unknownToNova(t: TracedInstance): boolean {
+  return t.origin === 'named' && t.snapshot.instance === null && t.snapshot.requestSpec === null && !t.snapshot.cell;
+}
+
+export function unknownNote(uuid: string): string {
+  return `instance ${uuid} is unknown to nova (no instance mapping, no request spec, in no reachable cell)`;
+}
+
 export interface TraceTally {
   /** Instances traced (shown or not). */
   traced: number;
@@ -31,6 +40,8 @@ export interface TraceTally {
   shown: number;
   /** Instances with stale values. */
   stale: number;
+  /** Named UUIDs nova does not know. */
+  unknown: string[];
 }
 
 /** The instances to show, streamed in trace's order; `tally` counts as it goes. */
@@ -44,11 +55,12 @@ export async function* shownInstances(
     signal?: AbortSignal;
   } = {},
 ): AsyncGenerator<TracedInstance> {
-  const tally = options.tally ?? { traced: 0, shown: 0, stale: 0 };
+  const tally = options.tally ?? { traced: 0, shown: 0, stale: 0, unknown: [] };
   for await (const t of traceInstances(nova, targets, options.onProgress)) {
     if (options.signal?.aborted) return;
     tally.traced++;
     if (hasStaleValues(t)) tally.stale++;
+    if (unknownToNova(t)) tally.unknown.push(t.uuid);
     if (!isShown(t, options.includeHealthy)) continue;
     tally.shown++;
     yield t;
@@ -101,8 +113,12 @@ export function cellNotes(cells: readonly CellStatus[]): string[] {
     });
 }
 
-/** trace: 3 when a cell's instances could not be read, else 1 when something is stale, else 0. */
+/**
+ * trace: 2 when a named UUID is unknown to nova (a typo the UUID check could not see), 3 when a cell's instances
+ * could not be read, else 1 when something is stale, else 0.
+ */
 export function traceExitCode(tally: TraceTally, cells: readonly CellStatus[]): ExitCodeValue {
+  if (tally.unknown.length > 0) return ExitCode.usage;
   if (skippedCells(cells).length > 0) return ExitCode.partial;
   return tally.stale > 0 ? ExitCode.found : ExitCode.ok;
 }
@@ -127,6 +143,7 @@ export function repairExitCode(
   traced: ReadonlyMap<string, TracedInstance>,
   run: { applied: boolean; cells: readonly CellStatus[] },
 ): ExitCodeValue {
+  if ([...traced.values()].some(unknownToNova)) return ExitCode.usage;
   if (results.some((r) => changeNotMade(r, traced.get(r.uuid), run.applied))) return ExitCode.incomplete;
   if (skippedCells(run.cells).length > 0) return ExitCode.partial;
   // A declined confirmation ran as a dry run: its changes are pending like any dry run's.

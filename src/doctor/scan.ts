@@ -65,10 +65,7 @@ export async function scan(
 export function nothingRead(report: ScanReport) {
   if (report.files.length > 0) return null;
   const why = report.warnings.map((w) => `${w.file}: ${w.message}`).join('; ');
-  return usageError(
-    `nothing was read${why ? `: ${why}` : ''}`,
-    report.searched ? 'name the scheduler logs to scan' : 'check the paths',
-  );
+  return usageError(`nothing was read${why ? `: ${why}` : ''}`, report.searched ? undefined : 'check the paths');
 }
 
 /**
