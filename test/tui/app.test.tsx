@@ -553,6 +553,18 @@ describe('apply and undo', () => {
     expect(t.frame()).toContain('nothing to undo in this session');
   });
 
+  it('u on the result screen undoes at once, as the screen says; the hint there carries the database options', async () => {
+    const { doctor, t } = setup();
+    await ready(t);
+    await t.press(KEY.space, 'a');
+    await t.type('apply 1');
+    await t.press(KEY.enter);
+    const f = await t.waitFor((x) => x.includes('Repair results'));
+    expect(f).toContain('Press u to undo it now, or later: nova-doctor undo --config /etc/nova/nova.conf --journal');
+    await t.press('u');
+    expect(t.frame()).toContain('Type undo 1 to confirm');
+  });
+
   it('acts on keys that arrive before the previous key was drawn, on the screen that key opened', async () => {
     const { doctor, t } = setup();
     await ready(t);
