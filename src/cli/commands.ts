@@ -83,19 +83,21 @@ async function scanWithProgress(config: DoctorConfig): Promise<ScanReport> {
   return report;
 }
 
-/** What trace/repair operate on: named UUIDs, the instances a scan of named logs finds, or --all. */
-async function targetsFrom(
-  args: string[],
-  flags: CommonFlags,
-): Promise<{ config: DoctorConfig; targets: TraceTargets }> {
+/** What trace/repair were asked about, checked before any work: the config, and UUIDs and logs apart. */
+async function requestFrom(args: string[], flags: CommonFlags) {
   const { uuids, logs } = splitTargets(args);
   const config = doctorConfigFrom(logs, flags);
   if (uuids.length === 0 && logs.length === 0 && !flags.all)
     throw usageError('nothing to do: name instance UUIDs, scheduler logs, or --all');
   (await doctorDb()).requireDatabase(config.db);
-  const report = logs.length > 0 ? await scanWithProgress(config) : null;
+  return { config, uuids, all: flags.all ?? false };
+}
+
+/** What trace/repair operate on: named UUIDs, the instances a scan of the named logs finds, or --all. */
+async function targetsOf(request: Awaited<ReturnType<typeof requestFrom>>): Promise<TraceTargets> {
+  const report = request.config.logs.length > 0 ? await scanWithProgress(request.config) : null;
   for (const w of report?.warnings ?? []) warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.message}`);
-  return { config, targets: { uuids, scan: report, all: flags.all ?? false } };
+  return { uuids: request.uuids, scan: report, all: request.all };
 }
 
 async function withNova<T>(config: DoctorConfig, fn: (nova: NovaDatabases) => Promise<T>): Promise<T> {
@@ -207,7 +209,9 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       'nova-doctor trace --config /etc/nova/nova.conf --all --json > stale.json',
     ],
   ).action(async (args: string[], flags: CommonFlags & { includeHealthy?: boolean }) => {
-    const { config, targets } = await targetsFrom(args, flags);
+    const request = await requestFrom(args, flags);
+    const { config } = request;
+    const targets = await targetsOf(request);
     const { cellNotes, shownInstances, skippedInput, traceExitCode, unknownNote } = {
       ...(await doctorDb()),
       ...(await doctorScan()),
@@ -321,11 +325,13 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         return;
       }
       if (flags.rollback) throw usageError('--rollback goes with --resume');
-      const { config, targets } = await targetsFrom(args, flags);
+      const request = await requestFrom(args, flags);
+      const { config } = request;
       const planOptions = { hvType: config.hvType, setHost: flags.setHost ?? null };
       const d = await doctorDb();
       await withNova(config, async (nova) => {
-        d.checkSetHost(nova, planOptions.setHost);
+        d.checkSetHost(nova, planOptions.setHost); // before the logs are scanned: no work for a host nobody has
+        const targets = await targetsOf(request);
         for (const note of d.cellNotes(nova.cells())) warn(note);
         const plans: RepairPlan[] = [];
         const traced = new Map<string, TracedInstance>();
