@@ -2,10 +2,11 @@
 // instances are listed and planned is flow.ts's rule, the same one trace and repair use.
 
 import type { NovaDatabases } from '../db/trace.js';
+import { ExitCode } from '../errors.js';
 import type { Incident } from '../logscan/types.js';
 import type { PlanOptions } from '../repair/plan.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
-import { describeError } from './errors.js';
+import { describeError, userFacing } from './errors.js';
 import { planShown, shownInstances, undoCommand } from './flow.js';
 import { applyRepairs, defaultJournalPath, undoRepairs } from './repair.js';
 import { nothingRead, scan } from './scan.js';
@@ -62,7 +63,12 @@ export class DoctorSession implements DoctorApi {
   }
 
   private error(where: string, err: unknown): void {
-    this.emit({ type: 'error', where, ...describeError(err) });
+    this.emit({
+      type: 'error',
+      where,
+      ...describeError(err),
+      exitCode: userFacing(err)?.exitCode ?? ExitCode.internal,
+    });
   }
 
   private publish(t: TracedInstance, last: ApplyResult | null = null): InstanceView {

@@ -1,5 +1,6 @@
 // The one model both faces (cli, tui) render. The doctor computes it; faces never do.
 import type { CellStatus, DbOptions } from '../db/types.js';
+import type { ExitCodeValue } from '../errors.js';
 import type { Incident, ScanProgress, ScanReport } from '../logscan/types.js';
 import type { Diagnosis, InstanceSnapshot } from '../nova/snapshot.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
@@ -49,7 +50,14 @@ export type DoctorEvent =
   | { type: 'trace-progress'; done: number; total: number | null }
   | { type: 'instance'; view: InstanceView }
   | { type: 'apply-progress'; uuid: string; done: number; total: number }
-  | { type: 'error'; where: string; message: string; hint: string | null };
+  | {
+      type: 'error';
+      where: string;
+      message: string;
+      hint: string | null;
+      /** What the same failure exits with on the command line (a summary without a terminal exits with it). */
+      exitCode?: ExitCodeValue;
+    };
 
 export interface RepairOutcome {
   journalPath: string | null; // null on a dry run

@@ -327,6 +327,19 @@ const CASES: Record<ExitCodeName, Case[]> = {
       },
     },
     {
+      name: 'the TUI form without a terminal: the log still listed, the refused login its exit code',
+      run: async () => {
+        const refused = join(dir, 'refused.conf');
+        writeFileSync(refused, cloud.novaConf.replace(/(mysql\+pymysql:\/\/[^:]+:)[^@]*@/g, '$1not-it@'), {
+          mode: 0o600,
+        });
+        const r = await run(['--config', refused, ZED]);
+        expect(r.stdout).toMatch(/^16 instance\(s\): 16 untraced/);
+        expect(r.stderr).toMatch(/database: .*access denied/);
+        return r;
+      },
+    },
+    {
       name: 'no server on that port',
       run: () => run(['trace', '--all', '--api-db', 'mysql+pymysql://nova:pw@127.0.0.1:1/nova_api']),
     },
