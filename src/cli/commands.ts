@@ -6,7 +6,7 @@ import type { TracedInstance, TraceTargets } from '../doctor/trace.js';
 import type { DoctorConfig } from '../doctor/types.js';
 import { ExitCode, type ExitCodeValue, usageError } from '../errors.js';
 import type { ScanReport } from '../logscan/types.js';
-import type { ApplyResult, RepairPlan } from '../repair/types.js';
+import type { ApplyResult } from '../repair/types.js';
 import { confirmTyped } from './confirm.js';
 import { type CommonFlags, doctorConfigFrom, splitTargets, threadCount } from './options.js';
 import { BufferedOut } from './output/bufferedOut.js';
@@ -333,12 +333,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         d.checkSetHost(nova, planOptions.setHost); // before the logs are scanned: no work for a host nobody has
         const targets = await targetsOf(request);
         for (const note of d.cellNotes(nova.cells())) warn(note);
-        const plans: RepairPlan[] = [];
-        const traced = new Map<string, TracedInstance>();
-        for await (const t of d.shownInstances(nova, targets)) {
-          traced.set(t.uuid, t);
-          plans.push(d.planShown(t, planOptions));
-        }
+        const { traced, plans } = await d.planTargets(nova, targets, planOptions);
         const planned = plans.filter((p) => p.status === 'planned');
         let apply = Boolean(flags.apply);
         let declined = false;

@@ -89,6 +89,21 @@ export function planShown(t: TracedInstance, options: PlanOptions): RepairPlan {
   }
 }
 
+/** repair's first step: every shown instance with its plan (the TUI's session does the same, one at a time). */
+export async function planTargets(
+  nova: NovaDatabases,
+  targets: TraceTargets,
+  options: PlanOptions,
+): Promise<{ traced: Map<string, TracedInstance>; plans: RepairPlan[] }> {
+  const traced = new Map<string, TracedInstance>();
+  const plans: RepairPlan[] = [];
+  for await (const t of shownInstances(nova, targets)) {
+    traced.set(t.uuid, t);
+    plans.push(planShown(t, options));
+  }
+  return { traced, plans };
+}
+
 /** Cells whose instances a trace could not read: traced cells (not cell0, not disabled) that are unreachable. */
 export function skippedCells(cells: readonly CellStatus[]): CellStatus[] {
   return cells.filter((c) => !c.reachable && !c.disabled && !c.isCell0);
