@@ -554,7 +554,7 @@ describe('apply and undo', () => {
   });
 
   it('u on the result screen undoes at once, as the screen says; the hint there carries the database options', async () => {
-    const { doctor, t } = setup();
+    const { t } = setup();
     await ready(t);
     await t.press(KEY.space, 'a');
     await t.type('apply 1');
