@@ -1,11 +1,11 @@
 // Steps 3-4: plan each traced instance, then apply (or dry-run) and undo through the journal.
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Connection, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { describeMissingGrants, type MissingGrant, missingRepairGrants } from '../db/grants.js';
 import type { NovaDatabases } from '../db/trace.js';
-import { DoctorError } from '../errors.js';
+import { DoctorError, ExitCode } from '../errors.js';
 import { applyPlans, type RepairConnections } from '../repair/apply.js';
+import { defaultJournalPath as journalDefaultPath } from '../repair/journal.js';
 import { type PlanOptions, planRepair } from '../repair/plan.js';
 import { type ResumeResult, resumeJournal } from '../repair/resume.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
@@ -13,17 +13,16 @@ import { undoJournal } from '../repair/undo.js';
 import type { TracedInstance } from './trace.js';
 
 export function planFor(traced: TracedInstance, options: PlanOptions): RepairPlan {
-  return planRepair(traced.snapshot, options);
+  return planRepair(traced.snapshot, options, traced.reading ?? undefined);
 }
 
-/** Journals go where the operator will find them again: $XDG_STATE_HOME/nova-doctor (0700). */
-export function defaultJournalPath(now = new Date()): string {
-  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  return join(base, 'nova-doctor', `repair-${stamp}.jsonl`);
+/**
+ * Journals go where the operator will find them again ($XDG_STATE_HOME/nova-doctor, the journal's own default), or
+ * into `dir` when the session has its own place (the demo: its journal goes with its database).
+ */
+export function defaultJournalPath(dir: string | null = null): string {
+  const path = journalDefaultPath();
+  return dir ? join(dir, basename(path)) : path;
 }
 
 /**
@@ -80,7 +79,7 @@ export async function requireRepairGrants(conns: RepairConnections): Promise<voi
   }
   if (missing.length === 0) return;
   const user = [...users].map((u) => u.replace(/^([^@]*)@(.*)$/, "'$1'@'$2'")).join(', ');
-  throw new DoctorError(describeMissingGrants(missing, user), { exitCode: 4 });
+  throw new DoctorError(describeMissingGrants(missing, user), { exitCode: ExitCode.database });
 }
 
 /**

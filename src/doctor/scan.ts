@@ -1,6 +1,9 @@
 // Step 1 of the flow: the logs alone. No database needed.
+import { closeSync, openSync, readSync } from 'node:fs';
+import { ExitCode, type ExitCodeValue, usageError } from '../errors.js';
 import { scanLogs } from '../logscan/index.js';
-import type { ScanProgress, ScanReport } from '../logscan/types.js';
+import { parseOsloHeader } from '../logscan/osloLine.js';
+import type { ScanProgress, ScanReport, ScanWarning } from '../logscan/types.js';
 import type { DoctorConfig } from './types.js';
 
 export interface ScanHooks {
@@ -8,17 +11,70 @@ export interface ScanHooks {
   signal?: AbortSignal;
 }
 
-export function scan(
+/** How much of a file that gave no event is looked at for a nova line. */
+const SNIFF_BYTES = 64 << 10;
+export const NO_NOVA_LINE = 'no nova log line in it (is it a nova-scheduler log?)';
+
+/** Whether the first SNIFF_BYTES of a plain file hold a line nova could have written. */
+function hasNovaLine(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return true; // the scan read it a moment ago; whatever happened since is not this question
+  }
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const n = readSync(fd, buf, 0, SNIFF_BYTES, 0);
+    if (n >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return true; // gzip: the scan says what it found
+    return buf
+      .toString('utf8', 0, n)
+      .split('\n')
+      .some((l) => l.includes('nova.') || parseOsloHeader(l) !== null);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Files that were read, gave nothing, and do not look like nova's: named as such (a wrong path, not a quiet log). */
+function foreignFiles(report: ScanReport): ScanWarning[] {
+  const used = new Set<string>();
+  for (const i of report.instances) for (const e of i.evidence) used.add(e.file);
+  for (const u of report.unattributed) for (const r of u.rejections) used.add(r.location.file);
+  return report.files
+    .filter((f) => f.bytes > 0 && f.file !== '-' && !used.has(f.file) && !hasNovaLine(f.file))
+    .map((f) => ({ file: f.file, message: NO_NOVA_LINE }));
+}
+
+export async function scan(
   config: Pick<DoctorConfig, 'logs' | 'since' | 'until' | 'threads'>,
   hooks: ScanHooks = {},
 ): Promise<ScanReport> {
-  return scanLogs(config.logs, {
+  const report = await scanLogs(config.logs, {
     since: config.since,
     until: config.until,
     workers: config.threads ?? undefined,
     onProgress: hooks.onProgress,
     signal: hooks.signal,
   });
+  report.warnings.push(...foreignFiles(report));
+  return report;
+}
+
+/** Nothing could be read at all (no file found, none readable): a usage error that says so first. */
+export function nothingRead(report: ScanReport) {
+  if (report.files.length > 0) return null;
+  const why = report.warnings.map((w) => `${w.file}: ${w.message}`).join('; ');
+  return usageError(`nothing was read${why ? `: ${why}` : ''}`, report.searched ? undefined : 'check the paths');
+}
+
+/**
+ * Warnings that mean input was skipped: a file that could not be read, or a part of one (a line, a range). An empty
+ * file (a current log just rotated) was read, and so was one with no nova line: they are notes, not gaps.
+ */
+export function skippedInput(report: ScanReport): ScanWarning[] {
+  const read = new Set(report.files.map((f) => f.file));
+  return report.warnings.filter((w) => !read.has(w.file) || w.line !== undefined || w.offset !== undefined);
 }
 
 /**
@@ -27,6 +83,12 @@ export function scan(
  */
 export function scanFoundTrouble(report: ScanReport): boolean {
   return report.instances.length > 0;
+}
+
+/** scan: 3 input skipped, 1 an instance could not be scheduled, 0 neither. (Nothing read is a usage error.) */
+export function scanExitCode(report: ScanReport): ExitCodeValue {
+  if (skippedInput(report).length > 0) return ExitCode.partial;
+  return scanFoundTrouble(report) ? ExitCode.found : ExitCode.ok;
 }
 
 export { reportJsonPieces, writeReportJson } from '../logscan/index.js';

@@ -5,7 +5,7 @@ import type { Connection, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { readHosts } from '../db/cells.js';
 import { assembleSnapshot, type CellRows, instanceRowFrom, instanceSelectList } from '../db/readSnapshot.js';
 import { connectionHasComputeId } from '../db/schema.js';
-import { DoctorError } from '../errors.js';
+import { DoctorError, ExitCode } from '../errors.js';
 import { readSpec } from '../nova/requestSpec.js';
 import type { CellRef, InstanceRow, InstanceSnapshot } from '../nova/snapshot.js';
 import { diagnose } from '../nova/staleness.js';
@@ -267,7 +267,8 @@ async function dryRun(conns: RepairConnections, plan: RepairPlan): Promise<Apply
       conflicts: moved.map((m) => ({ change: toRowChange(m.change), currentValue: m.current })),
     });
   }
-  return result(plan, 'dry-run', `would change ${plan.rowChanges.length} row(s)`);
+  const rows = new Set(plan.rowChanges.map((c) => `${c.database}.${c.table}.${c.rowId}`)).size;
+  return result(plan, 'dry-run', `would change ${plan.rowChanges.length} value(s) in ${rows} row(s)`);
 }
 
 /**
@@ -337,8 +338,7 @@ export async function applyPlans(
       throw new DoctorError(
         `lost the database connection mid-repair (${lostConnection}): ${committed} instance(s) repaired, ${untried} not tried; ` +
           `the journal ${path} says what was committed: once the server is back, run 'nova-doctor repair --resume --journal ${path} --apply', then repair again`,
-        // 5: the CLI's 'incomplete' (instances left unchanged); the repair layer does not import the CLI.
-        { exitCode: 5 },
+        { exitCode: ExitCode.incomplete },
       );
     }
     if (crash !== null && crash !== LOST) throw crash;

@@ -1,7 +1,7 @@
 // Undo and resume write only to the cloud a journal was written for: checked here, before anything is written
 // (dry runs too), against the servers and databases the connections reach. A mismatch refuses the whole journal
 // with exit code 2: it is the wrong input, not a conflict of one row.
-import { DoctorError } from '../errors.js';
+import { DoctorError, ExitCode } from '../errors.js';
 import {
   type CloudIdentity,
   cloudOf,
@@ -100,7 +100,7 @@ export async function requireJournalCloud(
       {
         where: journal.path,
         hint: 'undo and resume run only against the cloud a journal was written for: a copy restored from the same dump has the same rows but other servers or database names',
-        exitCode: 2,
+        exitCode: ExitCode.usage,
       },
     );
   }

@@ -9,7 +9,7 @@
 import type { Stats } from 'node:fs';
 import { constants, type FileHandle, mkdir, open, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DoctorError } from '../errors.js';
+import { DoctorError, ExitCode } from '../errors.js';
 
 const STICKY = 0o1000;
 
@@ -18,7 +18,7 @@ function runningUid(): number | null {
 }
 
 function refuse(message: string, hint?: string): never {
-  throw new DoctorError(message, { where: 'journal', exitCode: 2, ...(hint ? { hint } : {}) });
+  throw new DoctorError(message, { where: 'journal', exitCode: ExitCode.usage, ...(hint ? { hint } : {}) });
 }
 
 function mode(st: Stats): string {

@@ -242,7 +242,7 @@ describe.skipIf(skipReason !== null)('the single executable, where no Node.js is
     if (isolation !== 'PATH only') {
       const hidden = runExe(['scan', FIXTURE_LOG]);
       expect(hidden.stdout + hidden.stderr).toContain('scheduler-zed.log: no such file'); // the tree is out of sight
-      expect(hidden.status).toBe(3); // partial: an input it could not read
+      expect(hidden.status).toBe(2); // nothing could be read: bad usage (README, exit codes)
     }
     const log = join(dir, 'scheduler-zed.log');
     writeFileSync(log, readFileSync(FIXTURE_LOG));

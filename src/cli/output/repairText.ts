@@ -36,9 +36,46 @@ export function renderUndoResult(r: UndoResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function summarise(counts: Record<string, number>): string {
-  return Object.entries(counts)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${k}=${n}`)
-    .join(' ');
+const APPLY_LABELS: Record<ApplyResult['status'], string> = {
+  repaired: 'repaired',
+  'dry-run': 'to repair',
+  skipped: 'skipped',
+  conflict: 'in conflict (changed since planned)',
+  failed: 'failed',
+  'nothing-to-do': 'with nothing to do',
+};
+
+const UNDO_LABELS: Record<UndoResult['status'], string> = {
+  restored: 'restored',
+  'dry-run': 'to restore',
+  conflict: 'left alone (changed since)',
+  failed: 'failed',
+  'nothing-to-do': 'with nothing to undo',
+};
+
+function tally<S extends string>(statuses: readonly S[], labels: Record<S, string>): string {
+  const counts = new Map<S, number>();
+  for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return [...counts].map(([s, n]) => `${n} ${labels[s]}`).join(', ');
+}
+
+/** "Dry run, 21 instances: 13 to repair, 6 skipped, 2 with nothing to do": what each number counts. */
+export function repairSummary(results: readonly ApplyResult[], applied: boolean): string {
+  const head = `${applied ? 'Applied' : 'Dry run'}, ${results.length} instance(s)`;
+  return results.length === 0
+    ? `${head}: nothing to do`
+    : `${head}: ${tally(
+        results.map((r) => r.status),
+        APPLY_LABELS,
+      )}`;
+}
+
+export function undoSummary(results: readonly UndoResult[], applied: boolean): string {
+  const head = `${applied ? 'Undone' : 'Dry run'}, ${results.length} instance(s)`;
+  return results.length === 0
+    ? `${head}: nothing to do`
+    : `${head}: ${tally(
+        results.map((r) => r.status),
+        UNDO_LABELS,
+      )}`;
 }
