@@ -230,9 +230,12 @@ export function toMysql2Options(url: DbUrl, where = 'database URL', connectTimeo
 
 /** Where a URL points, for messages: `host:port/database` or `socket/database`; no credentials. */
 export function describeTarget(url: DbUrl): string {
-  const socket = one(url.query.unix_socket);
-  const place = socket ? `${socket}` : `${url.host ?? 'localhost'}:${url.port ?? 3306}`;
-  return `${place}/${url.database ?? ''}`;
+  return `${describeServer(url)}/${url.database ?? ''}`;
+}
+
+/** The server a URL points at, for messages: `host:port`, or the socket's path when it has one. */
+export function describeServer(url: DbUrl): string {
+  return one(url.query.unix_socket) ?? `${url.host ?? 'localhost'}:${url.port ?? 3306}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
