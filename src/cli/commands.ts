@@ -8,6 +8,7 @@ import type { DoctorConfig } from '../doctor/types.js';
 import { DoctorError } from '../errors.js';
 import type { ScanReport } from '../logscan/types.js';
 import type { RepairPlan } from '../repair/types.js';
+import { jsonSafe, terminalSafe } from '../terminalText.js';
 import { confirmTyped } from './confirm.js';
 import { ExitCode } from './exitCodes.js';
 import { type CommonFlags, doctorConfigFrom, splitTargets } from './options.js';
@@ -40,11 +41,11 @@ function dbOptions(cmd: Command): Command {
 }
 
 function out(text: string): void {
-  process.stdout.write(text);
+  process.stdout.write(terminalSafe(text));
 }
 
 function json(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${jsonSafe(JSON.stringify(value, null, 2))}\n`);
 }
 
 async function scanWithProgress(config: DoctorConfig): Promise<ScanReport> {
@@ -123,7 +124,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       if (flags.json) {
         // Compact and written piece by piece, at the reader's pace: a report over gigabytes of logs is tens of
         // megabytes.
-        const stdout = new BufferedOut();
+        const stdout = new BufferedOut(process.stdout, undefined, 'json');
         for (const piece of reportJsonPieces(report)) {
           const written = stdout.write(piece);
           if (written) await written;
@@ -156,7 +157,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       const partial = reportCells(nova.cells(), Boolean(flags.json));
       let stale = 0;
       let shown = 0;
-      const stdout = new BufferedOut();
+      const stdout = new BufferedOut(process.stdout, undefined, flags.json ? 'json' : 'text');
       // Records on a terminal are their own progress; written elsewhere, a sweep says how far it is on stderr.
       const progress = process.stdout.isTTY ? null : progressLine();
       const onProgress = (done: number, total: number | null) =>

@@ -2,7 +2,7 @@
 import { startDemo } from '../doctor/demo.js';
 import { createDoctor } from '../doctor/session.js';
 import type { DoctorConfig, InstanceView } from '../doctor/types.js';
-import { terminalSafeLine as safe } from '../terminalText.js';
+import { terminalSafeLine as safe, terminalSafe } from '../terminalText.js';
 import { runTui } from '../tui/index.js';
 import { ExitCode } from './exitCodes.js';
 import { onTerminate } from './signals.js';
@@ -54,8 +54,9 @@ export async function runInteractive(config: DoctorConfig): Promise<number> {
       });
       const views = await doctor.start();
       for (const e of errors) process.stderr.write(`nova-doctor: ${safe(e)}\n`);
-      process.stdout.write(summary(views));
-      process.stdout.write(`${commandsFor(config)}\n`);
+      // The commands quote the arguments (a URL given as a log has its password masked here).
+      process.stdout.write(terminalSafe(summary(views)));
+      process.stdout.write(terminalSafe(`${commandsFor(config)}\n`));
       return errors.length > 0 ? ExitCode.partial : ExitCode.ok;
     }
     return await runTui(doctor);

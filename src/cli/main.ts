@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { userFacing } from '../doctor/errors.js';
 import { registerCommands } from './commands.js';
 import { ExitCode, exitCodeHelp } from './exitCodes.js';
+import { guardStream } from './output/guard.js';
 
 /** `nova-doctor scan | head` closes our stdout early: that is the reader's choice, not an error. */
 function quietOnClosedPipe(): void {
@@ -14,6 +15,7 @@ function quietOnClosedPipe(): void {
 
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedPipe();
+  guardStream(process.stderr); // every message, commander's too: escaped, passwords masked
   const program = new Command('nova-doctor')
     .description(
       'Find and repair stale Xen image metadata that makes nova answer "No valid host was found" on resize and cold migration.',
