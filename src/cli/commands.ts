@@ -8,6 +8,7 @@ import type { DoctorConfig } from '../doctor/types.js';
 import { ExitCode, type ExitCodeValue, usageError } from '../errors.js';
 import type { ScanReport } from '../logscan/types.js';
 import type { ApplyResult } from '../repair/types.js';
+import { jsonSafe, terminalSafe } from '../terminalText.js';
 import { confirmTyped } from './confirm.js';
 import { interruptedReport } from './interrupted.js';
 import { type CommonFlags, doctorConfigFrom, splitTargets, threadCount } from './options.js';
@@ -55,11 +56,11 @@ function examples(cmd: Command, lines: string[]): Command {
 }
 
 function out(text: string): void {
-  process.stdout.write(text);
+  process.stdout.write(terminalSafe(text));
 }
 
 function json(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${jsonSafe(JSON.stringify(value, null, 2))}\n`);
 }
 
 function warn(text: string): void {
@@ -183,7 +184,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
     if (flags.json) {
       // Compact and written piece by piece, at the reader's pace: a report over gigabytes of logs is tens of
       // megabytes.
-      const stdout = new BufferedOut();
+      const stdout = new BufferedOut(process.stdout, undefined, 'json');
       for (const piece of reportJsonPieces(report)) {
         const written = stdout.write(piece);
         if (written) await written;
@@ -225,7 +226,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       for (const note of cellNotes(nova.cells())) warn(note);
       if (!flags.json) out(renderCells(nova.cells()));
       const tally = { traced: 0, shown: 0, stale: 0, unknown: [] as string[] };
-      const stdout = new BufferedOut();
+      const stdout = new BufferedOut(process.stdout, undefined, flags.json ? 'json' : 'text');
       // Records on a terminal are their own progress; written elsewhere, a sweep says how far it is on stderr.
       const progress = process.stdout.isTTY ? null : progressLine();
       const onProgress = (done: number, total: number | null) =>

@@ -3,7 +3,7 @@ import { startDemo } from '../doctor/demo.js';
 import { createDoctor } from '../doctor/session.js';
 import type { DoctorConfig, InstanceView } from '../doctor/types.js';
 import { ExitCode } from '../errors.js';
-import { terminalSafeLine as safe } from '../terminalText.js';
+import { terminalSafeLine as safe, terminalSafe } from '../terminalText.js';
 import { runTui } from '../tui/index.js';
 import { onTerminate } from './signals.js';
 
@@ -58,8 +58,9 @@ export async function runInteractive(config: DoctorConfig): Promise<number> {
       });
       const views = await doctor.start();
       for (const e of errors) process.stderr.write(`nova-doctor: ${safe(e)}\n`);
-      process.stdout.write(summary(views));
-      process.stdout.write(`${commandsFor(config)}\n`);
+      // The commands quote the arguments (a URL given as a log has its password masked here).
+      process.stdout.write(terminalSafe(summary(views)));
+      process.stdout.write(terminalSafe(`${commandsFor(config)}\n`));
       return code;
     }
     return await runTui(doctor);

@@ -4,6 +4,7 @@ import { userFacing } from '../doctor/errors.js';
 import { ExitCode, exitCodeHelp } from '../errors.js';
 import { COMMAND_NAMES, registerCommands } from './commands.js';
 import { splitTargets } from './options.js';
+import { guardStream } from './output/guard.js';
 
 /** `nova-doctor scan | head` closes our stdout early: that is the reader's choice, not an error. */
 function quietOnClosedPipe(): void {
@@ -46,6 +47,7 @@ function injectedBug(command: Command): void {
 
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedPipe();
+  guardStream(process.stderr); // every message, commander's too: escaped, passwords masked
   const program = new Command('nova-doctor')
     .description(
       'Find and repair stale Xen image metadata that makes nova answer "No valid host was found" on resize and cold migration.',

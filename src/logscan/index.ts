@@ -1,7 +1,7 @@
 // Public API of the log scanner: scanLogs() reads any number of nova logs (plain, .gz, stdin, globs)
 // and returns incidents per instance; defaultLogInputs() says where logs usually are.
 
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -68,8 +68,12 @@ const PROGRESS_INTERVAL_MS = 100;
 
 interface Input {
   file: string; // as given
-  kind: 'plain' | 'gzip' | 'stdin';
+  /** `stream`: stdin ('-'), or a pipe, FIFO or character device named as a log (`scan <(zcat x.gz)`). */
+  kind: 'plain' | 'gzip' | 'stream';
   size: number | null;
+  /** The file's identity when it was looked at: a range unit that opens another file (rotated) says so. */
+  dev?: number;
+  ino?: number;
 }
 
 /**
@@ -99,7 +103,7 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
   const resolved: Input[] = [];
   for (const g of given) {
     if (g === '-') {
-      resolved.push({ file: '-', kind: 'stdin', size: null });
+      resolved.push({ file: '-', kind: 'stream', size: null });
       continue;
     }
     const paths = hasGlob(g) && !exists(g) ? expandGlob(g) : [g];
@@ -130,7 +134,7 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
   const sizes = new Map<number, number>();
   const rangesOf = new Map<number, number[]>(); // input → unit ids in file order
   resolved.forEach((r, input) => {
-    if (r.kind === 'stdin' || r.size === null || r.size === 0) return;
+    if (r.kind === 'stream' || r.size === null || r.size === 0) return;
     if (r.kind === 'gzip') {
       const id = units.length;
       units.push({ id, input, file: r.file, kind: 'gzip' });
@@ -145,7 +149,17 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
     const ids: number[] = [];
     for (let i = 0; i + 1 < cuts.length; i++) {
       const id = units.length;
-      units.push({ id, input, file: r.file, kind: 'range', start: cuts[i] as number, end: cuts[i + 1] as number });
+      units.push({
+        id,
+        input,
+        file: r.file,
+        kind: 'range',
+        start: cuts[i] as number,
+        end: cuts[i + 1] as number,
+        size: r.size,
+        dev: r.dev,
+        ino: r.ino,
+      });
       sizes.set(id, (cuts[i + 1] as number) - (cuts[i] as number));
       ids.push(id);
     }
@@ -153,7 +167,7 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
   });
 
   // Progress, throttled.
-  const hasStdin = resolved.some((r) => r.kind === 'stdin');
+  const hasStdin = resolved.some((r) => r.kind === 'stream');
   const bytesTotal = hasStdin ? null : resolved.reduce((s, r) => s + (r.size ?? 0), 0);
   let bytesDone = 0;
   let filesDone = 0;
@@ -192,17 +206,23 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
         return p.results;
       })
     : runInThread(units, unitOpts, hooks);
-  const stdinJob = hasStdin
-    ? scanStdin(
-        resolved.findIndex((r) => r.kind === 'stdin'),
-        opts.stdin ?? process.stdin,
-        unitOpts,
-        hooks,
-      )
-    : Promise.resolve(null);
-  const [results, stdinResult] = await Promise.all([fileJob, stdinJob]);
+  // Streams (stdin, pipes, FIFOs) are read as they come, in this thread, alongside the files.
+  const streamJobs = resolved.flatMap((r, input) =>
+    r.kind === 'stream'
+      ? [
+          scanStdin(
+            input,
+            r.file,
+            r.file === '-' ? (opts.stdin ?? process.stdin) : createReadStream(r.file, { highWaterMark: 1 << 20 }),
+            unitOpts,
+            hooks,
+          ),
+        ]
+      : [],
+  );
+  const [results, ...streamResults] = await Promise.all([fileJob, ...streamJobs]);
   opts.signal?.throwIfAborted();
-  if (stdinResult) results.push(stdinResult);
+  results.push(...streamResults);
   filesDone = files.length;
   emit(true);
 
@@ -235,13 +255,17 @@ function exists(p: string): boolean {
 /** Checks one path; warns and returns null when it cannot be scanned. Empty files are kept (0 bytes). */
 function inspect(path: string, warnings: ScanWarning[]): Input | null {
   let size: number;
+  let id: { dev: number; ino: number };
   try {
     const st = statSync(path);
     if (st.isDirectory()) {
       warnings.push({ file: path, message: 'is a directory, not a log file (use a glob such as dir/*.log*)' });
       return null;
     }
+    // A pipe has no size and cannot be read twice (no sniffing here, no byte ranges): read it as a stream.
+    if (st.isFIFO() || st.isCharacterDevice() || st.isSocket()) return { file: path, kind: 'stream', size: null };
     size = st.size;
+    id = { dev: st.dev, ino: st.ino };
   } catch (e) {
     warnings.push({ file: path, message: ioMessage(e) });
     return null;
@@ -256,12 +280,12 @@ function inspect(path: string, warnings: ScanWarning[]): Input | null {
   try {
     if (size === 0) {
       warnings.push({ file: path, message: 'empty file' });
-      return { file: path, kind: 'plain', size: 0 };
+      return { file: path, kind: 'plain', size: 0, ...id };
     }
     const head = Buffer.alloc(2);
     const n = readSync(fd, head, 0, 2, 0);
     const gzip = n === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
-    return { file: path, kind: gzip ? 'gzip' : 'plain', size };
+    return { file: path, kind: gzip ? 'gzip' : 'plain', size, ...id };
   } catch (e) {
     warnings.push({ file: path, message: ioMessage(e) });
     return null;
@@ -306,14 +330,15 @@ export function splitPoints(path: string, size: number, parts: number, maxLineBy
   return cuts;
 }
 
-/** stdin may itself be gzip (zcat-less pipelines): sniffed from its first bytes. */
+/** stdin or a pipe, which may itself be gzip (zcat-less pipelines): sniffed from its first bytes. */
 async function scanStdin(
   input: number,
+  file: string,
   stream: Readable,
   opts: UnitOptions,
   hooks: { onBytes: (id: number, n: number) => void; signal?: AbortSignal },
 ): Promise<UnitResult> {
-  const id = -1;
+  const id = streamUnitId(input);
   let compressed = 0;
   let seen = false;
   const out = new PassThrough({ highWaterMark: 1 << 20 });
@@ -336,14 +361,19 @@ async function scanStdin(
   });
   stream.on('end', () => (target ?? out).end());
   stream.on('error', (e) => out.destroy(e));
-  const r = await scanStreamUnit(id, input, '-', out, opts, {
+  const r = await scanStreamUnit(id, input, file, out, opts, {
     sink: interpretingSink,
     onBytes: (n) => hooks.onBytes(id, n),
     signal: hooks.signal,
     describeError: (e) => gzipMessage(e, compressed),
   });
-  if (!seen) r.warnings.push({ file: '-', message: 'empty input on stdin' });
+  if (!seen) r.warnings.push({ file, message: file === '-' ? 'empty input on stdin' : 'empty input' });
   return r;
+}
+
+/** Stream inputs have no work unit: their results carry an id below every unit's, naming the input. */
+function streamUnitId(input: number): number {
+  return -1 - input;
 }
 
 function assemble(
@@ -372,7 +402,7 @@ function assemble(
   const ordered = [...results].sort((a, b) => (unitInput.get(a.id) ?? -1) - (unitInput.get(b.id) ?? -1) || a.id - b.id);
   for (const r of ordered) {
     const base = lineBase.get(r.id) ?? 0;
-    const input = unitInput.get(r.id) ?? resolved.findIndex((x) => x.kind === 'stdin');
+    const input = unitInput.get(r.id) ?? streamUnitId(r.id);
     const stat = fileStats[input];
     if (stat) {
       stat.bytes += r.bytes;

@@ -709,6 +709,40 @@ describe('terminal safety', () => {
     }
     expect(t.frame()).toContain('kvm\\x1b]0;owned\\x07');
   });
+
+  it('escapes C1 controls, bidi overrides and isolates, tag characters, and masks passwords in what it shows', async () => {
+    const evil = '\u009b31m\u0085\u202eRTL\u2066iso\u2069\u{e0041}';
+    const base = staleView(1);
+    const incident = base.incident ?? fail();
+    const view = {
+      ...base,
+      displayName: `web${evil}`,
+      cellName: `cell1${evil}`,
+      incident: {
+        ...incident,
+        rejections: incident.rejections.map((r) => ({ ...r, host: `kvm${evil}` })),
+      },
+    };
+    const doctor = new FakeDoctor({ views: [view] });
+    const t = mount(doctor, { columns: 160, rows: 40 });
+    await ready(t);
+    doctor.emit({
+      type: 'error',
+      where: 'mysql+pymysql://nova:s3cr@t/pw@db/nova_api',
+      message: `lost ${evil}`,
+      hint: null,
+    });
+    await t.waitFor((f) => f.includes('lost'));
+    await t.press('e');
+    await t.press('q');
+    await t.press(KEY.enter);
+    await t.press(KEY.tab, KEY.tab);
+    for (const frame of t.stdout.frames) {
+      expect(frame).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]|\udb40[\udc00-\udc7f]/);
+      expect(frame).not.toMatch(/s3cr|t\/pw/);
+    }
+    expect(t.frame()).toContain('kvm\\x9b31m\\x85\\u{202e}RTL\\u{2066}iso\\u{2069}\\u{e0041}');
+  });
 });
 
 describe('quitting', () => {
