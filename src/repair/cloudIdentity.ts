@@ -18,6 +18,11 @@ export interface ServerIdentity {
   uid: string | null;
   hostname: string | null;
   port: number | null;
+  /**
+   * @@socket: a server without TCP (skip-networking; @@port is 0, and MariaDB's server_uid, a hash of the port
+   * and the MAC, is then the same for every such server of the host) is told apart by its socket.
+   */
+  socket?: string | null;
   /** wsrep_cluster_state_uuid when the server is a Galera node, else null. */
   galera: string | null;
 }
@@ -49,7 +54,9 @@ async function variables(conn: Connection, sql: string, names: string[]): Promis
 export async function locationOf(conn: Connection): Promise<DatabaseLocation> {
   const cached = known.get(conn);
   if (cached) return cached;
-  const [rows] = await conn.query<RowDataPacket[]>('SELECT DATABASE() AS db, @@hostname AS host, @@port AS port');
+  const [rows] = await conn.query<RowDataPacket[]>(
+    'SELECT DATABASE() AS db, @@hostname AS host, @@port AS port, @@socket AS socket',
+  );
   const row = rows[0];
   const vars = await variables(conn, 'SHOW GLOBAL VARIABLES WHERE Variable_name IN (?)', ['server_uid', 'server_uuid']);
   const status = await variables(conn, 'SHOW GLOBAL STATUS WHERE Variable_name IN (?)', ['wsrep_cluster_state_uuid']);
@@ -61,6 +68,7 @@ export async function locationOf(conn: Connection): Promise<DatabaseLocation> {
       uid,
       hostname: row?.host === null || row?.host === undefined ? null : String(row.host),
       port: row?.port === null || row?.port === undefined ? null : Number(row.port),
+      socket: row?.socket === null || row?.socket === undefined ? null : String(row.socket),
       galera,
     },
   };
@@ -79,7 +87,9 @@ export async function cloudOf(conns: {
 }
 
 export function describeServer(s: ServerIdentity): string {
-  const parts = [`${s.hostname ?? '?'}:${s.port ?? '?'}`];
+  const parts = [
+    s.port === 0 && s.socket ? `${s.hostname ?? '?'} socket ${s.socket}` : `${s.hostname ?? '?'}:${s.port ?? '?'}`,
+  ];
   if (s.galera) parts.push(`galera cluster ${s.galera}`);
   else if (s.uid) parts.push(`server id ${s.uid}`);
   return parts.join(', ');
@@ -95,12 +105,18 @@ export function serverDifference(journaled: ServerIdentity, now: ServerIdentity)
     return journaled.galera === now.galera ? null : 'another Galera cluster';
   }
   if (journaled.uid && now.uid && journaled.uid !== now.uid) return 'another server (server id differs)';
+  if (journaled.port === 0 && now.port === 0 && journaled.socket && now.socket && journaled.socket !== now.socket)
+    return 'another server (no TCP, and its socket differs)';
   if (journaled.hostname === null || now.hostname === null || journaled.port === null || now.port === null) {
     if (journaled.uid && now.uid) return null;
     return 'the server cannot be identified';
   }
   if (journaled.hostname !== now.hostname || journaled.port !== now.port)
     return 'another server (host or port differs)';
+  // A server without TCP is host:0 like every other such server of the host: without its socket or an id, the
+  // two cannot be told apart (a version 1 journal recorded only host:port).
+  if (now.port === 0 && !(journaled.socket && now.socket) && !(journaled.uid && now.uid))
+    return 'the server cannot be identified (no TCP port, and the journal names no socket or server id)';
   return null;
 }
 
