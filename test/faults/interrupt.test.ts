@@ -106,7 +106,7 @@ describe('a signal during repair --apply', () => {
       expect(r.sentAt).toBeGreaterThanOrEqual(after);
       expect(r.signal).toBeNull(); // it exited by itself, not killed by the signal
       expect(r.code, r.stderr).toBe(130);
-      expect(r.stdout).toMatch(/^Applied: .*repaired=\d+/m);
+      expect(r.stdout).toMatch(/^Applied, \d+ instance\(s\): (.*, )?\d+ repaired/m);
       expect(r.stderr).toContain(`interrupted by ${signal}: the instance(s) in progress were finished`);
       expect(r.stderr).toContain(`journal: ${j}`);
       const resumeLine = r.stderr.split('\n').find((l) => l.includes('repair --resume --journal'));
