@@ -6,13 +6,14 @@
  * typed, where it is not process.argv (the single executable's argv[1] is argv[0] again).
  */
 export async function launch(argv: string[], cmdline?: readonly string[]): Promise<void> {
+  // https://no-color.org: chalk (ink's colours) reads FORCE_COLOR but not NO_COLOR, once, when it is first
+  // imported (by anything, the masking below included). So this comes first.
+  if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
   // A password in `--api-db URL` is world-readable in /proc/PID/cmdline: masked before anything else runs.
   const { scrubArgvSecrets } = await import('../doctor/startup.js');
   scrubArgvSecrets(cmdline);
   // React's development build makes the TUI's first frame ~3x slower and records marks on every render.
   process.env.NODE_ENV ??= 'production';
-  // https://no-color.org: chalk (ink's colours) reads FORCE_COLOR but not NO_COLOR. Set before either loads.
-  if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
   try {
     const { main } = await import('./main.js');
     process.exitCode = await main(argv);

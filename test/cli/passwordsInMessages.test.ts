@@ -17,6 +17,7 @@ const BIN = join(import.meta.dirname, '..', '..', 'bin', 'nova-doctor.js');
 const PASSWORD = 's3cr@t/pw';
 const FRAGMENTS = ['s3cr', 't/pw', '@t/', PASSWORD];
 const URL = `mysql+pymysql://nova:${PASSWORD}@db.example/nova_api`;
+const LOG = join(import.meta.dirname, '..', 'fixtures', 'nova', 'logs', 'scheduler-zed.log');
 
 interface Run {
   code: number;
@@ -73,10 +74,15 @@ describe('a URL with a password in the wrong place (real binary)', () => {
   it('a URL as a log path, in text, JSON, trace and the no-terminal summary', async () => {
     const text = await run(['scan', URL]);
     expectNoPassword(text);
-    expect(text.code).toBe(3);
-    expect(text.stdout).toContain('warning: mysql+pymysql://nova:***@db.example/nova_api: no such file');
+    expect(text.code).toBe(2); // nothing could be read: bad usage
+    expect(text.stderr).toContain('nothing was read: mysql+pymysql://nova:***@db.example/nova_api: no such file');
+    // Beside a log that can be read: a warning each, in the text and in the JSON.
+    const partial = await run(['scan', URL, LOG]);
+    expectNoPassword(partial);
+    expect(partial.code).toBe(3);
+    expect(partial.stdout).toContain('warning: mysql+pymysql://nova:***@db.example/nova_api: no such file');
 
-    const json = await run(['scan', '--json', URL, `nova:${PASSWORD}@db.example`]);
+    const json = await run(['scan', '--json', URL, `nova:${PASSWORD}@db.example`, LOG]);
     expectNoPassword(json);
     const report = JSON.parse(json.stdout) as { warnings: { file: string }[] };
     expect(report.warnings.map((w) => w.file)).toEqual([
@@ -89,7 +95,9 @@ describe('a URL with a password in the wrong place (real binary)', () => {
 
     const tui = await run([URL]); // the default command, without a terminal: a summary and the commands to run
     expectNoPassword(tui);
-    expect(tui.stdout).toContain('nova-doctor scan mysql+pymysql://nova:***@db.example/nova_api');
+    // A word that is neither an instance nor a file is bad usage, quoted masked.
+    expect(tui.code).toBe(2);
+    expect(tui.stderr).toContain("'mysql+pymysql://nova:***@db.example/nova_api' is neither an instance UUID");
   });
 
   it("commander's own errors quote the argument masked", async () => {

@@ -42,7 +42,7 @@ async function traceList(args: string[]): Promise<string[]> {
 /** The TUI on these arguments: its list, read off the screen, and its header. */
 async function tuiList(logs: string[], flags: Parameters<typeof doctorConfigFrom>[1]) {
   const doctor = createDoctor(doctorConfigFrom(logs, flags));
-  const t = renderTui(createElement(App, { api: doctor }), { columns: 160, rows: 80 });
+  const t = renderTui(createElement(App, { api: doctor }), { columns: 260, rows: 80 }); // wide: the private server's URL names its socket path;
   try {
     const frame = await t.waitFor((f) => /^(ready|stopped)/m.test(f.split('\n')[1] ?? ''), 'the list', 60_000);
     const rows = frame.split('\n').filter((l) => /^[› ] /.test(l) && UUID.test(l));

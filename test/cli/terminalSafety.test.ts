@@ -10,6 +10,7 @@ import { type LoadedCloud, startCloudServer } from '../../src/db/loadCloud.js';
 import type { PrivateMariadb } from '../../src/db/privateMariadb.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'nova-doctor.js');
+const LOG = join(import.meta.dirname, '..', 'fixtures', 'nova', 'logs', 'scheduler-zed.log');
 // A C1 CSI that would turn the text red, NEL, a right-to-left override, an isolate pair; nova's tables are utf8mb3,
 // so tag characters (4-byte UTF-8) come from logs and file names only.
 const DB_HOSTILE = 'evil\u009b31m\u0085\u202eRTL\u202c\u2066iso\u2069';
@@ -122,11 +123,15 @@ describe('hostile text from the database', () => {
 describe('hostile text from the command line', () => {
   it('a log name with controls, bidi and tag characters: escaped in scan text, JSON and on stderr', async () => {
     const name = join(dir, `x${HOSTILE}.log`);
-    const text = await run(['scan', name]);
+    const alone = await run(['scan', name]);
+    expect(alone.code).toBe(2); // nothing could be read: bad usage, said on stderr
+    expectNoRaw(alone);
+    expect(alone.stderr).toContain('\\x9b31m\\x85\\u{202e}RTL\\u{202c}\\u{2066}iso\\u{2069}\\u{e0041}\\u{e007f}.log');
+    const text = await run(['scan', name, LOG]); // beside a log that can be read: a warning in the report
     expect(text.code).toBe(3);
     expectNoRaw(text);
     expect(text.stdout).toContain('\\x9b31m\\x85\\u{202e}RTL\\u{202c}\\u{2066}iso\\u{2069}\\u{e0041}\\u{e007f}.log');
-    const json = await run(['scan', '--json', name]);
+    const json = await run(['scan', '--json', name, LOG]);
     expectNoRaw(json);
     expect(json.stdout).toContain(
       '\\u009b31m\\u0085\\u202eRTL\\u202c\\u2066iso\\u2069\\udb40\\udc41\\udb40\\udc7f.log',
