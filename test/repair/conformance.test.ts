@@ -9,7 +9,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPlans } from '../../src/repair/apply.js';
@@ -84,7 +84,10 @@ describe.each(RELEASES)('repaired cloud as nova $name sees it', ({ python, cloud
   async function checkNova(): Promise<Record<string, NovaVerdict>> {
     const cellArgs = Object.entries(tc.cloud.cellUrls).flatMap(([name, url]) => ['--cell-url', `${name}=${url}`]);
     const uuids = tc.manifest.instances.map((i) => i.uuid);
-    const [cmd, ...pre] = python;
+    // The private server listens on a socket only, in its own 0700 temp dir: the trixie root sees it through a
+    // bind mount (its /tmp is a fresh tmpfs).
+    const bind = python[0] === IN_TRIXIE ? ['--bind', dirname(server().socketPath)] : [];
+    const [cmd, ...pre] = [python[0]!, ...bind, ...python.slice(1)];
     const { stdout } = await promisify(execFile)(
       cmd!,
       [...pre, CHECK, '--api-url', tc.cloud.apiUrl, ...cellArgs, ...uuids],
