@@ -45,8 +45,20 @@ export interface ManifestInstance {
   narrowedBy?: { property: string; value: string; hostsPassing: string[]; hostsFailing: string[] }[];
 }
 
+export interface ManifestHost {
+  cell: string;
+  host: string;
+  node: string;
+  hypervisorType: string;
+  hypervisorVersion: number;
+  /** [arch, hv_type, vm_mode] triples the compute node advertises. */
+  supportedInstances: [string, string, string][];
+  serviceDisabled: boolean;
+}
+
 export interface Manifest {
   cells: { name: string; uuid: string; database: string; disabled: boolean; databaseExists: boolean }[];
+  hosts: ManifestHost[];
   instances: ManifestInstance[];
 }
 
