@@ -177,7 +177,9 @@ describe('one rule for parsing and masking', () => {
           }
           for (const m of masks) {
             expect(m).toContain('nova:***@db.example:3306/nova_api');
-            if (pw.length > 2) expect(m).not.toContain(pw);
+            // (A password that is also part of the masked URL itself, such as '://', proves nothing either way.)
+            if (pw.length > 2 && !'mysql+pymysql://nova:***@db.example:3306/nova_api?charset=utf8'.includes(pw))
+              expect(m).not.toContain(pw);
           }
         },
       ),
