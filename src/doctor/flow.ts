@@ -13,11 +13,13 @@ import { type TracedInstance, type TraceTargets, traceInstances } from './trace.
 
 /**
  * Which traced instances are shown (trace, repair, the TUI): every instance named or found in a log, and from a
- * sweep those that need a look, stale values or a problem (a node that is not its host's, a missing spec, …).
+ * sweep those that need a look: stale values, a problem (a node that is not its host's, a missing spec, …), or a
+ * value set on purpose that keeps some hosts out (narrowing: reported, and what `--widen` would act on).
  */
 export function isShown(t: TracedInstance, includeHealthy = false): boolean {
   if (includeHealthy || t.origin !== 'sweep') return true;
-  return t.diagnosis.health !== 'ok' || t.diagnosis.problems.length > 0;
+  const d = t.diagnosis;
+  return d.health !== 'ok' || d.problems.length > 0 || d.narrowing.length > 0;
 }
 
 export function hasStaleValues(t: TracedInstance): boolean {

@@ -1,7 +1,7 @@
 // The README's exit-code table (src/errors.ts' EXIT_CODES, which readme.test.ts checks the README quotes), row by
 // row: the real binary, against a private MariaDB holding the nova-generated cloud, at least two cases a row.
 // Declined confirmations and Ctrl-C go through a real terminal (tmux).
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -395,9 +395,7 @@ const CASES: Record<ExitCodeName, Case[]> = {
         // The shell keeps running (a handler, not an ignore, which the command would inherit) to report the status.
         inTerminal(`trap true INT; node ${BIN} scan -`, async (s) => {
           // Once node runs (a Ctrl-C before that would reach only the shell).
-          const pane = execFileSync('tmux', ['display-message', '-p', '-t', s.name, '#{pane_pid}'], {
-            encoding: 'utf8',
-          }).trim();
+          const pane = s.tmux('display-message', '-p', '-t', s.name, '#{pane_pid}').trim();
           const deadline = Date.now() + 30_000;
           while (spawnSync('pgrep', ['-P', pane, 'node']).status !== 0 && Date.now() < deadline)
             await new Promise((r) => setTimeout(r, 100));

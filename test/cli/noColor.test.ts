@@ -1,6 +1,3 @@
-// https://no-color.org: NO_COLOR set means no colours, in the TUI too (chalk, under ink, reads only FORCE_COLOR).
-// The real binary in a real terminal (tmux), its screen captured with the escape sequences kept.
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasTmux, startTmux, type TmuxSession } from '../e2e/tmux.js';
@@ -20,7 +17,7 @@ afterEach(() => {
 async function screenWithEscapes(env: Record<string, string>): Promise<string> {
   session = startTmux(`node ${BIN} --read-only ${LOG}`, { cwd: ROOT, env });
   await session.waitFor(/^ready/m, 60_000);
-  return execFileSync('tmux', ['capture-pane', '-e', '-p', '-t', session.name], { encoding: 'utf8' });
+  return session.tmux('capture-pane', '-e', '-p', '-t', session.name);
 }
 
 describe.skipIf(!hasTmux())('NO_COLOR', () => {

@@ -22,6 +22,8 @@ export interface TmuxSession {
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
   exitStatus(timeoutMs?: number): Promise<number>;
   kill(): void;
+  /** Any other tmux command, on this session's own tmux server. */
+  tmux(...args: string[]): string;
   /** Sends a signal to the command's processes (the children of the pane's shell). */
   signal(name: string): void;
 }
@@ -40,7 +42,9 @@ export function startTmux(
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, TERM: 'xterm-256color' };
   delete env.CI;
   delete env.TMUX;
-  const tmux = (...args: string[]) => execFileSync('tmux', args, { env, encoding: 'utf8' });
+  // A tmux server of its own (-L): on a shared one, a session started while another test's last session ends
+  // can meet a server on its way out ("server exited unexpectedly"), and panes get the server's environment.
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', name, ...args], { env, encoding: 'utf8' });
   tmux(
     'new-session',
     '-d',
@@ -54,6 +58,7 @@ export function startTmux(
     options.cwd,
   );
   tmux('set-option', '-t', name, 'remain-on-exit', 'on');
+  const socketPath = tmux('display-message', '-p', '-t', name, '#{socket_path}').trim();
   // The shell writes the command's exit status to a file: tmux's own pane_dead_status is not reliable for 0.
   const statusFile = join(tmpdir(), `${name}.status`);
   // The pane's environment is the tmux server's, and the server may be another test's, started with another env:
@@ -98,12 +103,15 @@ export function startTmux(
       const pane = tmux('display-message', '-p', '-t', name, '#{pane_pid}').trim();
       execFileSync('pkill', [`-${sig}`, '-P', pane]);
     },
+    tmux,
     kill: () => {
       try {
-        tmux('kill-session', '-t', name);
+        tmux('kill-server');
       } catch {
         // already gone
       }
+      rmSync(statusFile, { force: true });
+      rmSync(socketPath, { force: true }); // the server's socket file outlives it
     },
   };
   return session;

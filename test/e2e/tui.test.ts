@@ -1,6 +1,3 @@
-// The real binary in a real terminal (tmux) against a private MariaDB with the nova-generated cloud:
-// open, filter, mark, apply behind the typed confirmation, see the database change, undo, see it restored.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -164,7 +161,7 @@ describe.skipIf(!hasTmux())('the TUI in tmux', () => {
     const paneLog = join(state, '..', 'pane.log');
     // A moment's pause so every byte the pane receives is recorded (pipe-pane) before the command runs.
     session = startTmux(`sleep 1; node ${BIN} trace --all --json --config ${conf} > ${out}`, { cwd: ROOT });
-    execFileSync('tmux', ['pipe-pane', '-o', '-t', session.name, `cat >> ${paneLog}`]);
+    session.tmux('pipe-pane', '-o', '-t', session.name, `cat >> ${paneLog}`);
     expect([1, 3]).toContain(await session.exitStatus(60_000)); // stale instances found; a disabled cell skipped
     const report = JSON.parse(readFileSync(out, 'utf8')) as { instances: unknown[] };
     expect(report.instances.length).toBeGreaterThan(10);
