@@ -401,7 +401,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
             );
         }
         for (const t of traced.values()) if (d.unknownToNova(t)) warn(d.unknownNote(t.uuid));
-        if (interrupted) process.stderr.write(interruptedReport(interrupted, results, journalPath, flags));
+        if (interrupted) process.stderr.write(interruptedReport(interrupted, results, journalPath, config.db));
         setExitCode(
           interrupted
             ? ExitCode.interrupted

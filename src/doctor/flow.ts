@@ -187,7 +187,16 @@ function shellWord(text: string): string {
  * puts it back, or uses NOVA_DOCTOR_API_DB, which needs no option at all.
  */
 export function undoCommand(db: DbOptions | null, journalPath: string): string {
-  const words = ['nova-doctor', 'undo'];
+  return journalCommand(['undo'], db, journalPath);
+}
+
+/** `nova-doctor repair --resume` for a journal, reaching the same databases (as undoCommand does). */
+export function resumeCommand(db: DbOptions | null, journalPath: string): string {
+  return journalCommand(['repair', '--resume'], db, journalPath);
+}
+
+function journalCommand(command: string[], db: DbOptions | null, journalPath: string): string {
+  const words = ['nova-doctor', ...command];
   if (db) {
     for (const f of db.configFiles) words.push('--config', shellWord(f));
     for (const d of db.configDirs) words.push('--config-dir', shellWord(d));

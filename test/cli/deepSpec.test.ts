@@ -2,32 +2,19 @@
 // read (1,000 levels) or deep enough to break a recursive JSON edit (8,000) is that instance's error, "nova
 // itself cannot load this spec", for trace, a dry run and an applied repair; every other instance is repaired
 // as usual and the deep spec is left byte for byte as it was.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LoadedCloud, startCloudServer } from '../../src/db/loadCloud.js';
 import type { PrivateMariadb } from '../../src/db/privateMariadb.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'nova-doctor.js');
+import { runBin, workDir } from '../helpers/bin.js';
 
 let server: PrivateMariadb;
 let cloud: LoadedCloud;
 let dir: string;
 let conf: string;
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env: { ...process.env, CI: '1' }, maxBuffer: 1 << 26 },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
-    );
-  });
-}
+const run = (args: string[]) => runBin(args);
 
 /** The instance's spec with a scheduler hint nested `levels` deep (hints may hold any JSON). */
 function nestedSpec(spec: string, levels: number): string {
@@ -39,9 +26,7 @@ function nestedSpec(spec: string, levels: number): string {
 
 beforeAll(async () => {
   ({ server, cloud } = await startCloudServer());
-  dir = mkdtempSync(join(tmpdir(), 'nd-deep-'));
-  conf = join(dir, 'nova.conf');
-  writeFileSync(conf, cloud.novaConf, { mode: 0o600 });
+  ({ dir, conf } = workDir(cloud, 'nd-deep-'));
 }, 120_000);
 afterAll(async () => {
   await server?.stop();

@@ -2,16 +2,11 @@
 // offers only kvm, are healthy (the filter passes on the hosts that offer qemu). trace reports their img_hv_type as
 // narrowing, as the oracle says (manifest narrowedBy); repair leaves them alone unless told by name (--widen), and
 // trace and repair list the same instances.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LoadedCloud, startCloudServer } from '../../src/db/loadCloud.js';
 import type { PrivateMariadb } from '../../src/db/privateMariadb.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'nova-doctor.js');
+import { runBin, workDir } from '../helpers/bin.js';
 
 interface ManifestInstance {
   uuid: string;
@@ -27,22 +22,11 @@ let dir: string;
 let conf: string;
 let narrowed: ManifestInstance[];
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env: { ...process.env, CI: '1' }, maxBuffer: 1 << 26 },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
-    );
-  });
-}
+const run = (args: string[]) => runBin(args);
 
 beforeAll(async () => {
   ({ server, cloud } = await startCloudServer());
-  dir = mkdtempSync(join(tmpdir(), 'nd-narrow-'));
-  conf = join(dir, 'nova.conf');
-  writeFileSync(conf, cloud.novaConf, { mode: 0o600 });
+  ({ dir, conf } = workDir(cloud, 'nd-narrow-'));
   narrowed = (cloud.manifest as { instances: ManifestInstance[] }).instances.filter((i) => i.narrowedBy?.length);
 }, 120_000);
 afterAll(async () => {

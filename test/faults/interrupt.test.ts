@@ -109,8 +109,9 @@ describe('a signal during repair --apply', () => {
       expect(r.stdout).toMatch(/^Applied, \d+ instance\(s\): (.*, )?\d+ repaired/m);
       expect(r.stderr).toContain(`interrupted by ${signal}: the instance(s) in progress were finished`);
       expect(r.stderr).toContain(`journal: ${j}`);
-      const resumeLine = r.stderr.split('\n').find((l) => l.includes('repair --resume --journal'));
-      expect(resumeLine).toContain(`nova-doctor repair --resume --journal ${j} --config ${conf} --apply`);
+      const resumeLine = r.stderr.split('\n').find((l) => l.includes('nova-doctor repair --resume'));
+      expect(resumeLine).toContain(`nova-doctor repair --resume --config ${conf} --journal ${j} --apply`);
+      expect(r.stderr).toContain(`nova-doctor undo --config ${conf} --journal ${j} --apply`);
       expect(r.stderr + r.stdout).not.toContain(PASSWORD);
 
       // Every instance wholly old or wholly new, and the journal agrees: every change set closed.

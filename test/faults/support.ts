@@ -1,57 +1,10 @@
-// Shared support for the fault-injection suite: the real binary, the fixture cloud (written by nova's own code)
-// grown to 100+ repairable instances by cloning rows under fresh UUIDs, and a per-instance view of the rows.
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { LoadedCloud } from '../../src/db/loadCloud.js';
 import type { PrivateMariadb } from '../../src/db/privateMariadb.js';
 import type { Manifest } from '../repair/cloud.js';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
-export const BIN = join(ROOT, 'bin', 'nova-doctor.js');
-
-export interface Run {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the built binary (npm run test:faults builds first). */
-export function runBin(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        cwd,
-        env: { ...process.env, CI: '1', NO_COLOR: '1', ...env },
-        maxBuffer: 64 * 1024 * 1024,
-        timeout: 300_000,
-      },
-      (err, stdout, stderr) => {
-        const e = err as (Error & { code?: number | string; signal?: string | null }) | null;
-        resolve({
-          code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
-          signal: e?.signal ?? null,
-          stdout,
-          stderr,
-        });
-      },
-    );
-  });
-}
-
-/** A private 0700 directory with the cloud's nova.conf (0600) in it. */
-export function workDir(cloud: LoadedCloud, prefix = 'nd-faults-'): { dir: string; conf: string } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  const conf = join(dir, 'nova.conf');
-  writeFileSync(conf, cloud.novaConf, { mode: 0o600 });
-  return { dir, conf };
-}
+export { BIN, ROOT, type Run, runBin, workDir } from '../helpers/bin.js';
 
 async function columns(conn: Connection, table: string): Promise<string[]> {
   const [rows] = await conn.query<RowDataPacket[]>(
