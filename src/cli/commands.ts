@@ -2,11 +2,11 @@
 import { type Command, Option } from 'commander';
 import type { NovaDatabases } from '../db/trace.js';
 import type { CellStatus } from '../db/types.js';
-import { reportJsonPieces, scan, scanFoundTrouble } from '../doctor/scan.js';
+import { reportJsonPieces, scan, scanFoundTrouble, scanStreamed } from '../doctor/scan.js';
 import type { TracedInstance } from '../doctor/trace.js';
 import type { DoctorConfig } from '../doctor/types.js';
 import { DoctorError } from '../errors.js';
-import type { ScanReport } from '../logscan/types.js';
+import type { ScanReport, StreamedScanReport } from '../logscan/types.js';
 import type { RepairPlan } from '../repair/types.js';
 import { confirmTyped } from './confirm.js';
 import { ExitCode } from './exitCodes.js';
@@ -51,6 +51,16 @@ async function scanWithProgress(config: DoctorConfig): Promise<ScanReport> {
   const progress = progressLine();
   try {
     return await scan(config, { onProgress: (p) => progress.scan(p) });
+  } finally {
+    progress.done();
+  }
+}
+
+/** For --json: a report read once as it is written, never whole in memory. */
+async function scanStreamedWithProgress(config: DoctorConfig) {
+  const progress = progressLine();
+  try {
+    return await scanStreamed(config, { onProgress: (p) => progress.scan(p) });
   } finally {
     progress.done();
   }
@@ -119,20 +129,29 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
     .option('--json', 'one JSON object on stdout')
     .action(async (logs: string[], flags: CommonFlags) => {
       const config = doctorConfigFrom(logs, flags);
-      const report = await scanWithProgress(config);
+      let report: ScanReport | StreamedScanReport;
       if (flags.json) {
         // Compact and written piece by piece, at the reader's pace: a report over gigabytes of logs is tens of
-        // megabytes.
-        const stdout = new BufferedOut();
-        for (const piece of reportJsonPieces(report)) {
-          const written = stdout.write(piece);
-          if (written) await written;
+        // megabytes, read from the scan's spill (memory or a temp file) as it goes out.
+        const scanned = await scanStreamedWithProgress(config);
+        report = scanned.report;
+        try {
+          const stdout = new BufferedOut();
+          for (const piece of reportJsonPieces(report)) {
+            const written = stdout.write(piece);
+            if (written) await written;
+          }
+          await stdout.write('\n');
+          await stdout.flush();
+        } finally {
+          scanned.close();
         }
-        await stdout.write('\n');
-        await stdout.flush();
         for (const w of report.warnings)
           process.stderr.write(`nova-doctor: ${w.file}${w.line ? `:${w.line}` : ''}: ${w.message}\n`);
-      } else out(renderScanText(report)); // the text lists the warnings itself
+      } else {
+        report = await scanWithProgress(config);
+        out(renderScanText(report)); // the text lists the warnings itself
+      }
       setExitCode(
         report.warnings.length > 0 ? ExitCode.partial : scanFoundTrouble(report) ? ExitCode.found : ExitCode.ok,
       );

@@ -19,14 +19,7 @@ import type { MessageEvent } from './events.js';
 import type { ScanEvent } from './scanEvent.js';
 import { SeqSpill, SortedSpill, SPILL_AFTER_BYTES, TextStore } from './spill.js';
 import { closeInTime } from './timeRange.js';
-import type {
-  Incident,
-  NoValidHostEvent,
-  Rejection,
-  ScanReport,
-  TriageReport,
-  UnattributedRejection,
-} from './types.js';
+import type { Incident, NoValidHostEvent, ScanReport, TriageReport, UnattributedRejection } from './types.js';
 
 export const MAX_REJECTIONS_PER_INCIDENT = 50;
 const IMAGE_FILTER = 'ImagePropertiesFilter';
@@ -61,6 +54,8 @@ export interface CorrelateOptions extends FilterOptions {
 /** The report's correlated part, its arrays as JSON texts read from the spill stores. close() frees them. */
 export interface CorrelatedTexts {
   instanceCount: number;
+  unattributedCount: number;
+  noValidHostCount: number;
   triage: TriageReport;
   instances(): Iterable<string>;
   unattributed(): Iterable<string>;
@@ -159,16 +154,10 @@ const compareNvh = (a: NvhKey, b: NvhKey) =>
 type RejKey = [file: number, line: number, seq: number];
 const compareRej = (a: RejKey, b: RejKey) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 
-/** What finish() needs of a rejection besides its JSON: [requestId, globalRequestId, time, host, mismatches, input, offset]. */
-type RejHead = [
-  string | null,
-  string | null,
-  string,
-  string | null,
-  [string, string, (string | null)[]][],
-  number,
-  number,
-];
+/** What finish() needs of a rejection: [requestId, globalRequestId, time, host, input, offset, its JSON in `bodies`]. */
+type RejHead = [string | null, string | null, string, string | null, number, number, number];
+/** A rejection's mismatches as finish() reads them: [property, value, passingValues]. */
+type RejMismatches = [string, string, (string | null)[]][];
 
 export class Correlator {
   private readonly requests = new Map<string, RequestInfo>();
@@ -180,6 +169,9 @@ export class Correlator {
   private readonly attempts: SortedSpill<NvhKey>;
   private readonly fileIndex: number[];
   private readonly mismatchMemo: DiagnosisMemo = new WeakMap();
+  private readonly fileTexts: string[] = [];
+  /** Each rejection's JSON, by the number its spilled entry holds. */
+  private readonly bodies: TextStore;
   private readonly budget: number;
   private rejSeq = 0;
   private outSeq = 0;
@@ -192,6 +184,7 @@ export class Correlator {
     this.budget = opts.spillAfterBytes ?? SPILL_AFTER_BYTES;
     this.rejections = new SortedSpill(compareRej, this.budget);
     this.attempts = new SortedSpill(compareNvh, this.budget);
+    this.bodies = new TextStore(this.budget);
     // Places compare by file name's first position (a file given twice is one file).
     this.fileIndex = files.map((f) => files.indexOf(f));
   }
@@ -280,33 +273,44 @@ export class Correlator {
     pe: ResolvedPropsEvent | ResolvedRejectionEvent | null,
     host: { host: string; node: string } | null,
   ): void {
-    const { mismatches, partial } = pe ? diagnose(pe, this.opts, this.mismatchMemo) : { mismatches: [], partial: true };
-    const rejection: Rejection = {
-      requestId: src.requestId,
-      time: src.time,
-      host: host?.host ?? null,
-      node: host?.node ?? null,
-      requested: pe?.props ? requestedOf(pe.props, this.opts) : {},
-      supportedInstances: pe?.supportedInstances ?? null,
-      hypervisorVersion: pe?.hypervisorVersion ?? null,
-      mismatches,
-      location: { file: this.files[src.input] ?? '?', line: src.line, offset: src.offset },
+    const d = pe ? diagnose(pe, this.opts, this.mismatchMemo) : { mismatches: [], partial: true };
+    // The JSON of what every host of a request repeats (properties, host side, mismatches) is made once.
+    d.texts ??= {
+      middle: JSON.stringify({
+        requested: pe?.props ? requestedOf(pe.props, this.opts) : {},
+        supportedInstances: pe?.supportedInstances ?? null,
+        hypervisorVersion: pe?.hypervisorVersion ?? null,
+        mismatches: d.mismatches,
+      }).slice(1, -1),
+      mismatches: JSON.stringify(d.mismatches.map((m) => [m.property, m.value, m.passingValues])),
     };
-    if (partial) rejection.partial = true;
     if (src.requestId !== null) this.info(src.requestId).rejectionsLeft++;
+    const hostName = host?.host ?? null;
+    // JSON.stringify of the Rejection, by parts.
+    const body =
+      `{"requestId":${JSON.stringify(src.requestId)},"time":${JSON.stringify(src.time)},"host":${JSON.stringify(hostName)},` +
+      `"node":${JSON.stringify(host?.node ?? null)},${d.texts.middle},"location":{"file":${this.fileJson(src.input)},` +
+      `"line":${src.line},"offset":${src.offset}}${d.partial ? ',"partial":true' : ''}}`;
+    // The JSON goes to its store once, and is read from it once, when the report is written.
     const head: RejHead = [
       src.requestId,
       src.globalRequestId,
       src.time,
-      rejection.host,
-      mismatches.map((m) => [m.property, m.value, m.passingValues]),
+      hostName,
       src.input,
       src.offset,
+      this.bodies.add(body),
     ];
     this.rejections.add(
       [this.fileIndex[src.input] ?? src.input, src.line, this.rejSeq++],
-      `${JSON.stringify(head)}\t${JSON.stringify(rejection)}`,
+      `${JSON.stringify(head)}\t${d.texts.mismatches}`,
     );
+  }
+
+  private fileJson(input: number): string {
+    let t = this.fileTexts[input];
+    if (t === undefined) this.fileTexts[input] = t = JSON.stringify(this.files[input] ?? '?');
+    return t;
   }
 
   // 3. Failed attempts, de-duplicated as they come; spilled with what the index cannot know yet.
@@ -427,6 +431,13 @@ export class Correlator {
     return key;
   }
 
+  /** Frees the spill stores of a scan that will not finish (aborted). */
+  close(): void {
+    this.rejections.close();
+    this.attempts.close();
+    this.bodies.close();
+  }
+
   /** Everything has been added: places every rejection and attempt, and gives the report's texts. */
   finish(): CorrelatedTexts {
     for (const e of this.pendingProps.values()) if (e.ev.kind === 'props') this.build(e, e.ev, null);
@@ -447,7 +458,7 @@ export class Correlator {
       if (!b) incidents.set(uuid, (b = new IncidentAggregate(uuid, this.fileIndex)));
       return b;
     };
-    const rejectionTexts = new TextStore(this.budget);
+    const rejectionTexts = this.bodies;
     const unattributed = new SortedSpill<number>((a, b) => a - b, this.budget);
     const noValidHost = new SeqSpill(this.budget);
     const conductorLines = new SeqSpill(this.budget);
@@ -457,17 +468,20 @@ export class Correlator {
       const u = open.get(key);
       if (!u) return;
       open.delete(key);
-      unattributed.add(u.ordinal, u.text());
+      unattributed.add(u.ordinal, u.text(this.bodies));
     };
     const interned = new Interned();
+    const mismatchTexts = new Map<string, RejMismatches>();
     try {
       // 4. Incidents: instances whose scheduling failed because ImagePropertiesFilter removed the last host.
       // Rejections of other requests (another host passed, another filter had the last word, or no request
       // id at all) stay visible as unattributed, with the instance when the log names it.
       for (const [key, text] of this.rejections.read()) {
         const tab = text.indexOf('\t');
-        const [requestId, globalId, time, host, mismatches, input, offset] = JSON.parse(text.slice(0, tab)) as RejHead;
-        const body = text.slice(tab + 1);
+        const [requestId, globalId, time, host, input, offset, body] = JSON.parse(text.slice(0, tab)) as RejHead;
+        const mmText = text.slice(tab + 1);
+        let mismatches = mismatchTexts.get(mmText);
+        if (!mismatches) mismatchTexts.set(mmText, (mismatches = JSON.parse(mmText) as RejMismatches));
         const rid = this.canonical(requestId);
         const failed =
           (requestId !== null && this.requests.get(requestId)?.failed === true) ||
@@ -475,8 +489,7 @@ export class Correlator {
         const uuids = this.lookup(requestId, globalId);
         const at = { input, line: key[1], offset };
         if (failed && uuids.length > 0) {
-          for (const u of uuids)
-            incident(u).addRejection(body, rejectionTexts, host, mismatches, at, time, rid, interned);
+          for (const u of uuids) incident(u).addRejection(body, host, mismatches, at, time, rid, interned);
         } else {
           const k = requestId ?? '';
           let u = open.get(k);
@@ -539,6 +552,8 @@ export class Correlator {
       const triageReport = triage.done();
       return {
         instanceCount: ordered.length,
+        unattributedCount: unattributed.count,
+        noValidHostCount: noValidHost.count,
         triage: triageReport,
         *instances() {
           for (const b of ordered) yield b.text(files, rejectionTexts);
@@ -680,17 +695,16 @@ class IncidentAggregate {
   }
 
   addRejection(
-    body: string,
-    store: TextStore,
+    body: number,
     host: string | null,
-    mismatches: [string, string, (string | null)[]][],
+    mismatches: RejMismatches,
     at: { input: number; line: number; offset: number },
     time: string,
     requestId: string | null,
     interned: Interned,
   ): void {
     this.rejectionCount++;
-    if (this.rejections.length < MAX_REJECTIONS_PER_INCIDENT) this.rejections.push(store.add(body));
+    if (this.rejections.length < MAX_REJECTIONS_PER_INCIDENT) this.rejections.push(body);
     if (host) this.hosts.add(interned.of(host));
     for (const [property, value, passingValues] of mismatches) {
       if (!this.mismatches.some((x) => x.property === property && x.value === value))
@@ -726,7 +740,7 @@ class IncidentAggregate {
 /** Rejections of one request that is not an incident, until its last one has been placed. */
 class UnattributedAggregate {
   private readonly mismatches: { property: string; value: string }[] = [];
-  private readonly rejections: string[] = [];
+  private readonly rejections: number[] = [];
   private count = 0;
   private readonly hosts: string[] = [];
 
@@ -736,7 +750,7 @@ class UnattributedAggregate {
     private readonly knownInstance: string | null,
   ) {}
 
-  add(body: string, host: string | null, mismatches: [string, string, (string | null)[]][], interned: Interned): void {
+  add(body: number, host: string | null, mismatches: RejMismatches, interned: Interned): void {
     this.count++;
     if (this.rejections.length < MAX_REJECTIONS_PER_INCIDENT) this.rejections.push(body);
     if (host && !this.hosts.includes(host)) this.hosts.push(interned.of(host));
@@ -746,12 +760,17 @@ class UnattributedAggregate {
   }
 
   /** The entry's JSON, as JSON.stringify gives it for an UnattributedRejection. */
-  text(): string {
-    return `{"requestId":${JSON.stringify(this.requestId)},"mismatches":${JSON.stringify(this.mismatches)},"rejections":[${this.rejections.join(',')}],"rejectionCount":${this.count},"knownInstance":${JSON.stringify(this.knownInstance)},"hostsRejected":${JSON.stringify(this.hosts.sort())}}`;
+  text(bodies: TextStore): string {
+    return `{"requestId":${JSON.stringify(this.requestId)},"mismatches":${JSON.stringify(this.mismatches)},"rejections":[${this.rejections.map((r) => bodies.get(r)).join(',')}],"rejectionCount":${this.count},"knownInstance":${JSON.stringify(this.knownInstance)},"hostsRejected":${JSON.stringify(this.hosts.sort())}}`;
   }
 }
 
-type Diagnosis = { mismatches: PropertyMismatch[]; partial: boolean };
+type Diagnosis = {
+  mismatches: PropertyMismatch[];
+  partial: boolean;
+  /** The rejection's JSON between its host and its location, and the mismatches as finish() reads them. */
+  texts?: { middle: string; mismatches: string };
+};
 /** props → supportedInstances (the shared array, or a sentinel for null/undefined) → hypervisor version → result. */
 type DiagnosisMemo = WeakMap<object, WeakMap<object, Map<number | null | undefined, Diagnosis>>>;
 const NO_SUPP = {};

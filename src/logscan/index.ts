@@ -5,14 +5,14 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { FilterOptions } from '../nova/imagePropsFilter.js';
-import { correlate, type LogEvent, type ResolvedEvent } from './correlate.js';
+import { type CorrelatedTexts, Correlator, type LogEvent, type ResolvedEvent } from './correlate.js';
 import { defaultLogInputs, expandGlob, hasGlob } from './inputs.js';
 import { runInPool, runInThread, workerScript } from './pool.js';
 import { defaultScanThreads, dropPrestartedWorker, MIN_BYTES_FOR_THREADS } from './prestart.js';
+import { JsonTexts } from './reportJson.js';
 import { SUPP_NONE, SUPP_UNREADABLE } from './scanEvent.js';
 import { timeRange } from './timeRange.js';
-import type { ScanProgress, ScanReport, ScanWarning } from './types.js';
+import type { ScanProgress, ScanReport, ScanWarning, StreamedScanReport } from './types.js';
 import { interpretingSink } from './unitInterpret.js';
 import {
   DEFAULT_UNIT_OPTIONS,
@@ -29,7 +29,7 @@ export { MAX_EVIDENCE_PER_INCIDENT, MAX_REJECTIONS_PER_INCIDENT } from './correl
 export { DEFAULT_LOG_DIRS, defaultLogInputs, expandGlob } from './inputs.js';
 export { parseOsloHeader, stripDebugSuffix } from './osloLine.js';
 export { parseRecords } from './records.js';
-export { reportJsonPieces, writeReportJson } from './reportJson.js';
+export { JsonTexts, reportJsonPieces, writeReportJson } from './reportJson.js';
 export { parseTimeBound, timeRange } from './timeRange.js';
 export type * from './types.js';
 
@@ -55,16 +55,21 @@ export interface ScanOptions {
   minBytesForWorkers?: number;
   /** Force the plain-JS needle scanner (tests). */
   engine?: 'wasm' | 'js';
-  /** Plain files at least this big are split into byte ranges shared by the threads (default 16 MiB). */
+  /** Plain files at least this big are split into byte ranges (default 16 MiB). */
   splitMinBytes?: number;
+  /** About how big those ranges are (default 64 MiB): a range's events are held until it is done. */
+  rangeBytes?: number;
+  /** Report text kept in memory by each of the scan's stores before a temp file takes it (default 4 MiB; tests). */
+  spillAfterBytes?: number;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const SPLIT_MIN = 16 << 20;
-/** Byte ranges of about this size (a few per thread), so a thread that starts late still gets its share. */
+/** Byte ranges of about this size: several per thread, so a thread that starts late still gets its share. */
 const RANGE_BYTES = 64 << 20;
-const MAX_RANGES_PER_THREAD = 8;
 const PROGRESS_INTERVAL_MS = 100;
+/** The unit id of stdin's result. */
+const STDIN_UNIT = -1;
 
 interface Input {
   file: string; // as given
@@ -77,8 +82,36 @@ interface Input {
  * bad input (each problem becomes a ScanWarning naming the file); throws for a bad --since/--until
  * (one-line Error) and rejects with the signal's reason when aborted.
  * With no inputs at all, scans defaultLogInputs() and lists what it searched in `searched`.
+ * The whole report in memory: for a report written out as it is read, see scanLogsStreamed.
  */
 export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}): Promise<ScanReport> {
+  const scanned = await scanLogsStreamed(inputs, opts);
+  try {
+    const { instances, unattributed, noValidHost, ...rest } = scanned.report;
+    const parse = <T>(texts: JsonTexts): T[] => Array.from(texts.texts(), (t) => JSON.parse(t) as T);
+    return {
+      instances: parse(instances),
+      unattributed: parse(unattributed),
+      noValidHost: parse(noValidHost),
+      ...rest,
+    };
+  } finally {
+    scanned.close();
+  }
+}
+
+/** A scan's report whose arrays are read from the scan's spill stores (see Correlator): close() frees them. */
+export interface StreamedScan {
+  report: StreamedScanReport;
+  close(): void;
+}
+
+/**
+ * scanLogs without the report in memory: events are correlated as the units are done (in file order), and
+ * the report's arrays are JSON texts read back from memory or a temp file, as reportJsonPieces writes them.
+ * Peak memory grows with the instances and requests in the logs, not with their lines or attempts.
+ */
+export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOptions = {}): Promise<StreamedScan> {
   const started = performance.now();
   const range = timeRange(opts.since, opts.until);
   const warnings: ScanWarning[] = [];
@@ -125,10 +158,10 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
     inflateScript: null,
   };
 
-  // Units: plain files in byte ranges that start at line starts, .gz whole.
+  // Units: plain files in byte ranges that start at line starts, .gz whole. Ranges whatever the threads:
+  // a unit's events are held until it is done.
   const units: WorkUnit[] = [];
   const sizes = new Map<number, number>();
-  const rangesOf = new Map<number, number[]>(); // input → unit ids in file order
   resolved.forEach((r, input) => {
     if (r.kind === 'stdin' || r.size === null || r.size === 0) return;
     if (r.kind === 'gzip') {
@@ -138,23 +171,20 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
       return;
     }
     const parts =
-      threads > 1 && r.size >= (opts.splitMinBytes ?? SPLIT_MIN)
-        ? Math.max(threads, Math.min(threads * MAX_RANGES_PER_THREAD, Math.ceil(r.size / RANGE_BYTES)))
+      r.size >= (opts.splitMinBytes ?? SPLIT_MIN)
+        ? Math.max(threads, Math.ceil(r.size / (opts.rangeBytes ?? RANGE_BYTES)))
         : 1;
     const cuts = splitPoints(r.file, r.size, parts, unitOpts.maxLineBytes);
-    const ids: number[] = [];
     for (let i = 0; i + 1 < cuts.length; i++) {
       const id = units.length;
       units.push({ id, input, file: r.file, kind: 'range', start: cuts[i] as number, end: cuts[i + 1] as number });
       sizes.set(id, (cuts[i + 1] as number) - (cuts[i] as number));
-      ids.push(id);
     }
-    rangesOf.set(input, ids);
   });
 
   // Progress, throttled.
-  const hasStdin = resolved.some((r) => r.kind === 'stdin');
-  const bytesTotal = hasStdin ? null : resolved.reduce((s, r) => s + (r.size ?? 0), 0);
+  const stdinInput = resolved.findIndex((r) => r.kind === 'stdin');
+  const bytesTotal = stdinInput >= 0 ? null : resolved.reduce((s, r) => s + (r.size ?? 0), 0);
   let bytesDone = 0;
   let filesDone = 0;
   let lastFile = files[0] ?? '';
@@ -166,8 +196,6 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
     lastEmit = now;
     opts.onProgress({ file: lastFile, filesDone, filesTotal: files.length, bytesDone, bytesTotal });
   };
-  const unitsLeft = new Map<number, number>();
-  for (const u of units) unitsLeft.set(u.input, (unitsLeft.get(u.input) ?? 0) + 1);
   const onBytes = (unitId: number, n: number) => {
     bytesDone += n;
     const u = units[unitId];
@@ -175,6 +203,12 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
     emit();
   };
   emit(true);
+
+  const correlator = new Correlator(files, {
+    defaultArchitecture: opts.defaultArchitecture ?? null,
+    spillAfterBytes: opts.spillAfterBytes,
+  });
+  const feed = new UnitFeed(resolved, units, stdinInput, warnings, correlator);
 
   // A thread costs ~0.1 s of CPU to start: worth it from about this much log (decompressed) on.
   const work = units.reduce((a, u) => a + (sizes.get(u.id) ?? 0) * (u.kind === 'gzip' ? 8 : 1), 0);
@@ -184,35 +218,44 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
   if (!script) dropPrestartedWorker();
   const inflateScript = parallel && units.some((u) => u.kind === 'gzip') ? workerScript('gunzipWorker.js') : null;
   unitOpts.inflateScript = inflateScript?.href ?? null;
-  const hooks = { onBytes, signal: opts.signal };
+  const hooks = { onBytes, onResult: (r: UnitResult) => feed.result(r), signal: opts.signal };
   let threadsUsed = 0;
-  const fileJob = script
-    ? runInPool(units, sizes, unitOpts, threads, script, hooks).then((p) => {
-        threadsUsed = p.threads;
-        return p.results;
-      })
-    : runInThread(units, unitOpts, hooks);
-  const stdinJob = hasStdin
-    ? scanStdin(
-        resolved.findIndex((r) => r.kind === 'stdin'),
-        opts.stdin ?? process.stdin,
-        unitOpts,
-        hooks,
-      )
-    : Promise.resolve(null);
-  const [results, stdinResult] = await Promise.all([fileJob, stdinJob]);
-  opts.signal?.throwIfAborted();
-  if (stdinResult) results.push(stdinResult);
-  filesDone = files.length;
-  emit(true);
+  let correlated: CorrelatedTexts;
+  let scanned: number;
+  try {
+    const fileJob = script
+      ? runInPool(units, unitOpts, threads, script, hooks).then((p) => {
+          threadsUsed = p.threads;
+        })
+      : runInThread(units, unitOpts, hooks);
+    const stdinJob =
+      stdinInput >= 0
+        ? scanStdin(stdinInput, opts.stdin ?? process.stdin, unitOpts, hooks).then((r) => feed.result(r))
+        : Promise.resolve();
+    await Promise.all([fileJob, stdinJob]);
+    opts.signal?.throwIfAborted();
+    feed.end();
+    filesDone = files.length;
+    emit(true);
+    scanned = performance.now();
+    correlated = correlator.finish();
+  } catch (e) {
+    correlator.close();
+    throw e;
+  }
 
-  const scanned = performance.now();
-  const report = assemble(resolved, files, units, rangesOf, results, warnings, searched, {
-    defaultArchitecture: opts.defaultArchitecture ?? null,
-  });
   const now = performance.now();
   // A lone .gz scanned here while a helper decompresses it is two threads as well.
   if (threadsUsed <= 1) threadsUsed = inflateScript ? 2 : 0;
+  const report: StreamedScanReport = {
+    instances: new JsonTexts(correlated.instanceCount, () => correlated.instances()),
+    unattributed: new JsonTexts(correlated.unattributedCount, () => correlated.unattributed()),
+    noValidHost: new JsonTexts(correlated.noValidHostCount, () => correlated.noValidHost()),
+    triage: correlated.triage,
+    warnings,
+    files: feed.fileStats,
+  };
+  if (searched) report.searched = searched;
   report.stats = {
     workers: threadsUsed,
     engine: scannerEngine(unitOpts),
@@ -220,7 +263,113 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
     readMs: Math.round(scanned - started),
     correlateMs: Math.round(now - scanned),
   };
-  return report;
+  return { report, close: () => correlated.close() };
+}
+
+/**
+ * Unit results to the Correlator in file order (inputs as given, ranges in order), as they come: a result
+ * that is early waits for the ones before it. Line numbers of a range continue from the ranges before it.
+ */
+class UnitFeed {
+  readonly fileStats: { file: string; bytes: number; lines: number }[];
+  private readonly order: number[] = [];
+  private next = 0;
+  private readonly waiting = new Map<number, UnitResult>();
+  private readonly inputOf = new Map<number, number>();
+  private readonly unitsLeft = new Map<number, number>();
+  private readonly lineBase = new Map<number, number>();
+  /** Where stdin's warnings go: before every unit's, as they always have. */
+  private readonly stdinWarningsAt: number;
+
+  constructor(
+    resolved: readonly Input[],
+    units: readonly WorkUnit[],
+    stdinInput: number,
+    private readonly warnings: ScanWarning[],
+    private readonly correlator: Correlator,
+  ) {
+    this.fileStats = resolved.map((r) => ({ file: r.file, bytes: 0, lines: 0 }));
+    this.stdinWarningsAt = warnings.length;
+    let stdinPlaced = false;
+    for (const u of units) {
+      if (stdinInput >= 0 && u.input > stdinInput && !stdinPlaced) {
+        this.order.push(STDIN_UNIT);
+        stdinPlaced = true;
+      }
+      this.order.push(u.id);
+      this.inputOf.set(u.id, u.input);
+      this.unitsLeft.set(u.input, (this.unitsLeft.get(u.input) ?? 0) + 1);
+    }
+    if (stdinInput >= 0) {
+      if (!stdinPlaced) this.order.push(STDIN_UNIT);
+      this.inputOf.set(STDIN_UNIT, stdinInput);
+      this.unitsLeft.set(stdinInput, 1);
+    }
+  }
+
+  result(r: UnitResult): void {
+    this.waiting.set(r.id, r);
+    for (;;) {
+      const id = this.order[this.next];
+      const ready = id === undefined ? undefined : this.waiting.get(id);
+      if (!ready) return;
+      this.waiting.delete(id as number);
+      this.next++;
+      this.add(ready);
+    }
+  }
+
+  /** Every unit is in. */
+  end(): void {
+    if (this.next < this.order.length)
+      throw new Error(`scan: ${this.order.length - this.next} unit(s) without a result`);
+  }
+
+  private add(r: UnitResult): void {
+    const input = this.inputOf.get(r.id) as number;
+    const base = this.lineBase.get(input) ?? 0;
+    this.lineBase.set(input, base + r.newlines);
+    const stat = this.fileStats[input];
+    if (stat) {
+      stat.bytes += r.bytes;
+      stat.lines += r.lines;
+    }
+    const ws = r.warnings.map((w) => (w.line === undefined ? w : { ...w, line: w.line + base }));
+    if (r.id === STDIN_UNIT) this.warnings.splice(this.stdinWarningsAt, 0, ...ws);
+    else this.warnings.push(...ws);
+    const supp = (id: number) =>
+      id === SUPP_UNREADABLE ? undefined : id === SUPP_NONE ? null : (r.supps[id] ?? undefined);
+    const props = (id: number) => (id < 0 ? null : (r.props.parsed[id] ?? null));
+    for (const e of r.events) {
+      const w = e.ev;
+      let ev: ResolvedEvent;
+      if (w.kind === 'props')
+        ev = {
+          kind: 'props',
+          props: props(w.propsId),
+          supportedInstances: supp(w.suppId),
+          hypervisorVersion: w.hypervisorVersion,
+        };
+      else if (w.kind === 'rejection') {
+        ev = {
+          kind: 'rejection',
+          props: props(w.propsId),
+          supportedInstances: supp(w.suppId),
+          hypervisorVersion: w.hypervisorVersion,
+          host: w.host,
+          node: w.node,
+        };
+      } else ev = w;
+      // In place: these objects are not used anywhere else, and copies of ~10^5 events cost GC time.
+      const le = e as unknown as LogEvent;
+      le.line = e.line + base;
+      le.ev = ev;
+      this.correlator.add(le);
+    }
+    const left = (this.unitsLeft.get(input) ?? 1) - 1;
+    this.unitsLeft.set(input, left);
+    if (left === 0) this.correlator.endInput(input);
+  }
 }
 
 function exists(p: string): boolean {
@@ -313,7 +462,7 @@ async function scanStdin(
   opts: UnitOptions,
   hooks: { onBytes: (id: number, n: number) => void; signal?: AbortSignal },
 ): Promise<UnitResult> {
-  const id = -1;
+  const id = STDIN_UNIT;
   let compressed = 0;
   let seen = false;
   const out = new PassThrough({ highWaterMark: 1 << 20 });
@@ -344,74 +493,4 @@ async function scanStdin(
   });
   if (!seen) r.warnings.push({ file: '-', message: 'empty input on stdin' });
   return r;
-}
-
-function assemble(
-  resolved: readonly Input[],
-  files: readonly string[],
-  units: readonly WorkUnit[],
-  rangesOf: ReadonlyMap<number, number[]>,
-  results: readonly UnitResult[],
-  warnings: ScanWarning[],
-  searched: string[] | undefined,
-  filter: FilterOptions,
-): ScanReport {
-  const byId = new Map(results.map((r) => [r.id, r]));
-  // Line numbers of a range continue from the ranges before it in the same file.
-  const lineBase = new Map<number, number>();
-  for (const ids of rangesOf.values()) {
-    let base = 0;
-    for (const id of ids) {
-      lineBase.set(id, base);
-      base += byId.get(id)?.newlines ?? 0;
-    }
-  }
-  const events: LogEvent[] = [];
-  const fileStats = resolved.map((r) => ({ file: r.file, bytes: 0, lines: 0 }));
-  const unitInput = new Map<number, number>(units.map((u) => [u.id, u.input]));
-  const ordered = [...results].sort((a, b) => (unitInput.get(a.id) ?? -1) - (unitInput.get(b.id) ?? -1) || a.id - b.id);
-  for (const r of ordered) {
-    const base = lineBase.get(r.id) ?? 0;
-    const input = unitInput.get(r.id) ?? resolved.findIndex((x) => x.kind === 'stdin');
-    const stat = fileStats[input];
-    if (stat) {
-      stat.bytes += r.bytes;
-      stat.lines += r.lines;
-    }
-    for (const w of r.warnings) warnings.push(w.line === undefined ? w : { ...w, line: w.line + base });
-    const supp = (id: number) =>
-      id === SUPP_UNREADABLE ? undefined : id === SUPP_NONE ? null : (r.supps[id] ?? undefined);
-    const props = (id: number) => (id < 0 ? null : (r.props.parsed[id] ?? null));
-    for (const e of r.events) {
-      const w = e.ev;
-      let ev: ResolvedEvent;
-      if (w.kind === 'props')
-        ev = {
-          kind: 'props',
-          props: props(w.propsId),
-          supportedInstances: supp(w.suppId),
-          hypervisorVersion: w.hypervisorVersion,
-        };
-      else if (w.kind === 'rejection') {
-        ev = {
-          kind: 'rejection',
-          props: props(w.propsId),
-          supportedInstances: supp(w.suppId),
-          hypervisorVersion: w.hypervisorVersion,
-          host: w.host,
-          node: w.node,
-        };
-      } else ev = w;
-      // In place: these objects are not used anywhere else, and copies of ~10^5 events cost GC time.
-      const le = e as unknown as LogEvent;
-      le.line = e.line + base;
-      le.ev = ev;
-      events.push(le);
-    }
-  }
-  events.sort((a, b) => a.input - b.input || a.offset - b.offset);
-  const c = correlate(files, events, filter);
-  const report: ScanReport = { ...c, warnings, files: fileStats };
-  if (searched) report.searched = searched;
-  return report;
 }

@@ -7,8 +7,13 @@ import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, unlinkSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Text kept in memory by each store before it goes to a temp file. */
-export const SPILL_AFTER_BYTES = 4 << 20;
+/**
+ * Text kept in memory by each store before it goes to a temp file. Small: what is kept is promoted to V8's
+ * old generation, and 4 MiB per store cost 1 GiB's scan 13 MiB of peak RSS for no speed.
+ */
+export const SPILL_AFTER_BYTES = 256 << 10;
+/** Sorted runs merged at once at most; more are first merged into one (a log far out of order). */
+const MAX_RUNS = 32;
 const WRITE_BYTES = 256 << 10;
 const READ_BYTES = 64 << 10;
 
@@ -90,9 +95,30 @@ class TempFile {
     }
   }
 
+  /** The line that starts at `position`. */
+  lineAt(position: number): string {
+    let buf = Buffer.allocUnsafe(2048);
+    for (;;) {
+      const n = this.read(buf, buf.length, position);
+      const nl = buf.subarray(0, n).indexOf(10);
+      if (nl >= 0) return buf.toString('utf8', 0, nl);
+      if (n < buf.length) throw new Error('scan spill file: unterminated line');
+      buf = Buffer.allocUnsafe(buf.length * 4);
+    }
+  }
+
   close(): void {
     this.pending = [];
     closeSync(this.fd);
+  }
+}
+
+/** A temp file, or null where none can be made (a read-only or full temp dir): then the store keeps its texts. */
+function tempFileOrNull(): TempFile | null {
+  try {
+    return new TempFile();
+  } catch {
+    return null;
   }
 }
 
@@ -114,9 +140,10 @@ export class SeqSpill {
     this.mem.push(text);
     this.memChars += text.length;
     if (this.memChars > this.budget) {
-      this.file = new TempFile();
-      for (const t of this.mem) this.file.append(`${t}\n`);
-      this.mem = [];
+      this.file = tempFileOrNull();
+      if (!this.file) this.memChars = Number.NEGATIVE_INFINITY; // no temp file: kept here
+      for (const t of this.mem) this.file?.append(`${t}\n`);
+      if (this.file) this.mem = [];
     }
   }
 
@@ -132,57 +159,45 @@ export class SeqSpill {
   }
 }
 
-/** Texts read back by the index add() gave them. */
+/**
+ * Texts read back by the number add() gave them, which is all a holder keeps (no table per text here): an
+ * index while the texts are in memory, then the text's place in the file.
+ */
 export class TextStore {
   private mem: string[] = [];
   private memChars = 0;
   private file: TempFile | null = null;
-  /** In the file: entry i is bytes [ends[i-1], ends[i]) (ends[-1] = 0). */
-  private ends = new Float64Array(1024);
-  private count = 0;
+  /** Where the texts that were in memory went (their numbers were handed out already). */
+  private moved: number[] = [];
 
   constructor(private readonly budget = SPILL_AFTER_BYTES) {}
 
   add(text: string): number {
-    const i = this.count++;
-    if (!this.file) {
-      this.mem.push(text);
-      this.memChars += text.length;
-      if (this.memChars <= this.budget) return i;
-      this.file = new TempFile();
-      const texts = this.mem;
-      this.mem = [];
-      for (let j = 0; j < texts.length; j++) this.put(j, texts[j] as string);
-      return i;
+    if (this.file) return -1 - this.file.append(`${text}\n`);
+    this.mem.push(text);
+    this.memChars += text.length;
+    const i = this.mem.length - 1;
+    if (this.memChars > this.budget) {
+      const file = tempFileOrNull();
+      if (file) {
+        this.file = file;
+        this.moved = this.mem.map((t) => file.append(`${t}\n`));
+        this.mem = [];
+      } else this.memChars = Number.NEGATIVE_INFINITY; // no temp file: kept here
     }
-    this.put(i, text);
     return i;
   }
 
-  private put(i: number, text: string): void {
-    const file = this.file as TempFile;
-    file.append(text);
-    if (i >= this.ends.length) {
-      const bigger = new Float64Array(this.ends.length * 2);
-      bigger.set(this.ends);
-      this.ends = bigger;
-    }
-    this.ends[i] = file.size;
-  }
-
-  get(i: number): string {
-    if (!this.file) return this.mem[i] as string;
-    const start = i === 0 ? 0 : (this.ends[i - 1] as number);
-    const length = (this.ends[i] as number) - start;
-    const buf = Buffer.allocUnsafe(length);
-    this.file.read(buf, length, start);
-    return buf.toString('utf8');
+  get(ref: number): string {
+    if (!this.file) return this.mem[ref] as string;
+    return this.file.lineAt(ref >= 0 ? (this.moved[ref] as number) : -1 - ref);
   }
 
   close(): void {
     this.file?.close();
     this.file = null;
     this.mem = [];
+    this.moved = [];
   }
 }
 
@@ -197,6 +212,7 @@ export class SortedSpill<K> {
   private memChars = 0;
   private file: TempFile | null = null;
   private readonly runs: { start: number; end: number }[] = [];
+  private lastKey: K | undefined;
   count = 0;
 
   constructor(
@@ -222,13 +238,32 @@ export class SortedSpill<K> {
   }
 
   private writeRun(): void {
-    this.file ??= new TempFile();
+    this.file ??= tempFileOrNull();
+    if (!this.file) {
+      this.memChars = Number.NEGATIVE_INFINITY; // no temp file: kept here
+      return;
+    }
     const start = this.file.size;
-    for (const i of this.sortedMemory()) this.file.append(`${JSON.stringify(this.keys[i])}\t${this.texts[i]}\n`);
-    this.runs.push({ start, end: this.file.size });
+    const order = this.sortedMemory();
+    for (const i of order) this.file.append(`${JSON.stringify(this.keys[i])}\t${this.texts[i]}\n`);
+    const first = this.keys[order[0] as number] as K;
+    const prev = this.runs.at(-1);
+    // Logs are nearly in order: a run that starts after the last one ends continues it (one source to merge).
+    if (prev && prev.end === start && this.lastKey !== undefined && this.compare(this.lastKey, first) < 0)
+      prev.end = this.file.size;
+    else this.runs.push({ start, end: this.file.size });
+    this.lastKey = this.keys[order[order.length - 1] as number] as K;
     this.keys = [];
     this.texts = [];
     this.memChars = 0;
+    if (this.runs.length > MAX_RUNS) {
+      const runs = this.runs.splice(0);
+      const from = this.file.size;
+      for (const [key, text] of this.merge(runs.map((r) => this.runEntries(r.start, r.end))))
+        this.file.append(`${JSON.stringify(key)}\t${text}\n`);
+      this.runs.push({ start: from, end: this.file.size });
+      this.lastKey = undefined;
+    }
   }
 
   /** Every entry, in key order. Adding while reading is not allowed. */
@@ -240,8 +275,17 @@ export class SortedSpill<K> {
       const order = this.sortedMemory();
       sources.push(order.map((i): [K, string] => [keys[i] as K, texts[i] as string])[Symbol.iterator]());
     }
+    yield* this.merge(sources);
+  }
+
+  private *merge(sources: Iterator<[K, string]>[]): Generator<[K, string]> {
     if (sources.length === 1) {
-      yield* { [Symbol.iterator]: () => sources[0] as Iterator<[K, string]> };
+      for (
+        let n = (sources[0] as Iterator<[K, string]>).next();
+        !n.done;
+        n = (sources[0] as Iterator<[K, string]>).next()
+      )
+        yield n.value;
       return;
     }
     const heads: ([K, string] | null)[] = sources.map((s) => {
