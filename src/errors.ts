@@ -1,13 +1,65 @@
-// The one error type every layer throws for things the operator can fix. Anything else is our bug.
+// The contract with the operator and with scripts, below both faces: the exit codes (one table, from which --help
+// and the README's table are made) and the one error type every layer throws for things the operator can fix.
+// Anything else that is thrown is our bug (exit 70).
+
+/** Exit codes are a contract with scripts: documented in --help and the README, never renumbered. */
+export const EXIT_CODES = [
+  {
+    name: 'ok',
+    code: 0,
+    meaning: 'ran to the end: nothing affected found, or every planned change was made (or there was nothing to do)',
+  },
+  {
+    name: 'found',
+    code: 1,
+    meaning:
+      'affected instances found (scan, trace), or changes pending: a dry run, or a confirmation declined (repair, undo)',
+  },
+  {
+    name: 'usage',
+    code: 2,
+    meaning:
+      'bad usage or bad input (command, arguments, option values, config, journal, nothing to read); nothing changed',
+  },
+  { name: 'partial', code: 3, meaning: 'partial: some input skipped (unreadable file, unreachable cell)' },
+  { name: 'database', code: 4, meaning: "a database could not be reached or is not nova's; nothing changed" },
+  {
+    name: 'incomplete',
+    code: 5,
+    meaning: 'a planned change was not made (conflict, task in progress, failure)',
+  },
+  { name: 'internal', code: 70, meaning: 'internal error (a bug: please report it)' },
+  { name: 'interrupted', code: 130, meaning: 'interrupted (Ctrl-C)' },
+] as const;
+
+export type ExitCodeName = (typeof EXIT_CODES)[number]['name'];
+
+export const ExitCode = Object.fromEntries(EXIT_CODES.map((e) => [e.name, e.code])) as {
+  readonly [K in ExitCodeName]: Extract<(typeof EXIT_CODES)[number], { name: K }>['code'];
+};
+
+export type ExitCodeValue = (typeof EXIT_CODES)[number]['code'];
+
+/** The exit codes as --help shows them. */
+export function exitCodeHelp(): string {
+  return ['Exit codes:', ...EXIT_CODES.map((e) => `  ${String(e.code).padEnd(4)} ${e.meaning}`)].join('\n');
+}
+
+/** The exit codes as the README's table (test/cli/readme.test.ts checks the README holds exactly this). */
+export function exitCodeMarkdown(): string {
+  return ['| code | meaning |', '|---|---|', ...EXIT_CODES.map((e) => `| ${e.code} | ${e.meaning} |`)].join('\n');
+}
 
 /** Bad input, unreachable database, refused operation: one line saying what, where, and what to try. */
 export class DoctorError extends Error {
   override readonly name = 'DoctorError';
+  readonly exitCode: ExitCodeValue;
   constructor(
     message: string,
-    readonly options: { where?: string; hint?: string; exitCode?: number } = {},
+    readonly options: { where?: string; hint?: string; exitCode?: ExitCodeValue } = {},
   ) {
     super(message);
+    this.exitCode = options.exitCode ?? ExitCode.usage;
   }
 
   /** The single line shown to the operator. */
@@ -16,6 +68,11 @@ export class DoctorError extends Error {
     const hint = this.options.hint ? ` (${this.options.hint})` : '';
     return `${where}${this.message}${hint}`.replace(/\s*\n\s*/g, ' ');
   }
+}
+
+/** A usage mistake: exit 2, nothing done. */
+export function usageError(message: string, hint?: string): DoctorError {
+  return new DoctorError(message, { hint, exitCode: ExitCode.usage });
 }
 
 export function isDoctorError(err: unknown): err is DoctorError {

@@ -2,9 +2,9 @@
 import { startDemo } from '../doctor/demo.js';
 import { createDoctor } from '../doctor/session.js';
 import type { DoctorConfig, InstanceView } from '../doctor/types.js';
-import { terminalSafeLine as safe } from '../terminalText.js';
+import { ExitCode } from '../errors.js';
+import { terminalSafeLine as safe, terminalSafe } from '../terminalText.js';
 import { runTui } from '../tui/index.js';
-import { ExitCode } from './exitCodes.js';
 import { onTerminate } from './signals.js';
 
 export function canRunTui(): boolean {
@@ -49,14 +49,19 @@ export async function runInteractive(config: DoctorConfig): Promise<number> {
   try {
     if (!canRunTui()) {
       const errors: string[] = [];
+      let code: number = ExitCode.ok;
       doctor.subscribe((e) => {
-        if (e.type === 'error') errors.push(`${e.where}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+        if (e.type !== 'error') return;
+        errors.push(`${e.where}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+        // The first failure is the cause: it exits as the same failure would on the command line.
+        if (code === ExitCode.ok) code = e.exitCode ?? ExitCode.partial;
       });
       const views = await doctor.start();
       for (const e of errors) process.stderr.write(`nova-doctor: ${safe(e)}\n`);
-      process.stdout.write(summary(views));
-      process.stdout.write(`${commandsFor(config)}\n`);
-      return errors.length > 0 ? ExitCode.partial : ExitCode.ok;
+      // The commands quote the arguments (a URL given as a log has its password masked here).
+      process.stdout.write(terminalSafe(summary(views)));
+      process.stdout.write(terminalSafe(`${commandsFor(config)}\n`));
+      return code;
     }
     return await runTui(doctor);
   } finally {

@@ -2,7 +2,7 @@
 // one line that names the database (masked URL), says what went wrong and what to try.
 
 import mysql, { type Pool, type PoolConnection } from 'mysql2/promise';
-import { type DbUrl, describeTarget, maskUrl, parseDbUrl, toMysql2Options } from './dbUrl.js';
+import { type DbUrl, describeServer, maskUrl, parseDbUrl, toMysql2Options } from './dbUrl.js';
 import { DbError } from './errors.js';
 
 /** One database we were told to reach, and where we were told. */
@@ -40,7 +40,7 @@ export function explainDbError(err: unknown, target: DbTarget, timeoutMs = 5000)
   const e = (err ?? {}) as MysqlError;
   const head = `${target.label} ${target.maskedUrl}`;
   const check = `check ${target.source}`;
-  const place = describeTarget(target.url);
+  const place = describeServer(target.url);
   const user = target.url.username ?? '';
   const db = target.url.database ?? '';
   const line = (kind: ConstructorParameters<typeof DbError>[0], what: string) => new DbError(kind, `${head}: ${what}`);
@@ -60,40 +60,31 @@ export function explainDbError(err: unknown, target: DbTarget, timeoutMs = 5000)
         `user '${user}' may not use database '${db}'; GRANT SELECT ON \`${db}\`.* TO '${user}'@…`,
       );
     case 'ER_BAD_DB_ERROR':
-      return line('no-database', `database '${db}' does not exist on ${place.replace(/\/.*$/, '')}; ${check}`);
+      return line('no-database', `database '${db}' does not exist on ${place}; ${check}`);
     case 'ER_HOST_NOT_PRIVILEGED':
     case 'ER_HOST_IS_BLOCKED':
       return line('auth', `the server does not accept connections from this host (${e.message ?? e.code})`);
     case 'ECONNREFUSED':
-      return line(
-        'unreachable',
-        `connection refused at ${place.replace(/\/.*$/, '')} (is MariaDB running and listening there?)`,
-      );
+      return line('unreachable', `connection refused at ${place} (is MariaDB running and listening there?)`);
     case 'ETIMEDOUT':
       return line(
         'unreachable',
-        `no answer from ${place.replace(/\/.*$/, '')} within ${(timeoutMs / 1000).toFixed(0)} s (host down or firewalled?)`,
+        `no answer from ${place} within ${(timeoutMs / 1000).toFixed(0)} s (host down or firewalled?)`,
       );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return line('unreachable', `host name '${target.url.host ?? ''}' not found; ${check}`);
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return line('unreachable', `no route to ${place.replace(/\/.*$/, '')} (network unreachable)`);
+      return line('unreachable', `no route to ${place} (network unreachable)`);
     case 'ENOENT':
-      return line(
-        'unreachable',
-        `socket ${place.replace(/\/[^/]*$/, '')} does not exist (is MariaDB running on this machine?)`,
-      );
+      return line('unreachable', `socket ${place} does not exist (is MariaDB running on this machine?)`);
     case 'EACCES':
-      return line('unreachable', `permission denied on socket ${place.replace(/\/[^/]*$/, '')}`);
+      return line('unreachable', `permission denied on socket ${place}`);
     case 'ECONNRESET':
     case 'PROTOCOL_CONNECTION_LOST':
     case 'EPIPE':
-      return line(
-        'unreachable',
-        `the server closed the connection (${e.code}); is ${place.replace(/\/.*$/, '')} a MySQL/MariaDB server?`,
-      );
+      return line('unreachable', `the server closed the connection (${e.code}); is ${place} a MySQL/MariaDB server?`);
     case 'HANDSHAKE_NO_SSL_SUPPORT':
       return line('unreachable', 'the server does not support SSL, but the URL asks for it');
     case 'ER_TABLEACCESS_DENIED_ERROR':

@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'mysql2';
+import { credentialsOf } from '../secrets.js';
 import { DbError } from './errors.js';
 
 export interface DbUrl {
@@ -64,6 +65,16 @@ export function parseDbUrl(text: string, where = 'database URL'): DbUrl {
       `${where}: cannot parse ${maskUrl(text)} as a SQLAlchemy URL (expected mysql+pymysql://user:password@host:port/database)`,
     );
   }
+  // The one rule of src/secrets.ts must see the same user and password, or masks would show part of a password.
+  const c = credentialsOf(text);
+  const user = c ? text.slice(c.userStart, c.colon >= 0 ? c.colon : c.at) : undefined;
+  const password = c && c.colon >= 0 ? text.slice(c.colon + 1, c.at) : undefined;
+  if (user !== g.username || password !== g.password) {
+    throw new DbError(
+      'url',
+      `${where}: where the password ends in ${maskUrl(text)} is ambiguous: an '@' in the password or after the host, or a '/' in the user name, must be percent-encoded ('@' as %40, '/' as %2F)`,
+    );
+  }
   const [backend = g.name, driver = null] = g.name.split('+', 2);
   let port: number | null = null;
   // SQLAlchemy keeps an empty port ('db:/x') and then refuses it.
@@ -117,10 +128,11 @@ export function maskUrl(text: string): string {
     const scheme = /^[\w+]+:\/\//.exec(text)?.[0];
     return scheme ? `${scheme}***` : '<unparseable URL>';
   }
-  if (g.password === undefined) return maskQuery(text);
-  // Everything up to the last '@' goes: an unencoded '@' or '/' in a password makes SQLAlchemy put the rest of it
-  // in the host, port or database, and none of it may show.
-  return `${g.name}://${g.username ?? ''}:***@${maskQuery(text.slice(text.lastIndexOf('@') + 1))}`;
+  const c = credentialsOf(text);
+  if (!c || c.colon < 0) return maskQuery(text);
+  // Everything up to the last '@' goes (src/secrets.ts): an unencoded '@' makes SQLAlchemy put the rest of the
+  // password in the host, port or database, and none of it may show.
+  return `${text.slice(0, c.colon)}:***@${maskQuery(text.slice(c.at + 1))}`;
 }
 
 function maskQuery(text: string): string {
@@ -230,9 +242,12 @@ export function toMysql2Options(url: DbUrl, where = 'database URL', connectTimeo
 
 /** Where a URL points, for messages: `host:port/database` or `socket/database`; no credentials. */
 export function describeTarget(url: DbUrl): string {
-  const socket = one(url.query.unix_socket);
-  const place = socket ? `${socket}` : `${url.host ?? 'localhost'}:${url.port ?? 3306}`;
-  return `${place}/${url.database ?? ''}`;
+  return `${describeServer(url)}/${url.database ?? ''}`;
+}
+
+/** The server a URL points at, for messages: `host:port`, or the socket's path when it has one. */
+export function describeServer(url: DbUrl): string {
+  return one(url.query.unix_socket) ?? `${url.host ?? 'localhost'}:${url.port ?? 3306}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -324,7 +339,8 @@ function pyNetlocParts(netloc: string): { username: Sub; password: Sub; hostname
   }
   let port: number | null = null;
   if (portText) {
-    if (!/^[0-9]+$/.test(portText)) throw new Error(`Port could not be cast to integer value as '${portText}'`);
+    // Not quoted, unlike Python's message: with an unencoded '/' in the password, this is part of the password.
+    if (!/^[0-9]+$/.test(portText)) throw new Error('the port is not a number');
     port = Number(portText);
     if (port > 65535) throw new Error('Port out of range 0-65535');
   }

@@ -23,10 +23,9 @@ export type FixtureDb = keyof typeof FIXTURE_DATABASES;
 /** Mapped in the fixture but never dumped: the retired cell's database is gone. */
 export const RETIRED_FIXTURE_DATABASE = 'nova_cell3';
 
-/** What loadCloud needs of a server: where it listens (for URLs) and a root connection (to load). */
+/** What loadCloud needs of a server: URLs that reach it and a root connection (to load). */
 export interface CloudServer {
-  host: string;
-  port: number;
+  url(database: string, credentials: { user: string; password: string }): string;
   connect(database?: string): Promise<Connection>;
 }
 
@@ -62,11 +61,6 @@ const DEFAULT_USER = { name: 'nova', password: 'nova-fixture-pw' };
 
 function quoteIdent(name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;
-}
-
-/** RFC 3986 userinfo encoding: what SQLAlchemy's unquote reverses. */
-function enc(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function names(prefix: string): Record<FixtureDb, string> {
@@ -112,8 +106,7 @@ export async function pointCellMappings(server: CloudServer, opts: LoadCloudOpti
   const user = opts.user ?? DEFAULT_USER;
   const style = opts.urlStyle ?? 'template';
   const databases = names(prefix);
-  const url = (db: string) =>
-    `mysql+pymysql://${enc(user.name)}:${enc(user.password)}@${server.host}:${server.port}/${db}?charset=utf8`;
+  const url = (db: string) => server.url(db, { user: user.name, password: user.password });
   const root = await server.connect(databases.api);
   try {
     const [rows] = await root.query<RowDataPacket[]>('SELECT id, uuid, database_connection FROM cell_mappings');

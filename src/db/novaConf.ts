@@ -177,7 +177,8 @@ export class NovaConf {
       throw confError(
         at.file,
         at.line,
-        `'${whole}' is not set in the config files; if the '$' is part of a password, write it as '$$'`,
+        // Not quoted: in a connection URL, '$name' is most likely part of the password.
+        `a '$' reference in the value is not set in the config files; if the '$' is part of a password, write it as '$$'`,
       );
     });
   }

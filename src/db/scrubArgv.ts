@@ -3,6 +3,7 @@
 // uv_set_process_title), so the launcher can replace the command line with a masked copy as its first act.
 // What it cannot do: hide the password during the few milliseconds before that, or from the shell's history;
 // the operator should prefer --config nova.conf (a 0600 file) for credentials.
+import { maskSecrets } from '../secrets.js';
 import { maskUrl } from './dbUrl.js';
 
 const URL_LIKE = /^[\w+.-]+:\/\//;
@@ -14,7 +15,8 @@ const SECRET_OPTIONS = new Set(['--password', '--db-password']);
 function maskValue(option: string | null, value: string): string {
   if (option && SECRET_OPTIONS.has(option)) return '***';
   if (URL_LIKE.test(value) || (option && URL_OPTIONS.has(option))) return value.includes('@') ? maskUrl(value) : value;
-  return value;
+  // Anything else (a URL given as a log path or to --config, a `user:password@host` without scheme): the one rule.
+  return maskSecrets(value);
 }
 
 /** argv with every password masked: URL userinfo passwords, password= query keys, --password values. */

@@ -36,6 +36,8 @@ export async function startDemo(onStep: (text: string) => void = () => {}): Prom
       hvType: null,
       since: null,
       until: null,
+      // Its journals go with its database: none is left under ~/.local/state pointing at a server that is gone.
+      journalDir: server.baseDir,
     };
     return {
       config,

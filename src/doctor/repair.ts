@@ -1,11 +1,11 @@
 // Steps 3-4: plan each traced instance, then apply (or dry-run) and undo through the journal.
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Connection, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { describeMissingGrants, type MissingGrant, missingRepairGrants } from '../db/grants.js';
 import type { NovaDatabases } from '../db/trace.js';
-import { DoctorError } from '../errors.js';
+import { DoctorError, ExitCode } from '../errors.js';
 import { applyPlans, type RepairConnections } from '../repair/apply.js';
+import { defaultJournalPath as journalDefaultPath } from '../repair/journal.js';
 import { type PlanOptions, planRepair } from '../repair/plan.js';
 import { type ResumeResult, resumeJournal } from '../repair/resume.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
@@ -13,17 +13,16 @@ import { undoJournal } from '../repair/undo.js';
 import type { TracedInstance } from './trace.js';
 
 export function planFor(traced: TracedInstance, options: PlanOptions): RepairPlan {
-  return planRepair(traced.snapshot, options);
+  return planRepair(traced.snapshot, options, traced.reading ?? undefined);
 }
 
-/** Journals go where the operator will find them again: $XDG_STATE_HOME/nova-doctor (0700). */
-export function defaultJournalPath(now = new Date()): string {
-  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  return join(base, 'nova-doctor', `repair-${stamp}.jsonl`);
+/**
+ * Journals go where the operator will find them again ($XDG_STATE_HOME/nova-doctor, the journal's own default), or
+ * into `dir` when the session has its own place (the demo: its journal goes with its database).
+ */
+export function defaultJournalPath(dir: string | null = null): string {
+  const path = journalDefaultPath();
+  return dir ? join(dir, basename(path)) : path;
 }
 
 /**
@@ -80,7 +79,7 @@ export async function requireRepairGrants(conns: RepairConnections): Promise<voi
   }
   if (missing.length === 0) return;
   const user = [...users].map((u) => u.replace(/^([^@]*)@(.*)$/, "'$1'@'$2'")).join(', ');
-  throw new DoctorError(describeMissingGrants(missing, user), { exitCode: 4 });
+  throw new DoctorError(describeMissingGrants(missing, user), { exitCode: ExitCode.database });
 }
 
 /**
@@ -116,6 +115,8 @@ export interface RepairRun {
   planOptions: PlanOptions;
   onProgress?: (done: number, total: number, uuid: string) => void;
   onWarning?: (text: string) => void;
+  /** Aborted: finish the instances in progress, start no other (see applyPlans). */
+  signal?: AbortSignal;
 }
 
 export async function applyRepairs(nova: NovaDatabases, plans: RepairPlan[], run: RepairRun): Promise<ApplyResult[]> {
@@ -134,6 +135,7 @@ export async function applyRepairs(nova: NovaDatabases, plans: RepairPlan[], run
         journal: run.apply ? (run.journalPath ?? defaultJournalPath()) : undefined,
         planOptions: run.planOptions,
         onProgress: run.onProgress,
+        signal: run.signal,
       });
     },
     sets,
@@ -148,10 +150,15 @@ async function journalCells(nova: NovaDatabases): Promise<string[]> {
     .map((c) => c.uuid);
 }
 
-export async function undoRepairs(nova: NovaDatabases, journalPath: string, apply: boolean): Promise<UndoResult[]> {
+export async function undoRepairs(
+  nova: NovaDatabases,
+  journalPath: string,
+  apply: boolean,
+  onWarning?: (text: string) => void,
+): Promise<UndoResult[]> {
   return withConnections(nova, await journalCells(nova), async ([conns]) => {
     if (apply) await requireRepairGrants(conns!);
-    return undoJournal(journalPath, conns!, { apply });
+    return undoJournal(journalPath, conns!, { apply, onNote: onWarning });
   });
 }
 
@@ -160,9 +167,10 @@ export async function resumeRepairs(
   journalPath: string,
   apply: boolean,
   mode: 'finish' | 'rollback',
+  onWarning?: (text: string) => void,
 ): Promise<ResumeResult[]> {
   return withConnections(nova, await journalCells(nova), async ([conns]) => {
     if (apply) await requireRepairGrants(conns!);
-    return resumeJournal(journalPath, conns!, { apply, mode });
+    return resumeJournal(journalPath, conns!, { apply, mode, onNote: onWarning });
   });
 }

@@ -1,12 +1,15 @@
-// The DoctorApi the TUI holds: scan → trace → plan as one streamed session, apply and undo on demand.
+// The DoctorApi the TUI holds: scan → trace → plan as one streamed session, apply and undo on demand. Which
+// instances are listed and planned is flow.ts's rule, the same one trace and repair use.
 
-import { DbError } from '../db/errors.js';
 import type { NovaDatabases } from '../db/trace.js';
-import { isDoctorError } from '../errors.js';
+import { ExitCode } from '../errors.js';
+import type { Incident } from '../logscan/types.js';
 import type { PlanOptions } from '../repair/plan.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
-import { applyRepairs, defaultJournalPath, planFor, undoRepairs } from './repair.js';
-import { scan } from './scan.js';
+import { describeError, userFacing } from './errors.js';
+import { planShown, shownInstances, undoCommand } from './flow.js';
+import { applyRepairs, defaultJournalPath, undoRepairs } from './repair.js';
+import { nothingRead, scan } from './scan.js';
 import { openDatabases, type TracedInstance, traceInstances } from './trace.js';
 import type { DoctorApi, DoctorConfig, DoctorEvent, InstanceStatus, InstanceView, RepairOutcome } from './types.js';
 
@@ -24,10 +27,19 @@ function statusOf(t: TracedInstance, plan: RepairPlan | null, last: ApplyResult 
   }
 }
 
-function describe(err: unknown): { message: string; hint: string | null } {
-  if (isDoctorError(err)) return { message: err.message, hint: err.options.hint ?? null };
-  if (err instanceof DbError) return { message: err.message, hint: null };
-  return { message: err instanceof Error ? err.message : String(err), hint: null };
+/** An instance the logs name, before (or without) the database: what the list shows when it cannot trace. */
+function untracedView(incident: Incident): InstanceView {
+  return {
+    uuid: incident.uuid,
+    status: 'untraced',
+    cellName: null,
+    displayName: null,
+    incident,
+    snapshot: null,
+    diagnosis: null,
+    plan: null,
+    lastResult: null,
+  };
 }
 
 export class DoctorSession implements DoctorApi {
@@ -38,7 +50,7 @@ export class DoctorSession implements DoctorApi {
   private readonly planOptions: PlanOptions;
 
   constructor(readonly config: DoctorConfig) {
-    this.planOptions = { hvType: config.hvType };
+    this.planOptions = { hvType: config.hvType, widen: config.widen ?? [] };
   }
 
   subscribe(listener: (event: DoctorEvent) => void): () => void {
@@ -51,12 +63,17 @@ export class DoctorSession implements DoctorApi {
   }
 
   private error(where: string, err: unknown): void {
-    this.emit({ type: 'error', where, ...describe(err) });
+    this.emit({
+      type: 'error',
+      where,
+      ...describeError(err),
+      exitCode: userFacing(err)?.exitCode ?? ExitCode.internal,
+    });
   }
 
   private publish(t: TracedInstance, last: ApplyResult | null = null): InstanceView {
     this.traced.set(t.uuid, t);
-    const plan = this.config.readOnly && t.diagnosis.health === 'ok' ? null : planFor(t, this.planOptions);
+    const plan = planShown(t, this.planOptions);
     const view: InstanceView = {
       uuid: t.uuid,
       status: statusOf(t, plan, last),
@@ -73,6 +90,14 @@ export class DoctorSession implements DoctorApi {
     return view;
   }
 
+  private publishUntraced(incidents: readonly Incident[]): void {
+    for (const incident of incidents) {
+      const view = untracedView(incident);
+      this.views.set(view.uuid, view);
+      this.emit({ type: 'instance', view });
+    }
+  }
+
   async start(signal?: AbortSignal): Promise<InstanceView[]> {
     const { config } = this;
     let report = null;
@@ -83,47 +108,38 @@ export class DoctorSession implements DoctorApi {
           signal,
         });
         this.emit({ type: 'scan-done', report });
+        const none = nothingRead(report);
+        if (none) this.error('scan', none);
       } catch (err) {
         this.error('scan', err);
       }
     }
+    const incidents = report?.instances ?? [];
     if (!config.db) {
       // Log-only mode: the log's incidents, untraced.
-      for (const incident of report?.instances ?? []) {
-        const view: InstanceView = {
-          uuid: incident.uuid,
-          status: 'untraced',
-          cellName: null,
-          displayName: null,
-          incident,
-          snapshot: null,
-          diagnosis: null,
-          plan: null,
-          lastResult: null,
-        };
-        this.views.set(view.uuid, view);
-        this.emit({ type: 'instance', view });
-      }
+      this.publishUntraced(incidents);
       return [...this.views.values()];
     }
     try {
       this.nova = await openDatabases(config.db);
     } catch (err) {
+      // The database's error goes in the header; the list still shows what the logs found.
       this.error('database', err);
+      this.publishUntraced(incidents);
       return [...this.views.values()];
     }
     this.emit({ type: 'cells', cells: this.nova.cells() });
     try {
       const targets = { uuids: [], scan: report, all: config.all };
-      for await (const t of traceInstances(this.nova, targets, (done, total) =>
-        this.emit({ type: 'trace-progress', done, total }),
-      )) {
-        if (signal?.aborted) break;
-        if (config.all && !t.incident && t.diagnosis.health === 'ok') continue;
+      for await (const t of shownInstances(this.nova, targets, {
+        signal,
+        onProgress: (done, total) => this.emit({ type: 'trace-progress', done, total }),
+      }))
         this.publish(t);
-      }
     } catch (err) {
       this.error('trace', err);
+      // Whatever the trace did not reach is still listed as the logs found it.
+      this.publishUntraced(incidents.filter((i) => !this.views.has(i.uuid.toLowerCase()) && !this.views.has(i.uuid)));
     }
     return [...this.views.values()];
   }
@@ -136,7 +152,9 @@ export class DoctorSession implements DoctorApi {
       const view = this.views.get(uuid);
       if (view?.plan) plans.push(view.plan);
     }
-    const journalPath = options.apply ? (options.journalPath ?? defaultJournalPath()) : null;
+    const journalPath = options.apply ? (options.journalPath ?? defaultJournalPath(this.config.journalDir)) : null;
+    const undo = (results: ApplyResult[]) =>
+      journalPath && results.some((r) => r.status === 'repaired') ? undoCommand(this.config.db, journalPath) : null;
     let results: ApplyResult[] = [];
     try {
       results = await applyRepairs(this.nova, plans, {
@@ -147,13 +165,13 @@ export class DoctorSession implements DoctorApi {
       });
     } catch (err) {
       this.error('repair', err);
-      return { journalPath, results };
+      return { journalPath, undoCommand: undo(results), results };
     }
     await this.refresh(
       results.map((r) => r.uuid),
       results,
     );
-    return { journalPath, results };
+    return { journalPath, undoCommand: undo(results), results };
   }
 
   async undo(journalPath: string, options: { apply: boolean }): Promise<UndoResult[]> {
@@ -176,8 +194,11 @@ export class DoctorSession implements DoctorApi {
     const byUuid = new Map(results.map((r) => [r.uuid, r]));
     try {
       for await (const t of traceInstances(this.nova, { uuids, scan: null, all: false })) {
-        const incident = this.traced.get(t.uuid)?.incident ?? null;
-        this.publish({ ...t, incident }, byUuid.get(t.uuid) ?? null);
+        const before = this.traced.get(t.uuid);
+        this.publish(
+          { ...t, incident: before?.incident ?? null, origin: before?.origin ?? t.origin },
+          byUuid.get(t.uuid) ?? null,
+        );
       }
     } catch (err) {
       this.error('refresh', err);

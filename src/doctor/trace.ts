@@ -1,8 +1,9 @@
 // Step 2: from instances (named, found in logs, or every one) to their rows and what is stale in them.
 import { type NovaDatabases, openNova } from '../db/trace.js';
 import type { CellStatus, DbOptions } from '../db/types.js';
-import { DoctorError } from '../errors.js';
+import { DoctorError, ExitCode } from '../errors.js';
 import type { Incident, ScanReport } from '../logscan/types.js';
+import { readSpec, type SpecReading } from '../nova/requestSpec.js';
 import type { Diagnosis, InstanceSnapshot } from '../nova/snapshot.js';
 import { diagnose } from '../nova/staleness.js';
 import { startSpecReader, withSpecReadings } from './specReader.js';
@@ -13,6 +14,30 @@ export interface TracedInstance {
   snapshot: InstanceSnapshot;
   diagnosis: Diagnosis;
   incident: Incident | null;
+  /** How it was asked for: named on the command line, found in a log, or met by a sweep (--all). */
+  origin: 'named' | 'log' | 'sweep';
+  /** readSpec() of its request spec, done once for the diagnosis and the plan (null: no spec). */
+  reading: SpecReading | null;
+}
+
+/**
+ * diagnose(), and when it throws (a spec nova's own loader would choke on, met by a parser's limit), that
+ * instance's diagnosis says so: one instance's bad data is never the whole list's error.
+ */
+function diagnoseOne(snapshot: InstanceSnapshot, reading: SpecReading | null): Diagnosis {
+  try {
+    return diagnose(snapshot, reading);
+  } catch (err) {
+    return {
+      uuid: snapshot.uuid,
+      cell: snapshot.cell,
+      health: 'unreadable',
+      stale: [],
+      narrowing: [],
+      notes: [],
+      problems: [`could not be diagnosed: ${err instanceof Error ? err.message : String(err)}`],
+    };
+  }
 }
 
 export interface TraceTargets {
@@ -22,14 +47,17 @@ export interface TraceTargets {
   all: boolean;
 }
 
+/** Trace, repair and undo need the databases: said before any work (a scan of big logs) is done. */
+export function requireDatabase(db: DbOptions | null): DbOptions {
+  if (db) return db;
+  throw new DoctorError('no database given', {
+    hint: 'pass --config /etc/nova/nova.conf, or --api-db URL (and --cell-db URL), or set NOVA_DOCTOR_API_DB',
+    exitCode: ExitCode.usage,
+  });
+}
+
 export async function openDatabases(db: DbOptions | null): Promise<NovaDatabases> {
-  if (!db) {
-    throw new DoctorError('no database given', {
-      hint: 'pass --config /etc/nova/nova.conf, or --api-db URL (and --cell-db URL), or set NOVA_DOCTOR_API_DB',
-      exitCode: 2,
-    });
-  }
-  return openNova(db);
+  return openNova(requireDatabase(db));
 }
 
 export function cellsOf(nova: NovaDatabases): CellStatus[] {
@@ -64,6 +92,7 @@ export async function* traceInstances(
   onProgress?: (done: number, total: number | null) => void,
 ): AsyncGenerator<TracedInstance> {
   const incidents = new Map((targets.scan?.instances ?? []).map((i) => [i.uuid.toLowerCase(), i]));
+  const named = new Set(targets.uuids.map((u) => u.toLowerCase()));
   const uuids = targetUuids(targets);
   const seen = new Set<string>();
   let done = 0;
@@ -71,11 +100,14 @@ export async function* traceInstances(
   for (let i = 0; i < uuids.length; i += BATCH) {
     for (const snapshot of await nova.snapshots(uuids.slice(i, i + BATCH))) {
       seen.add(snapshot.uuid);
+      const reading = snapshot.requestSpec ? readSpec(snapshot.requestSpec.spec) : null;
       yield {
         uuid: snapshot.uuid,
         snapshot,
-        diagnosis: diagnose(snapshot),
+        reading,
+        diagnosis: diagnoseOne(snapshot, reading),
         incident: incidents.get(snapshot.uuid) ?? null,
+        origin: named.has(snapshot.uuid) ? 'named' : 'log',
       };
       onProgress?.(++done, total);
     }
@@ -85,7 +117,14 @@ export async function* traceInstances(
   try {
     for await (const { snapshot, reading } of withSpecReadings(nova.sweep(), reader)) {
       if (seen.has(snapshot.uuid)) continue;
-      yield { uuid: snapshot.uuid, snapshot, diagnosis: diagnose(snapshot, reading ?? undefined), incident: null };
+      yield {
+        uuid: snapshot.uuid,
+        snapshot,
+        reading,
+        diagnosis: diagnoseOne(snapshot, reading),
+        incident: null,
+        origin: 'sweep',
+      };
       onProgress?.(++done, total);
     }
   } finally {

@@ -1,7 +1,9 @@
 // The one model both faces (cli, tui) render. The doctor computes it; faces never do.
 import type { CellStatus, DbOptions } from '../db/types.js';
+import type { ExitCodeValue } from '../errors.js';
 import type { Incident, ScanProgress, ScanReport } from '../logscan/types.js';
 import type { Diagnosis, InstanceSnapshot } from '../nova/snapshot.js';
+import type { ImageProperty } from '../nova/xenLeftovers.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
 
 export interface DoctorConfig {
@@ -10,10 +12,14 @@ export interface DoctorConfig {
   all: boolean; // sweep every instance of every cell
   readOnly: boolean;
   hvType: string | null; // target img_hv_type; null: from compute_nodes
+  /** Properties whose narrowing (non-Xen) values repairs rewrite too (--widen); empty: only Xen leftovers. */
+  widen?: ImageProperty[];
   since: string | null;
   until: string | null;
   /** Threads to scan logs with (--threads); absent: the scanner's default. */
   threads?: number | null;
+  /** Where journals go when not named; absent: $XDG_STATE_HOME/nova-doctor (the demo keeps its own in its dir). */
+  journalDir?: string | null;
 }
 
 /** Where an instance stands, as the list shows it. */
@@ -47,10 +53,19 @@ export type DoctorEvent =
   | { type: 'trace-progress'; done: number; total: number | null }
   | { type: 'instance'; view: InstanceView }
   | { type: 'apply-progress'; uuid: string; done: number; total: number }
-  | { type: 'error'; where: string; message: string; hint: string | null };
+  | {
+      type: 'error';
+      where: string;
+      message: string;
+      hint: string | null;
+      /** What the same failure exits with on the command line (a summary without a terminal exits with it). */
+      exitCode?: ExitCodeValue;
+    };
 
 export interface RepairOutcome {
   journalPath: string | null; // null on a dry run
+  /** The command that undoes it, with the session's database options; null when nothing was written. */
+  undoCommand: string | null;
   results: ApplyResult[];
 }
 

@@ -22,7 +22,7 @@ import { closeInTime } from './timeRange.js';
 import type { Incident, NoValidHostEvent, ScanReport, TriageReport, UnattributedRejection } from './types.js';
 
 export const MAX_REJECTIONS_PER_INCIDENT = 50;
-const IMAGE_FILTER = 'ImagePropertiesFilter';
+export const IMAGE_FILTER = 'ImagePropertiesFilter';
 export const MAX_EVIDENCE_PER_INCIDENT = 200;
 
 export interface ResolvedPropsEvent {
@@ -772,7 +772,7 @@ type Diagnosis = {
   texts?: { middle: string; mismatches: string };
 };
 /** props → supportedInstances (the shared array, or a sentinel for null/undefined) → hypervisor version → result. */
-type DiagnosisMemo = WeakMap<object, WeakMap<object, Map<number | null | undefined, Diagnosis>>>;
+export type DiagnosisMemo = WeakMap<object, WeakMap<object, Map<number | null | undefined, Diagnosis>>>;
 const NO_SUPP = {};
 const UNREADABLE_SUPP = {};
 
@@ -780,7 +780,7 @@ const UNREADABLE_SUPP = {};
  * Mismatches for one rejection line, memoised by identity: equal property sets and supported_instances
  * lists are shared objects (interned where the lines were read), and every host of a request repeats them.
  */
-function diagnose(
+export function diagnose(
   pe: ResolvedPropsEvent | ResolvedRejectionEvent,
   opts: FilterOptions,
   memo: DiagnosisMemo,
@@ -827,7 +827,7 @@ function diagnoseOnce(
 const requestedMemo = new WeakMap<ParsedImageProps, Record<string, string>>();
 
 /** The filtered properties an image requests; one shared object per parsed property set. */
-function requestedOf(props: ParsedImageProps, opts: FilterOptions): Record<string, string> {
+export function requestedOf(props: ParsedImageProps, opts: FilterOptions): Record<string, string> {
   let r = requestedMemo.get(props);
   if (!r) requestedMemo.set(props, (r = filteredValues(props.props, opts) as Record<string, string>));
   return r;
@@ -844,7 +844,7 @@ function suspects(props: ParsedImageProps, opts: FilterOptions): PropertyMismatc
 /** NoValidHostEvent.reason of "Got no allocation candidates from the Placement API". */
 export const PLACEMENT_REASON = 'Placement returned no allocation candidates';
 
-function sourceOf(logger: string): NonNullable<NoValidHostEvent['source']> {
+export function sourceOf(logger: string): NonNullable<NoValidHostEvent['source']> {
   // nova.scheduler.utils.set_vm_state_and_notify runs in the conductor.
   if (logger.startsWith('nova.conductor') || logger === 'nova.scheduler.utils') return 'conductor';
   if (logger.startsWith('nova.scheduler') || logger === 'nova.filters') return 'scheduler';
@@ -853,7 +853,7 @@ function sourceOf(logger: string): NonNullable<NoValidHostEvent['source']> {
 }
 
 /** Why scheduling failed, counted as the attempts come by time (the report's order). */
-class TriageBuilder {
+export class TriageBuilder {
   private readonly byFilter = new Map<string, { attempts: number; instances: Set<string> }>();
   private readonly perHour = new Map<string, { attempts: number; byFilter: Record<string, number> }>();
   private readonly perInstance = new Map<

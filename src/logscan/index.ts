@@ -1,11 +1,12 @@
 // Public API of the log scanner: scanLogs() reads any number of nova logs (plain, .gz, stdin, globs)
 // and returns incidents per instance; defaultLogInputs() says where logs usually are.
 
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type CorrelatedTexts, Correlator, type LogEvent, type ResolvedEvent } from './correlate.js';
+import { correlateWhole } from './correlateWhole.js';
 import { defaultLogInputs, expandGlob, hasGlob } from './inputs.js';
 import { runInPool, runInThread, workerScript } from './pool.js';
 import { defaultScanThreads, dropPrestartedWorker, MIN_BYTES_FOR_THREADS } from './prestart.js';
@@ -59,22 +60,34 @@ export interface ScanOptions {
   splitMinBytes?: number;
   /** About how big those ranges are (default 64 MiB): a range's events are held until it is done. */
   rangeBytes?: number;
-  /** Report text kept in memory by each of the scan's stores before a temp file takes it (default 4 MiB; tests). */
+  /** Report text kept in memory by each of the scan's stores before a temp file takes it (default 256 KiB; tests). */
   spillAfterBytes?: number;
+  /** Below this much log the report is built whole in memory (default IN_MEMORY_BELOW_BYTES; 0: always streamed). */
+  inMemoryBelowBytes?: number;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const SPLIT_MIN = 16 << 20;
 /** Byte ranges of about this size: several per thread, so a thread that starts late still gets its share. */
 const RANGE_BYTES = 64 << 20;
+/** With the whole report in memory, plain files are cut for the threads only: at most this many ranges each. */
+const MAX_RANGES_PER_THREAD = 8;
 const PROGRESS_INTERVAL_MS = 100;
-/** The unit id of stdin's result. */
-const STDIN_UNIT = -1;
-
+/**
+ * Below this much log (a .gz counting 8x its size), the events are held and the report built whole in
+ * memory: the streamed correlation's spill costs more CPU than it saves memory. Measured on the bench's
+ * realistic log (README, Performance): 1 GiB in memory peaks at ~80 MiB, streamed ~95; at 4 GiB in
+ * memory ~130, streamed ~115.
+ */
+export const IN_MEMORY_BELOW_BYTES = 2 * 2 ** 30;
 interface Input {
   file: string; // as given
-  kind: 'plain' | 'gzip' | 'stdin';
+  /** `stream`: stdin ('-'), or a pipe, FIFO or character device named as a log (`scan <(zcat x.gz)`). */
+  kind: 'plain' | 'gzip' | 'stream';
   size: number | null;
+  /** The file's identity when it was looked at: a range unit that opens another file (rotated) says so. */
+  dev?: number;
+  ino?: number;
 }
 
 /**
@@ -86,6 +99,7 @@ interface Input {
  */
 export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}): Promise<ScanReport> {
   const scanned = await scanLogsStreamed(inputs, opts);
+  if (!isStreamed(scanned.report)) return scanned.report;
   try {
     const { instances, unattributed, noValidHost, ...rest } = scanned.report;
     const parse = <T>(texts: JsonTexts): T[] => Array.from(texts.texts(), (t) => JSON.parse(t) as T);
@@ -100,16 +114,26 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
   }
 }
 
-/** A scan's report whose arrays are read from the scan's spill stores (see Correlator): close() frees them. */
+/**
+ * A scan's report: whole in memory (small inputs), or with its arrays read from the scan's spill stores (see
+ * Correlator). close() frees the stores. `inputsWithEvents`: the files that gave the scan at least one event.
+ */
 export interface StreamedScan {
-  report: StreamedScanReport;
+  report: ScanReport | StreamedScanReport;
+  inputsWithEvents: ReadonlySet<string>;
   close(): void;
 }
 
+export function isStreamed(report: ScanReport | StreamedScanReport): report is StreamedScanReport {
+  return report.instances instanceof JsonTexts;
+}
+
 /**
- * scanLogs without the report in memory: events are correlated as the units are done (in file order), and
- * the report's arrays are JSON texts read back from memory or a temp file, as reportJsonPieces writes them.
- * Peak memory grows with the instances and requests in the logs, not with their lines or attempts.
+ * scanLogs for a report that is written out once: below IN_MEMORY_BELOW_BYTES of log (and with no stream,
+ * whose size is unknown) the events are kept and correlated at the end, the report whole in memory (the
+ * fastest way); above it, events are correlated as the units are done (in file order), and the report's
+ * arrays are JSON texts read back from memory or a temp file, as reportJsonPieces writes them: peak memory
+ * grows with the instances and requests in the logs, not with their lines or attempts.
  */
 export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOptions = {}): Promise<StreamedScan> {
   const started = performance.now();
@@ -132,7 +156,7 @@ export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOpti
   const resolved: Input[] = [];
   for (const g of given) {
     if (g === '-') {
-      resolved.push({ file: '-', kind: 'stdin', size: null });
+      resolved.push({ file: '-', kind: 'stream', size: null });
       continue;
     }
     const paths = hasGlob(g) && !exists(g) ? expandGlob(g) : [g];
@@ -158,33 +182,53 @@ export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOpti
     inflateScript: null,
   };
 
-  // Units: plain files in byte ranges that start at line starts, .gz whole. Ranges whatever the threads:
-  // a unit's events are held until it is done.
+  // The whole report in memory, or streamed (see above).
+  const estimate = resolved.reduce((a, r) => a + (r.size ?? 0) * (r.kind === 'gzip' ? 8 : 1), 0);
+  const whole =
+    !resolved.some((r) => r.kind === 'stream') && estimate < (opts.inMemoryBelowBytes ?? IN_MEMORY_BELOW_BYTES);
+
+  // Units: plain files in byte ranges that start at line starts, .gz whole. Streamed, ranges whatever the
+  // threads (a unit's events are held until it is done); whole, ranges for the threads only.
   const units: WorkUnit[] = [];
   const sizes = new Map<number, number>();
   resolved.forEach((r, input) => {
-    if (r.kind === 'stdin' || r.size === null || r.size === 0) return;
+    if (r.kind === 'stream' || r.size === null || r.size === 0) return;
     if (r.kind === 'gzip') {
       const id = units.length;
       units.push({ id, input, file: r.file, kind: 'gzip' });
       sizes.set(id, r.size);
       return;
     }
+    const rangeBytes = opts.rangeBytes ?? RANGE_BYTES;
     const parts =
-      r.size >= (opts.splitMinBytes ?? SPLIT_MIN)
-        ? Math.max(threads, Math.ceil(r.size / (opts.rangeBytes ?? RANGE_BYTES)))
-        : 1;
+      r.size < (opts.splitMinBytes ?? SPLIT_MIN)
+        ? 1
+        : !whole
+          ? Math.max(threads, Math.ceil(r.size / rangeBytes))
+          : threads > 1
+            ? Math.max(threads, Math.min(threads * MAX_RANGES_PER_THREAD, Math.ceil(r.size / rangeBytes)))
+            : 1;
     const cuts = splitPoints(r.file, r.size, parts, unitOpts.maxLineBytes);
     for (let i = 0; i + 1 < cuts.length; i++) {
       const id = units.length;
-      units.push({ id, input, file: r.file, kind: 'range', start: cuts[i] as number, end: cuts[i + 1] as number });
+      units.push({
+        id,
+        input,
+        file: r.file,
+        kind: 'range',
+        start: cuts[i] as number,
+        end: cuts[i + 1] as number,
+        size: r.size,
+        dev: r.dev,
+        ino: r.ino,
+      });
       sizes.set(id, (cuts[i + 1] as number) - (cuts[i] as number));
     }
   });
 
   // Progress, throttled.
-  const stdinInput = resolved.findIndex((r) => r.kind === 'stdin');
-  const bytesTotal = stdinInput >= 0 ? null : resolved.reduce((s, r) => s + (r.size ?? 0), 0);
+  const hasStream = resolved.some((r) => r.kind === 'stream');
+  const bytesTotal = hasStream ? null : resolved.reduce((s, r) => s + (r.size ?? 0), 0);
   let bytesDone = 0;
   let filesDone = 0;
   let lastFile = files[0] ?? '';
@@ -204,11 +248,15 @@ export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOpti
   };
   emit(true);
 
-  const correlator = new Correlator(files, {
-    defaultArchitecture: opts.defaultArchitecture ?? null,
-    spillAfterBytes: opts.spillAfterBytes,
-  });
-  const feed = new UnitFeed(resolved, units, stdinInput, warnings, correlator);
+  const filter = { defaultArchitecture: opts.defaultArchitecture ?? null };
+  const correlator = whole ? null : new Correlator(files, { ...filter, spillAfterBytes: opts.spillAfterBytes });
+  const events: LogEvent[] = [];
+  const feed = new UnitFeed(
+    resolved,
+    units,
+    warnings,
+    correlator ?? { add: (e) => events.push(e), endInput: () => {} },
+  );
 
   // A thread costs ~0.1 s of CPU to start: worth it from about this much log (decompressed) on.
   const work = units.reduce((a, u) => a + (sizes.get(u.id) ?? 0) * (u.kind === 'gzip' ? 8 : 1), 0);
@@ -220,7 +268,8 @@ export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOpti
   unitOpts.inflateScript = inflateScript?.href ?? null;
   const hooks = { onBytes, onResult: (r: UnitResult) => feed.result(r), signal: opts.signal };
   let threadsUsed = 0;
-  let correlated: CorrelatedTexts;
+  let correlated: CorrelatedTexts | null = null;
+  let report: ScanReport | StreamedScanReport;
   let scanned: number;
   try {
     const fileJob = script
@@ -228,33 +277,46 @@ export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOpti
           threadsUsed = p.threads;
         })
       : runInThread(units, unitOpts, hooks);
-    const stdinJob =
-      stdinInput >= 0
-        ? scanStdin(stdinInput, opts.stdin ?? process.stdin, unitOpts, hooks).then((r) => feed.result(r))
-        : Promise.resolve();
-    await Promise.all([fileJob, stdinJob]);
+    // Streams (stdin, pipes, FIFOs) are read as they come, in this thread, alongside the files.
+    const streamJobs = resolved.flatMap((r, input) =>
+      r.kind === 'stream'
+        ? [
+            scanStdin(
+              input,
+              r.file,
+              r.file === '-' ? (opts.stdin ?? process.stdin) : createReadStream(r.file, { highWaterMark: 1 << 20 }),
+              unitOpts,
+              hooks,
+            ).then((res) => feed.result(res)),
+          ]
+        : [],
+    );
+    await Promise.all([fileJob, ...streamJobs]);
     opts.signal?.throwIfAborted();
     feed.end();
     filesDone = files.length;
     emit(true);
     scanned = performance.now();
-    correlated = correlator.finish();
+    if (correlator) {
+      const c = correlator.finish();
+      correlated = c;
+      report = {
+        instances: new JsonTexts(c.instanceCount, () => c.instances()),
+        unattributed: new JsonTexts(c.unattributedCount, () => c.unattributed()),
+        noValidHost: new JsonTexts(c.noValidHostCount, () => c.noValidHost()),
+        triage: c.triage,
+        warnings,
+        files: feed.fileStats,
+      };
+    } else report = { ...correlateWhole(files, events, filter), warnings, files: feed.fileStats };
   } catch (e) {
-    correlator.close();
+    correlator?.close();
     throw e;
   }
 
   const now = performance.now();
   // A lone .gz scanned here while a helper decompresses it is two threads as well.
   if (threadsUsed <= 1) threadsUsed = inflateScript ? 2 : 0;
-  const report: StreamedScanReport = {
-    instances: new JsonTexts(correlated.instanceCount, () => correlated.instances()),
-    unattributed: new JsonTexts(correlated.unattributedCount, () => correlated.unattributed()),
-    noValidHost: new JsonTexts(correlated.noValidHostCount, () => correlated.noValidHost()),
-    triage: correlated.triage,
-    warnings,
-    files: feed.fileStats,
-  };
   if (searched) report.searched = searched;
   report.stats = {
     workers: threadsUsed,
@@ -263,7 +325,7 @@ export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOpti
     readMs: Math.round(scanned - started),
     correlateMs: Math.round(now - scanned),
   };
-  return { report, close: () => correlated.close() };
+  return { report, inputsWithEvents: feed.inputsWithEvents, close: () => correlated?.close() };
 }
 
 /**
@@ -272,39 +334,39 @@ export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOpti
  */
 class UnitFeed {
   readonly fileStats: { file: string; bytes: number; lines: number }[];
+  readonly inputsWithEvents = new Set<string>();
   private readonly order: number[] = [];
   private next = 0;
   private readonly waiting = new Map<number, UnitResult>();
   private readonly inputOf = new Map<number, number>();
   private readonly unitsLeft = new Map<number, number>();
   private readonly lineBase = new Map<number, number>();
-  /** Where stdin's warnings go: before every unit's, as they always have. */
-  private readonly stdinWarningsAt: number;
+  /** Where the streams' warnings go: before every unit's, as they always have. */
+  private streamWarningsAt: number;
 
   constructor(
     resolved: readonly Input[],
     units: readonly WorkUnit[],
-    stdinInput: number,
     private readonly warnings: ScanWarning[],
-    private readonly correlator: Correlator,
+    private readonly correlator: Pick<Correlator, 'add' | 'endInput'>,
   ) {
     this.fileStats = resolved.map((r) => ({ file: r.file, bytes: 0, lines: 0 }));
-    this.stdinWarningsAt = warnings.length;
-    let stdinPlaced = false;
+    this.streamWarningsAt = warnings.length;
+    // Each input's units in order, a stream being one unit (streamUnitId) at its input's place.
+    const unitsOf = new Map<number, number[]>();
     for (const u of units) {
-      if (stdinInput >= 0 && u.input > stdinInput && !stdinPlaced) {
-        this.order.push(STDIN_UNIT);
-        stdinPlaced = true;
+      const ids = unitsOf.get(u.input);
+      if (ids) ids.push(u.id);
+      else unitsOf.set(u.input, [u.id]);
+    }
+    resolved.forEach((r, input) => {
+      const ids = r.kind === 'stream' ? [streamUnitId(input)] : (unitsOf.get(input) ?? []);
+      for (const id of ids) {
+        this.order.push(id);
+        this.inputOf.set(id, input);
       }
-      this.order.push(u.id);
-      this.inputOf.set(u.id, u.input);
-      this.unitsLeft.set(u.input, (this.unitsLeft.get(u.input) ?? 0) + 1);
-    }
-    if (stdinInput >= 0) {
-      if (!stdinPlaced) this.order.push(STDIN_UNIT);
-      this.inputOf.set(STDIN_UNIT, stdinInput);
-      this.unitsLeft.set(stdinInput, 1);
-    }
+      if (ids.length > 0) this.unitsLeft.set(input, ids.length);
+    });
   }
 
   result(r: UnitResult): void {
@@ -334,9 +396,12 @@ class UnitFeed {
       stat.bytes += r.bytes;
       stat.lines += r.lines;
     }
+    if (r.events.length > 0) this.inputsWithEvents.add(stat?.file ?? '?');
     const ws = r.warnings.map((w) => (w.line === undefined ? w : { ...w, line: w.line + base }));
-    if (r.id === STDIN_UNIT) this.warnings.splice(this.stdinWarningsAt, 0, ...ws);
-    else this.warnings.push(...ws);
+    if (r.id < 0) {
+      this.warnings.splice(this.streamWarningsAt, 0, ...ws);
+      this.streamWarningsAt += ws.length;
+    } else this.warnings.push(...ws);
     const supp = (id: number) =>
       id === SUPP_UNREADABLE ? undefined : id === SUPP_NONE ? null : (r.supps[id] ?? undefined);
     const props = (id: number) => (id < 0 ? null : (r.props.parsed[id] ?? null));
@@ -384,13 +449,17 @@ function exists(p: string): boolean {
 /** Checks one path; warns and returns null when it cannot be scanned. Empty files are kept (0 bytes). */
 function inspect(path: string, warnings: ScanWarning[]): Input | null {
   let size: number;
+  let id: { dev: number; ino: number };
   try {
     const st = statSync(path);
     if (st.isDirectory()) {
       warnings.push({ file: path, message: 'is a directory, not a log file (use a glob such as dir/*.log*)' });
       return null;
     }
+    // A pipe has no size and cannot be read twice (no sniffing here, no byte ranges): read it as a stream.
+    if (st.isFIFO() || st.isCharacterDevice() || st.isSocket()) return { file: path, kind: 'stream', size: null };
     size = st.size;
+    id = { dev: st.dev, ino: st.ino };
   } catch (e) {
     warnings.push({ file: path, message: ioMessage(e) });
     return null;
@@ -405,12 +474,12 @@ function inspect(path: string, warnings: ScanWarning[]): Input | null {
   try {
     if (size === 0) {
       warnings.push({ file: path, message: 'empty file' });
-      return { file: path, kind: 'plain', size: 0 };
+      return { file: path, kind: 'plain', size: 0, ...id };
     }
     const head = Buffer.alloc(2);
     const n = readSync(fd, head, 0, 2, 0);
     const gzip = n === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
-    return { file: path, kind: gzip ? 'gzip' : 'plain', size };
+    return { file: path, kind: gzip ? 'gzip' : 'plain', size, ...id };
   } catch (e) {
     warnings.push({ file: path, message: ioMessage(e) });
     return null;
@@ -455,14 +524,15 @@ export function splitPoints(path: string, size: number, parts: number, maxLineBy
   return cuts;
 }
 
-/** stdin may itself be gzip (zcat-less pipelines): sniffed from its first bytes. */
+/** stdin or a pipe, which may itself be gzip (zcat-less pipelines): sniffed from its first bytes. */
 async function scanStdin(
   input: number,
+  file: string,
   stream: Readable,
   opts: UnitOptions,
   hooks: { onBytes: (id: number, n: number) => void; signal?: AbortSignal },
 ): Promise<UnitResult> {
-  const id = STDIN_UNIT;
+  const id = streamUnitId(input);
   let compressed = 0;
   let seen = false;
   const out = new PassThrough({ highWaterMark: 1 << 20 });
@@ -485,12 +555,17 @@ async function scanStdin(
   });
   stream.on('end', () => (target ?? out).end());
   stream.on('error', (e) => out.destroy(e));
-  const r = await scanStreamUnit(id, input, '-', out, opts, {
+  const r = await scanStreamUnit(id, input, file, out, opts, {
     sink: interpretingSink,
     onBytes: (n) => hooks.onBytes(id, n),
     signal: hooks.signal,
     describeError: (e) => gzipMessage(e, compressed),
   });
-  if (!seen) r.warnings.push({ file: '-', message: 'empty input on stdin' });
+  if (!seen) r.warnings.push({ file, message: file === '-' ? 'empty input on stdin' : 'empty input' });
   return r;
+}
+
+/** Stream inputs have no work unit: their results carry an id below every unit's, naming the input. */
+function streamUnitId(input: number): number {
+  return -1 - input;
 }

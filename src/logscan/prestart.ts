@@ -27,37 +27,26 @@ export function defaultScanThreads(cpus: number, anyGzip: boolean): number {
 
 let waiting: { worker: Worker; script: string } | null = null;
 
-/** The value of `--threads N` / `--threads=N` among command-line arguments; null when absent. */
-function threadsAsked(args: readonly string[]): string | null {
-  let asked: string | null = null;
-  args.forEach((a, i) => {
-    if (a === '--threads') asked = args[i + 1] ?? null;
-    else if (a.startsWith('--threads=')) asked = a.slice('--threads='.length);
-  });
-  return asked;
-}
-
 /**
- * Starts the scan worker if `args` (the command line after `scan`) name files worth threads and the scan
- * will use them: as many as --threads asks, else defaultScanThreads for those files.
+ * Starts the scan worker if `files` (the logs a scan was given) are worth threads and the scan will use them:
+ * as many as `threads` (--threads, already parsed) asks, else defaultScanThreads for those files.
  */
-export function prestartScanWorker(args: readonly string[]): boolean {
+export function prestartScanWorker(files: readonly string[], threads: number | null = null): boolean {
   if (waiting || availableParallelism() < 2) return false;
-  const asked = threadsAsked(args);
   let work = 0;
   let anyGzip = false;
-  for (const p of args) {
+  for (const p of files) {
     try {
       const st = statSync(p);
       if (!st.isFile()) continue;
       anyGzip ||= p.endsWith('.gz');
       work += p.endsWith('.gz') ? st.size * 8 : st.size;
     } catch {
-      // Not a file (an option's value, a glob): the scan decides later, with a worker of its own.
+      // Not a file ('-', a glob): the scan decides later, with a worker of its own.
     }
   }
-  const threads = asked === null ? defaultScanThreads(availableParallelism(), anyGzip) : Number(asked);
-  if (!(threads > 1)) return false;
+  const wanted = threads ?? defaultScanThreads(availableParallelism(), anyGzip);
+  if (!(wanted > 1)) return false;
   const script = compiledScript(import.meta.url, 'worker.js');
   if (work < MIN_BYTES_FOR_THREADS || !script) return false;
   try {

@@ -1,6 +1,6 @@
 // Scanning one unit of work (a byte range of a plain file, a whole .gz file, or a stream such as stdin)
 // into ScanEvents. The same code runs inside a worker thread and, as a fallback, in the calling thread.
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
@@ -26,7 +26,18 @@ export const NEEDLES: readonly string[] = [
 ];
 
 export type WorkUnit =
-  | { id: number; input: number; file: string; kind: 'range'; start: number; end: number }
+  | {
+      id: number;
+      input: number;
+      file: string;
+      kind: 'range';
+      start: number;
+      end: number;
+      /** The file's size and identity when the scan planned its ranges: a shrunk or replaced file is warned of. */
+      size?: number;
+      dev?: number;
+      ino?: number;
+    }
   | { id: number; input: number; file: string; kind: 'gzip' };
 
 export interface UnitOptions {
@@ -174,14 +185,34 @@ export async function scanRangeUnit(
     return result(unit.id, sink, hit);
   }
   try {
+    // Rotated (renamed and replaced) between planning and now: these offsets belong to another file.
+    const st = unit.ino !== undefined ? fstatSync(fd) : null;
+    if (st && (st.ino !== unit.ino || st.dev !== unit.dev)) {
+      sink.warnings.push({
+        file: unit.file,
+        offset: unit.start,
+        message: `replaced (rotated?) while it was scanned: bytes ${unit.start}-${unit.end} not scanned`,
+      });
+      return result(unit.id, sink, hit);
+    }
     let pos = unit.start;
     let first = true;
     let sinceYield = 0;
+    const shrank = () =>
+      sink.warnings.push({
+        file: unit.file,
+        offset: pos,
+        message: `shrank while it was scanned (truncated or rotated?): ${unit.size ?? unit.end} bytes when the scan began, scanned up to byte ${pos}`,
+      });
     while (pos < unit.end) {
       if (hooks.signal?.aborted) break;
       const { start, length } = hit.area;
       const n = readSync(fd, scanner.buffer, start, Math.min(length, unit.end - pos), pos);
-      if (n <= 0) break;
+      if (n <= 0) {
+        // Truncated (copytruncate rotation, an operator's `> file`) under the scan: the rest is gone.
+        shrank();
+        break;
+      }
       if (first) {
         first = false;
         const sample = scanner.buffer.subarray(start, start + n);
@@ -205,6 +236,8 @@ export async function scanRangeUnit(
         await new Promise((r) => setImmediate(r));
       }
     }
+    // Truncated and written again while this range was read: what was read may mix two logs.
+    if (pos >= unit.end && unit.size !== undefined && fstatSync(fd).size < unit.size) shrank();
     hit.end();
   } catch (e) {
     sink.warnings.push({ file: unit.file, message: ioMessage(e) });
@@ -461,6 +494,8 @@ export function gzipMessage(e: unknown, compressedBytes: number): string {
   // that point has already been delivered and scanned (checked: same bytes as Z_SYNC_FLUSH yields).
   if (code === 'Z_BUF_ERROR')
     return `truncated gzip data: scanned what decompressed before the end (${compressedBytes} compressed bytes read)`;
+  if (code === 'TRAILING_GARBAGE')
+    return `bytes after the last gzip member are not gzip (a rotation cut short?): scanned everything before them (${compressedBytes} compressed bytes read)`;
   if (code === 'Z_DATA_ERROR')
     return `corrupt gzip data after ${compressedBytes} compressed bytes: scanned up to there (${(e as Error).message})`;
   return ioMessage(e);

@@ -83,8 +83,8 @@ export type HvTypeChoice = { value: string | null; note: string | null } | { err
 export function hvTypeOptionProblem(requested: string): string | null {
   if (requested.toLowerCase() === REMOVE_HV_TYPE) return null;
   if (!isValidHvType(requested))
-    return `--hv-type ${requested} is not a hypervisor type nova knows (${HV_TYPES.join(', ')}, or ${REMOVE_HV_TYPE})`;
-  if (canonicalHvType(requested) === 'xen') return `--hv-type ${requested} is what is being repaired away from`;
+    return `--hv-type '${requested}' is not a hypervisor type nova knows (one of ${HV_TYPES.join(', ')}, or ${REMOVE_HV_TYPE})`;
+  if (canonicalHvType(requested) === 'xen') return `--hv-type ${requested} is what the repair moves away from`;
   return null;
 }
 

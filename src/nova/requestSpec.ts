@@ -149,7 +149,10 @@ export function readSpec(spec: string): SpecReading {
   }
   const image = data.image;
   if (image === null) {
-    return fail('image-null', `request_specs.spec has "image": null: nova's scheduler fails on it (nothing to patch)`);
+    return fail(
+      'image-null',
+      `request_specs.spec has "image": null (the image is null): nova's scheduler fails on it (nothing to patch)`,
+    );
   }
   if (!isObject(image) || !isObject(image['nova_object.data'])) {
     return fail('bad-properties', 'request_specs.spec image is not an ImageMeta object');

@@ -5,11 +5,12 @@ import type { Connection, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { readHosts } from '../db/cells.js';
 import { assembleSnapshot, type CellRows, instanceRowFrom, instanceSelectList } from '../db/readSnapshot.js';
 import { connectionHasComputeId } from '../db/schema.js';
-import { DoctorError } from '../errors.js';
+import { DoctorError, ExitCode } from '../errors.js';
 import { readSpec } from '../nova/requestSpec.js';
 import type { CellRef, InstanceRow, InstanceSnapshot } from '../nova/snapshot.js';
 import { diagnose } from '../nova/staleness.js';
 import type { HostCapabilities } from '../nova/types.js';
+import { cloudOf } from './cloudIdentity.js';
 import {
   type Conflict,
   describeConflicts,
@@ -41,23 +42,34 @@ export interface ApplyOptions {
   /** How to read an instance again after COMMIT (default: the db layer's readers on the same connections). */
   readSnapshot?: (uuid: string, cell: CellRef) => Promise<InstanceSnapshot>;
   onProgress?: (done: number, total: number, uuid: string) => void;
+  /**
+   * Stop early (SIGINT/SIGTERM): no new instance is started; each one in progress is finished (its change set runs
+   * to its last COMMIT or rolls back, and is re-checked), so nothing is left half done. Plans not tried come back
+   * 'skipped' with INTERRUPTED_REASON.
+   */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_LOCK_WAIT_SECONDS = 10;
+
+/** The reason of a plan that an interruption kept from being tried. */
+export const INTERRUPTED_REASON = 'not tried: the repair was interrupted before this instance; nothing was changed';
 
 /** applyPlans' marker for "a connection died": the run stops taking instances, like after a crash. */
 const LOST = Symbol('connection lost');
 
 /** The journal's view of a plan: every row change with exact values and hashes. */
 export function planChanges(plan: RepairPlan): JournalChange[] {
-  return plan.rowChanges.map((c) => toJournalChange(c));
+  return plan.rowChanges.map((c) => toJournalChange(c, plan.uuid));
 }
 
-export function toJournalChange(c: RowChange): JournalChange {
+/** `instanceUuid`: the instance every row of the plan belongs to (checked under the row lock). */
+export function toJournalChange(c: RowChange, instanceUuid: string): JournalChange {
   return {
     database: c.database,
     table: c.table,
     rowId: c.rowId,
+    instanceUuid,
     column: c.column,
     ...(c.key !== undefined ? { key: c.key } : {}),
     action: c.action,
@@ -255,7 +267,8 @@ async function dryRun(conns: RepairConnections, plan: RepairPlan): Promise<Apply
       conflicts: moved.map((m) => ({ change: toRowChange(m.change), currentValue: m.current })),
     });
   }
-  return result(plan, 'dry-run', `would change ${plan.rowChanges.length} row(s)`);
+  const rows = new Set(plan.rowChanges.map((c) => `${c.database}.${c.table}.${c.rowId}`)).size;
+  return result(plan, 'dry-run', `would change ${plan.rowChanges.length} value(s) in ${rows} row(s)`);
 }
 
 /**
@@ -283,19 +296,20 @@ export async function applyPlans(
     if (journal) return journal;
     if (!options.journal) throw new Error('applyPlans: apply needs a journal');
     if (typeof options.journal === 'string') {
-      journal = await Journal.create(options.journal);
+      // The header names the cloud (undo and resume refuse the journal anywhere else).
+      journal = await Journal.create(options.journal, { cloud: await cloudOf(sets[0]!) });
       ownJournal = true;
     } else journal = options.journal;
     return journal;
   };
   try {
-    // Refuse a bad journal before touching anything; write none when nothing is planned.
-    if (options.apply && plans.some((p) => p.status === 'planned')) await journalFor();
+    // Refuse a bad journal before touching anything; write none when nothing is planned (or already interrupted).
+    if (options.apply && !options.signal?.aborted && plans.some((p) => p.status === 'planned')) await journalFor();
     let done = 0;
     let next = 0;
     let crash: unknown = null;
     const worker = async (conns: RepairConnections) => {
-      while (crash === null && next < plans.length) {
+      while (crash === null && next < plans.length && !options.signal?.aborted) {
         const n = next++;
         const plan = plans[n]!;
         try {
@@ -324,11 +338,18 @@ export async function applyPlans(
       throw new DoctorError(
         `lost the database connection mid-repair (${lostConnection}): ${committed} instance(s) repaired, ${untried} not tried; ` +
           `the journal ${path} says what was committed: once the server is back, run 'nova-doctor repair --resume --journal ${path} --apply', then repair again`,
-        // 5: the CLI's 'incomplete' (instances left unchanged); the repair layer does not import the CLI.
-        { exitCode: 5 },
+        { exitCode: ExitCode.incomplete },
       );
     }
     if (crash !== null && crash !== LOST) throw crash;
+    // Interrupted: every instance started is finished; the others were not touched.
+    for (const [n, plan] of plans.entries()) {
+      if (results[n]) continue;
+      results[n] =
+        plan.status === 'planned'
+          ? result(plan, 'skipped', INTERRUPTED_REASON)
+          : result(plan, plan.status === 'nothing-to-do' ? 'nothing-to-do' : 'skipped', plan.reason);
+    }
     await (journal as Journal | null)?.drain(); // every record on disk before we report
     return results;
   } finally {

@@ -10,8 +10,16 @@ import { randomUUID } from 'node:crypto';
 import type { Operation } from 'fast-json-patch';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { CellRef } from '../nova/snapshot.js';
+import { locationOf } from './cloudIdentity.js';
 import { faultStep } from './faultStep.js';
-import type { ChangeSetKind, DatabaseIdentity, Journal, JournalChange, JournalValue } from './journal.js';
+import {
+  type ChangeSetKind,
+  type DatabaseIdentity,
+  type Journal,
+  type JournalChange,
+  type JournalValue,
+  sealChange,
+} from './journal.js';
 import {
   casDelete,
   casUpdate,
@@ -63,6 +71,8 @@ export interface Conflict {
   change: JournalChange;
   state: ValueState;
   current: JournalValue;
+  /** state 'foreign': whose row it is now (instance, key). */
+  owner?: string;
 }
 
 export interface ChangeSetOutcome {
@@ -96,17 +106,10 @@ export function isConnectionLost(err: unknown): boolean {
   return (err as { fatal?: unknown }).fatal === true || GONE_ERRORS.has(errorCode(err) ?? '');
 }
 
-const identities = new WeakMap<Connection, DatabaseIdentity>();
-
-/** Schema and server of a connection, for the journal (asked once per connection). */
+/** Schema and server of a connection, as the change set's record names them (no credentials). */
 async function identity(conn: Connection): Promise<DatabaseIdentity> {
-  const known = identities.get(conn);
-  if (known) return known;
-  const [rows] = await conn.query<RowDataPacket[]>('SELECT DATABASE() AS db, @@hostname AS host, @@port AS port');
-  const row = rows[0];
-  const id = { schema: row?.db ?? null, server: row ? `${row.host}:${row.port}` : null };
-  identities.set(conn, id);
-  return id;
+  const l = await locationOf(conn);
+  return { schema: l.schema, server: l.server.hostname === null ? null : `${l.server.hostname}:${l.server.port}` };
 }
 
 const prepared = new WeakMap<Connection, number>();
@@ -152,9 +155,12 @@ async function applyChange(conn: Connection, change: JournalChange): Promise<Con
     affected = await insertSysmetaRow(conn, change.row);
   }
   if (affected === 1) return null;
-  const { state, current } = await changeState(conn, change, true);
-  return { change, state, current };
+  return { change, ...(await changeState(conn, change, true)) };
 }
+
+/** A conflict that is not a changed value but another row: the change does not describe this database. */
+const isForeign = (c: { state: ValueState }) => c.state === 'foreign';
+const hasMoved = (c: { state: ValueState }) => c.state === 'other' || c.state === 'missing' || c.state === 'foreign';
 
 /** Changes that one statement can compare-and-swap together (updates of one table: one row or one column). */
 function batches(changes: readonly JournalChange[]): JournalChange[][] {
@@ -197,7 +203,7 @@ async function applyAll(conn: Connection, changes: readonly JournalChange[]): Pr
         batch.map(async (change) => ({ change, ...(await changeState(conn, change, true)) })),
       );
       // Rows that still hold their old value are not the problem (a one-row statement changes all or nothing).
-      const moved = states.filter((s) => s.state === 'other' || s.state === 'missing');
+      const moved = states.filter(hasMoved);
       // The statement matched fewer rows than it should: never report that as success.
       return moved.length > 0 ? moved : states.map((s) => ({ ...s, state: 'other' as const }));
     }
@@ -208,6 +214,9 @@ async function applyAll(conn: Connection, changes: readonly JournalChange[]): Pr
 function describeConflict(c: Conflict): string {
   const where = `${c.change.database === 'api' ? 'nova_api' : 'cell'}.${c.change.table} id ${c.change.rowId}${c.change.key ? ` (${c.change.key})` : ''}`;
   if (c.state === 'missing') return `${where} is gone`;
+  if (c.state === 'foreign') {
+    return `${where} belongs to ${c.owner ?? 'another instance'}, not to instance ${c.change.instanceUuid ?? '?'}${c.change.key ? ` (${c.change.key})` : ''} as the journal says`;
+  }
   if (c.change.action === 'insert') return `${where} exists again`;
   return `${where} changed since it was read (now ${c.current === null ? 'NULL' : JSON.stringify(c.current.length > 60 ? `${c.current.slice(0, 60)}…` : c.current)})`;
 }
@@ -298,7 +307,7 @@ export async function runChangeSet(
         const states = await Promise.all(
           instanceRow.map(async (change) => ({ change, ...(await changeState(cellConn, change, true)) })),
         );
-        const moved = states.filter((s) => s.state === 'other' || s.state === 'missing');
+        const moved = states.filter(hasMoved);
         await safeRollback(cellConn, cellOpen);
         const found = moved.length > 0 ? moved : states.map((s) => ({ ...s, state: 'other' as const }));
         return outcome('conflict', `${describeConflicts(found)}; nothing was changed`, [], found);
@@ -321,11 +330,24 @@ export async function runChangeSet(
     };
     if (folded) applied.push(...instanceRow);
     await run(cellConn, cellRest);
-    if (!(conflicts.length > 0 && spec.onConflict === 'abort') && apiChanges.length > 0) {
+    // Another instance's row (or key) where the change names one: whatever the mode, nothing of it is written.
+    const stop = () => conflicts.some(isForeign) || (conflicts.length > 0 && spec.onConflict === 'abort');
+    if (!stop() && apiChanges.length > 0) {
       faultStep();
       await apiConn.beginTransaction();
       apiOpen = true;
       await run(apiConn, apiChanges);
+    }
+    if (conflicts.some(isForeign)) {
+      await safeRollback(apiConn, apiOpen);
+      await safeRollback(cellConn, cellOpen);
+      const foreign = conflicts.filter(isForeign);
+      return outcome(
+        'failed',
+        `${describeConflicts(foreign)}: the row is not the one the journal names; nothing was changed`,
+        [],
+        foreign,
+      );
     }
     if ((conflicts.length > 0 && spec.onConflict === 'abort') || applied.length === 0) {
       await safeRollback(apiConn, apiOpen);
@@ -336,6 +358,14 @@ export async function runChangeSet(
 
     if (spec.writeIntent) {
       faultStep();
+      // Every row named in full (its database's name, its instance) and sealed with a sha256 over all of it.
+      const schemas = {
+        api: apiOpen ? (await locationOf(apiConn)).schema : null,
+        cell: (await locationOf(cellConn)).schema,
+      };
+      const sealed = applied.map((c) =>
+        sealChange({ ...c, schema: schemas[c.database], instanceUuid: c.instanceUuid ?? spec.uuid }),
+      );
       await options.journal.append({
         type: 'intent',
         id,
@@ -349,7 +379,7 @@ export async function runChangeSet(
           cell: await identity(cellConn),
         },
         ...(spec.requestSpecPatch ? { requestSpecPatch: spec.requestSpecPatch } : {}),
-        changes: applied,
+        changes: sealed,
       });
     }
     if (options.failAfter === 'intent') throw new InjectedFault('intent');
@@ -416,9 +446,9 @@ export async function inspectChanges(
   conns: RepairConnections,
   cell: CellRef | null,
   changes: readonly JournalChange[],
-): Promise<{ change: JournalChange; state: ValueState; current: JournalValue }[]> {
+): Promise<{ change: JournalChange; state: ValueState; current: JournalValue; owner?: string }[]> {
   const cellConn = cell ? conns.cells.get(cell.uuid) : undefined;
-  const out: { change: JournalChange; state: ValueState; current: JournalValue }[] = [];
+  const out: { change: JournalChange; state: ValueState; current: JournalValue; owner?: string }[] = [];
   for (const change of changes) {
     const conn = change.database === 'api' ? conns.api : cellConn;
     if (!conn) throw new Error(`no connection to cell ${cell?.name ?? cell?.uuid ?? '(none)'}`);

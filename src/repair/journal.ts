@@ -9,17 +9,27 @@
 // After a crash the last state says what may be committed; resume then asks the databases themselves, because
 // a crash between a COMMIT and its record leaves the journal one step behind.
 //
-// The file is 0600 in a 0700 directory; a world-writable directory is refused (anyone could swap the file).
-// Nothing about connections is written except schema name, server host name and port: never a password.
+// Version 2 (this one) names the cloud in its header (cloudIdentity.ts: database names and server identities of
+// nova_api and the cells) and every row in full: database and its name, table, row id, the instance the row
+// belongs to, key or column, with a sha256 over all of that and the values. Version 1 journals (no cloud, only
+// values hashed) are still read: each change set there recorded its databases' names and host:port, and every
+// row of a change set belongs to its instance, so the same checks apply (see README, Safety).
+//
+// The file is 0600 in a 0700 directory; journalFiles.ts refuses files and directories others could write.
+// Nothing about connections is written except database names and server identities: never a password.
 import { createHash } from 'node:crypto';
-import { constants, type FileHandle, lstat, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { constants, type FileHandle, open } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Operation } from 'fast-json-patch';
 import { DoctorError } from '../errors.js';
 import type { CellRef } from '../nova/snapshot.js';
+import type { CloudIdentity } from './cloudIdentity.js';
+import { checkNewJournal, openTrustedJournal, prepareJournalDirectory } from './journalFiles.js';
 
-export const JOURNAL_VERSION = 1;
+export const JOURNAL_VERSION = 2;
+/** What this build reads: 1 (before cloud identity) and 2. */
+export const READABLE_JOURNAL_VERSIONS: readonly number[] = [1, 2];
 
 export type TableName = 'request_specs' | 'instance_system_metadata' | 'instances' | 'block_device_mapping';
 
@@ -29,8 +39,12 @@ export type JournalValue = string | null;
 /** One row change with the exact values compared against and written. */
 export interface JournalChange {
   database: 'api' | 'cell';
+  /** The database's name (v2; filled in from the change set's databases when reading v1). */
+  schema?: string | null;
   table: TableName;
   rowId: number;
+  /** The instance the row belongs to (v2; the change set's instance when reading v1): checked under the row lock. */
+  instanceUuid?: string;
   /** The column changed; for whole-row actions the column the row is recognised by (instance_system_metadata: value). */
   column: string;
   key?: string;
@@ -42,6 +56,8 @@ export interface JournalChange {
   afterSha256: string | null;
   /** Every column of the row, for delete and insert: what undo puts back, byte for byte. */
   row?: Record<string, JournalValue>;
+  /** v2: sha256 of the whole change (identity, values and row, see changeDigest): an edited field shows. */
+  sha256?: string;
 }
 
 /** Which server and schema a change set touched (no credentials). */
@@ -55,7 +71,16 @@ export type ChangeSetKind = 'repair' | 'undo' | 'resume-rollback';
 export type JournalState = 'intent' | 'api-committed' | 'cell-committed' | 'done' | 'rolled-back';
 
 export type JournalRecord =
-  | { type: 'header'; version: number; tool: 'nova-doctor'; createdAt: string; hostname: string; pid: number }
+  | {
+      type: 'header';
+      version: number;
+      tool: 'nova-doctor';
+      createdAt: string;
+      hostname: string;
+      pid: number;
+      /** v2: the cloud the journal was written for. */
+      cloud?: CloudIdentity;
+    }
   | {
       type: 'intent';
       id: string;
@@ -83,27 +108,40 @@ export function sha256(value: string | null): string | null {
   return value === null ? null : createHash('sha256').update(value, 'utf8').digest('hex');
 }
 
+/** sha256 over every field of a change that says which row it is and what it writes. */
+export function changeDigest(c: JournalChange): string {
+  const row = c.row
+    ? Object.keys(c.row)
+        .sort()
+        .map((k) => [k, c.row![k] ?? null])
+    : null;
+  const fields = [
+    c.database,
+    c.schema ?? null,
+    c.table,
+    c.rowId,
+    c.instanceUuid ?? null,
+    c.column,
+    c.key ?? null,
+    c.action,
+    c.before,
+    c.after,
+    row,
+  ];
+  return createHash('sha256').update(JSON.stringify(fields), 'utf8').digest('hex');
+}
+
+/** The change with its whole-change sha256 (written into v2 intents). */
+export function sealChange(c: JournalChange): JournalChange {
+  const { sha256: _old, ...rest } = c;
+  return { ...rest, sha256: changeDigest(rest) };
+}
+
 /** Where a journal goes when the operator names none: $XDG_STATE_HOME/nova-doctor/, else ~/.local/state/nova-doctor/. */
 export function defaultJournalPath(now: Date = new Date()): string {
   const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   return join(base, 'nova-doctor', `repair-${stamp}-${process.pid}.jsonl`);
-}
-
-async function secureDirectory(dir: string): Promise<void> {
-  try {
-    const st = await stat(dir);
-    if (!st.isDirectory()) throw new DoctorError(`${dir} is not a directory`, { where: 'journal' });
-    if (st.mode & 0o002) {
-      throw new DoctorError(`journal directory ${dir} is world-writable`, {
-        where: 'journal',
-        hint: 'put the journal in a private directory, e.g. --journal ~/.local/state/nova-doctor/repair.jsonl',
-      });
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-  }
 }
 
 /**
@@ -121,12 +159,16 @@ export class Journal {
     private readonly fh: FileHandle,
   ) {}
 
-  /** Create a new journal (refuses an existing file: one journal per run). */
-  static async create(path: string): Promise<Journal> {
-    await secureDirectory(dirname(path));
+  /** Create a new journal (refuses an existing file: one journal per run). `cloud`: what it is written for. */
+  static async create(path: string, options: { cloud?: CloudIdentity } = {}): Promise<Journal> {
+    await prepareJournalDirectory(dirname(path));
     let fh: FileHandle;
     try {
-      fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600);
+      fh = await open(
+        path,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND | constants.O_NOFOLLOW,
+        0o600,
+      );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new DoctorError(`journal ${path} already exists`, {
@@ -136,9 +178,10 @@ export class Journal {
       }
       throw new DoctorError(`cannot create journal ${path}: ${(err as Error).message}`, { where: 'journal' });
     }
-    await fh.chmod(0o600); // in case the umask was unusual
     const journal = new Journal(path, fh);
     try {
+      await fh.chmod(0o600); // in case the umask was unusual
+      await checkNewJournal(path, fh);
       await journal.append({
         type: 'header',
         version: JOURNAL_VERSION,
@@ -146,9 +189,11 @@ export class Journal {
         createdAt: new Date().toISOString(),
         hostname: hostname(),
         pid: process.pid,
+        ...(options.cloud ? { cloud: options.cloud } : {}),
       });
     } catch (err) {
       await fh.close().catch(() => undefined); // a full disk must not also leak the descriptor
+      if (err instanceof DoctorError) throw err;
       throw new DoctorError(`cannot write journal ${path}: ${(err as Error).message}`, { where: 'journal' });
     }
     // The directory entry must survive a crash too.
@@ -163,9 +208,7 @@ export class Journal {
 
   /** Open an existing journal to append undo/resume records. */
   static async openForAppend(path: string): Promise<Journal> {
-    await checkJournalFile(path);
-    const fh = await open(path, constants.O_WRONLY | constants.O_APPEND);
-    return new Journal(path, fh);
+    return new Journal(path, await openTrustedJournal(path, 'append'));
   }
 
   append(record: JournalRecord): Promise<void> {
@@ -235,29 +278,26 @@ export class Journal {
   }
 }
 
-async function checkJournalFile(path: string): Promise<void> {
-  let st;
-  try {
-    st = await lstat(path);
-  } catch {
-    throw new DoctorError(`journal ${path} not found`, { where: 'journal' });
-  }
-  if (!st.isFile()) throw new DoctorError(`journal ${path} is not a regular file`, { where: 'journal' });
-  if (st.mode & 0o022) {
-    throw new DoctorError(`journal ${path} is writable by others (mode ${(st.mode & 0o777).toString(8)})`, {
-      where: 'journal',
-      hint: 'someone else could have edited it; check it, then chmod 600',
-    });
-  }
-  const dirMode = (await stat(dirname(path))).mode;
-  if (dirMode & 0o002)
-    throw new DoctorError(`journal directory ${dirname(path)} is world-writable`, { where: 'journal' });
+/** Where each record was in the file (1-based line), for reports. */
+const lineOf = new WeakMap<object, number>();
+
+/** A journal as read: its header and records (a torn last line dropped). */
+export interface LoadedJournal {
+  path: string;
+  version: number;
+  header: Extract<JournalRecord, { type: 'header' }>;
+  records: JournalRecord[];
 }
 
-/** Read and check every record. A torn last line (crash mid-write) is dropped; damage elsewhere is an error. */
-export async function readJournal(path: string): Promise<JournalRecord[]> {
-  await checkJournalFile(path);
-  const text = await readFile(path, 'utf8');
+/** Read a journal (after journalFiles' checks on who could have written it). */
+export async function loadJournal(path: string): Promise<LoadedJournal> {
+  const fh = await openTrustedJournal(path, 'read');
+  let text: string;
+  try {
+    text = await fh.readFile('utf8');
+  } finally {
+    await fh.close();
+  }
   const lines = text.split('\n');
   const records: JournalRecord[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -273,44 +313,100 @@ export async function readJournal(path: string): Promise<JournalRecord[]> {
     if (!record || typeof record !== 'object' || !('type' in record)) {
       throw new DoctorError(`line ${i + 1} is not a journal record`, { where: path });
     }
+    lineOf.set(record, i + 1);
     records.push(record);
   }
   const header = records[0];
   if (header?.type !== 'header' || header.tool !== 'nova-doctor') {
     throw new DoctorError('not a nova-doctor journal (no header line)', { where: path });
   }
-  if (header.version !== JOURNAL_VERSION) {
-    throw new DoctorError(`journal version ${header.version} is not supported (expected ${JOURNAL_VERSION})`, {
-      where: path,
-    });
+  if (!READABLE_JOURNAL_VERSIONS.includes(header.version)) {
+    throw new DoctorError(
+      `journal version ${header.version} is not supported (this nova-doctor reads ${READABLE_JOURNAL_VERSIONS.join(' and ')})`,
+      { where: path },
+    );
   }
-  for (const r of records) {
-    if (r.type === 'intent') {
-      for (const c of r.changes) {
-        if (c.beforeSha256 !== sha256(c.before) || c.afterSha256 !== sha256(c.after)) {
-          throw new DoctorError(`change set ${r.id}: a value does not match its sha256 (the journal was edited)`, {
-            where: path,
-          });
-        }
+  return { path, version: header.version, header, records };
+}
+
+/** Read and check every record. A torn last line (crash mid-write) is dropped; damage elsewhere is an error. */
+export async function readJournal(path: string): Promise<JournalRecord[]> {
+  return (await loadJournal(path)).records;
+}
+
+const TABLES: ReadonlySet<string> = new Set([
+  'request_specs',
+  'instance_system_metadata',
+  'instances',
+  'block_device_mapping',
+]);
+
+type Intent = Extract<JournalRecord, { type: 'intent' }>;
+
+/**
+ * Why an intent record cannot be trusted (edited, or not what nova-doctor writes), or null. Changes written
+ * without their v2 identity (version 1) get it from the change set: its instance and its databases' names.
+ */
+function checkIntent(intent: Intent, version: number): string | null {
+  if (typeof intent.uuid !== 'string' || !Array.isArray(intent.changes)) return 'not a change set';
+  for (const [n, c] of intent.changes.entries()) {
+    const what = `change ${n + 1}`;
+    if (!c || typeof c !== 'object') return `${what} is not a change`;
+    if (c.database !== 'api' && c.database !== 'cell') return `${what}: database ${String(c.database)}`;
+    if (!TABLES.has(c.table)) return `${what}: table ${String(c.table)} is not one a repair changes`;
+    if (!Number.isSafeInteger(c.rowId) || c.rowId < 1) return `${what}: row id ${String(c.rowId)}`;
+    if (c.database === 'cell' && !intent.cell) return `${what}: a cell row without a cell`;
+    if (c.beforeSha256 !== sha256(c.before) || c.afterSha256 !== sha256(c.after)) {
+      return `${what}: a value does not match its sha256`;
+    }
+    if (c.sha256 === undefined) {
+      if (version >= 2) return `${what} has no sha256 over its row identity`;
+      // Version 1: what the change set recorded for every one of its rows.
+      c.instanceUuid ??= intent.uuid;
+      c.schema ??= (c.database === 'api' ? intent.databases?.api?.schema : intent.databases?.cell?.schema) ?? null;
+    } else if (c.sha256 !== changeDigest(c)) {
+      return `${what} (${c.table} id ${c.rowId}) does not match its sha256`;
+    }
+    if (c.instanceUuid !== intent.uuid)
+      return `${what} names instance ${String(c.instanceUuid)}, the change set ${intent.uuid}`;
+    if (c.row) {
+      const value = c.action === 'delete' ? c.before : c.after;
+      if (
+        String(c.row.id) !== String(c.rowId) ||
+        c.row.instance_uuid !== c.instanceUuid ||
+        (c.key !== undefined && c.row.key !== c.key) ||
+        c.row.value !== value
+      ) {
+        return `${what}: its row (id ${String(c.row.id)}) is not the row the change names`;
       }
     }
   }
-  return records;
+  return null;
 }
 
 /** One change set as the journal tells it. */
 export interface ChangeSetHistory {
-  intent: Extract<JournalRecord, { type: 'intent' }>;
+  intent: Intent;
   state: JournalState;
   verified: boolean | null;
   reason: string | null;
+  /** The intent's line in the file. */
+  line: number | null;
+  /** Set when the intent cannot be trusted (edited by hand, …): it is reported and never written. */
+  damage: string | null;
 }
 
 export function changeSets(records: readonly JournalRecord[]): ChangeSetHistory[] {
+  const header = records[0];
+  const version = header?.type === 'header' ? header.version : JOURNAL_VERSION;
   const byId = new Map<string, ChangeSetHistory>();
   for (const r of records) {
-    if (r.type === 'intent') byId.set(r.id, { intent: r, state: 'intent', verified: null, reason: null });
-    else if (r.type === 'state') {
+    if (r.type === 'intent') {
+      const line = lineOf.get(r) ?? null;
+      const problem = checkIntent(r, version);
+      const damage = problem === null ? null : `journal line ${line ?? '?'} cannot be trusted (${problem})`;
+      byId.set(r.id, { intent: r, state: 'intent', verified: null, reason: null, line, damage });
+    } else if (r.type === 'state') {
       const h = byId.get(r.id);
       if (!h) continue;
       h.state = r.state;

@@ -12,7 +12,8 @@ import {
   type RepairConnections,
   runChangeSet,
 } from './engine.js';
-import { type ChangeSetHistory, changeSets, Journal, type JournalChange, readJournal } from './journal.js';
+import { type ChangeSetHistory, changeSets, Journal, type JournalChange, loadJournal } from './journal.js';
+import { requireJournalCloud } from './journalCloud.js';
 import type { ValueState } from './rows.js';
 import type { RowChange } from './types.js';
 import { reverseChange } from './undo.js';
@@ -23,6 +24,8 @@ export interface ResumeOptions {
   mode?: 'finish' | 'rollback';
   lockWaitTimeoutSeconds?: number;
   failAfter?: FaultPoint | null;
+  /** Told things worth knowing that are not results (e.g. a version 1 journal is identified by less). */
+  onNote?: (text: string) => void;
 }
 
 export type ResumeStatus =
@@ -66,7 +69,10 @@ export async function resumeJournal(
   conns: RepairConnections,
   options: ResumeOptions,
 ): Promise<ResumeResult[]> {
-  const histories = changeSets(await readJournal(path));
+  const loaded = await loadJournal(path);
+  const histories = changeSets(loaded.records);
+  // Another cloud's journal is refused before anything is written (exit 2).
+  for (const note of await requireJournalCloud(loaded, histories, conns)) options.onNote?.(note);
   const open = histories.filter((h) => h.state !== 'done' && h.state !== 'rolled-back' && h.state !== 'cell-committed');
   // cell-committed means both COMMITs happened; only the re-check record is missing.
   const unverified = histories.filter((h) => h.state === 'cell-committed');
@@ -102,6 +108,10 @@ export async function resumeJournal(
   async function resumeOne(h: ChangeSetHistory): Promise<ResumeResult> {
     const { intent } = h;
     const base = { uuid: intent.uuid, changeSetId: intent.id, kind: intent.kind, journalState: h.state };
+    if (h.damage !== null) {
+      const reason = `${h.damage}: skipped, nothing was written`;
+      return { ...base, found: { api: 'none', cell: 'none' }, status: 'failed', reason, changed: [] };
+    }
     let states;
     try {
       states = await inspectChanges(conns, intent.cell, intent.changes);
@@ -123,6 +133,13 @@ export async function resumeJournal(
       changed,
     });
     const parts = [found.api, found.cell].filter((p) => p !== 'none');
+    const foreign = states.filter((s) => s.state === 'foreign');
+    if (foreign.length > 0) {
+      return done(
+        'failed',
+        `journal line ${h.line ?? '?'} does not describe this database: ${describeConflicts(foreign)}; skipped, nothing was written`,
+      );
+    }
 
     if (parts.includes('mixed')) {
       const moved = states.filter((s) => s.state === 'other' || s.state === 'missing');

@@ -1,6 +1,10 @@
 // The SQL a repair runs: compare-and-swap on exact bytes, whole-row delete and re-insert, and reading a value's
 // state. Table and column names come only from the whitelist below; every value is a placeholder.
 //
+// Every statement names the row by its identity as well as its id: the instance it belongs to (and for system
+// metadata its key). A journal line whose row id was edited to point at another instance's row, or a journal of
+// another cloud where that id is someone else's row, matches nothing: the state is 'foreign', never a write.
+//
 // Comparisons use HEX(column) (or SHA2 for long values) against the expected UTF-8 bytes: nova's tables are
 // case-insensitive and pad spaces (`'xen' = 'XEN '` is true there); the stored bytes are exact whatever the
 // connection's character set.
@@ -63,9 +67,31 @@ function equals(column: string, value: JournalValue): { sql: string; params: str
   return { sql: `HEX(${column}) = ?`, params: [hexOf(value)] };
 }
 
-function keyCondition(change: Pick<JournalChange, 'table' | 'key'>): { sql: string; params: string[] } {
-  if (change.table !== 'instance_system_metadata' || change.key === undefined) return { sql: '', params: [] };
-  return { sql: ` AND HEX(${q('key')}) = ?`, params: [hexOf(change.key)] };
+/** The column that says which instance a row belongs to. */
+const OWNER: Record<TableName, string> = {
+  request_specs: 'instance_uuid',
+  instance_system_metadata: 'instance_uuid',
+  instances: 'uuid',
+  block_device_mapping: 'instance_uuid',
+};
+
+/** ` AND` the row belongs to the change's instance (and key): exact bytes, as values are compared. */
+function rowIdentity(change: Pick<JournalChange, 'table' | 'key' | 'instanceUuid' | 'rowId'>): {
+  sql: string;
+  params: string[];
+} {
+  if (change.instanceUuid === undefined) {
+    throw new Error(`repair: ${change.table} id ${change.rowId} without the instance it belongs to`);
+  }
+  const owner = OWNER[change.table];
+  if (!owner) throw new Error(`repair: table ${change.table} is not one the repair may change`);
+  let sql = ` AND HEX(${q(owner)}) = ?`;
+  const params = [hexOf(change.instanceUuid)];
+  if (change.table === 'instance_system_metadata' && change.key !== undefined) {
+    sql += ` AND HEX(${q('key')}) = ?`;
+    params.push(hexOf(change.key));
+  }
+  return { sql, params };
 }
 
 /** UPDATE … SET col = after WHERE id = ? AND col is exactly `before`: the number of rows changed (0 or 1). */
@@ -77,7 +103,7 @@ export async function casUpdate(
 ): Promise<number> {
   const { t, c, v } = target(change.table, change.column);
   const cond = equals(v, before);
-  const key = keyCondition(change);
+  const key = rowIdentity(change);
   const [res] = await conn.execute<ResultSetHeader>(`UPDATE ${t} SET ${c} = ? WHERE id = ? AND ${cond.sql}${key.sql}`, [
     after,
     change.rowId,
@@ -108,7 +134,7 @@ export async function casUpdateBatch(
   if (sameRow && new Set(changes.map((c) => c.column)).size === changes.length) {
     const sets = changes.map((c) => `${target(c.table, c.column).c} = ?`).join(', ');
     const conds = changes.map((c) => equals(target(c.table, c.column).v, c.before));
-    const key = keyCondition(first);
+    const key = rowIdentity(first);
     if (idle && first.table !== 'instances') throw new Error('repair: only instances rows have a task_state');
     const idleSql = idle ? ' AND task_state IS NULL AND deleted = 0' : '';
     const [res] = await conn.execute<ResultSetHeader>(
@@ -122,7 +148,7 @@ export async function casUpdateBatch(
     const whens = changes.map(() => 'WHEN ? THEN ?').join(' ');
     const rows = changes.map((ch) => {
       const cond = equals(v, ch.before);
-      const key = keyCondition(ch);
+      const key = rowIdentity(ch);
       return { sql: `(id = ? AND ${cond.sql}${key.sql})`, params: [ch.rowId, ...cond.params, ...key.params] };
     });
     const [res] = await conn.execute<ResultSetHeader>(
@@ -149,7 +175,7 @@ export async function readSysmetaRow(conn: Connection, id: number): Promise<Reco
 /** DELETE the system metadata row if its value (and key) are exactly as journaled: rows deleted (0 or 1). */
 export async function casDelete(conn: Connection, change: JournalChange, value: JournalValue): Promise<number> {
   const cond = equals('value', value);
-  const key = keyCondition(change);
+  const key = rowIdentity(change);
   const [res] = await conn.execute<ResultSetHeader>(
     `DELETE FROM instance_system_metadata WHERE id = ? AND ${cond.sql}${key.sql}`,
     [change.rowId, ...cond.params, ...key.params],
@@ -168,42 +194,56 @@ export async function insertSysmetaRow(conn: Connection, row: Record<string, Jou
   return res.affectedRows;
 }
 
-export type ValueState = 'before' | 'after' | 'other' | 'missing';
+/** foreign: a row with that id exists but belongs to another instance (or key) than the change names. */
+export type ValueState = 'before' | 'after' | 'other' | 'missing' | 'foreign';
 
 /** Where one change stands in the database right now (for dry runs, resume and verification). */
 export async function changeState(
   conn: Connection,
   change: JournalChange,
   lock = false,
-): Promise<{ state: ValueState; current: JournalValue }> {
+): Promise<{ state: ValueState; current: JournalValue; owner?: string }> {
   const suffix = lock ? ' FOR UPDATE' : '';
+  if (change.instanceUuid === undefined) {
+    throw new Error(`repair: ${change.table} id ${change.rowId} without the instance it belongs to`);
+  }
+  const owner = OWNER[change.table];
+  const sysmeta = change.table === 'instance_system_metadata';
+  const keySelect = sysmeta ? `, HEX(${q('key')}) AS k, ${q('key')} AS kr` : '';
+  const ownerSelect = `HEX(${q(owner)}) AS o, ${q(owner)} AS ou${keySelect}`;
+  const foreign = (row: RowDataPacket): string | null => {
+    const mismatch =
+      row.o !== hexOf(change.instanceUuid!) || (sysmeta && change.key !== undefined && row.k !== hexOf(change.key));
+    if (!mismatch) return null;
+    return `instance ${row.ou === null ? 'NULL' : String(row.ou)}${sysmeta ? `, key ${row.kr === null ? 'NULL' : String(row.kr)}` : ''}`;
+  };
   if (change.action === 'update') {
     const { t, v } = target(change.table, change.column);
     const [rows] = await conn.execute<RowDataPacket[]>(
-      `SELECT HEX(${v}) AS h, ${v} AS v FROM ${t} WHERE id = ?${suffix}`,
+      `SELECT HEX(${v}) AS h, ${v} AS v, ${ownerSelect} FROM ${t} WHERE id = ?${suffix}`,
       [change.rowId],
     );
     const row = rows[0];
     if (!row) return { state: 'missing', current: null };
     const current = row.v === null ? null : String(row.v);
+    const other = foreign(row);
+    if (other !== null) return { state: 'foreign', current, owner: other };
     const is = (v: JournalValue) => (v === null ? row.h === null : row.h === hexOf(v));
     return { state: is(change.after) ? 'after' : is(change.before) ? 'before' : 'other', current };
   }
   // delete/insert: the row's presence (with its journaled value) is the state.
   const [rows] = await conn.execute<RowDataPacket[]>(
-    `SELECT HEX(value) AS h, value AS v, HEX(${q('key')}) AS k FROM instance_system_metadata WHERE id = ?${suffix}`,
+    `SELECT HEX(value) AS h, value AS v, ${ownerSelect} FROM instance_system_metadata WHERE id = ?${suffix}`,
     [change.rowId],
   );
   const row = rows[0];
-  const present = row !== undefined;
-  const value = change.action === 'delete' ? change.before : change.after;
-  const matches =
-    present &&
-    (value === null ? row.h === null : row.h === hexOf(value)) &&
-    (change.key === undefined || row.k === hexOf(change.key));
-  const current = present ? (row.v === null ? null : String(row.v)) : null;
   const presentMeans: ValueState = change.action === 'delete' ? 'before' : 'after';
   const absentMeans: ValueState = change.action === 'delete' ? 'after' : 'before';
-  if (!present) return { state: absentMeans, current: null };
+  if (!row) return { state: absentMeans, current: null };
+  const current = row.v === null ? null : String(row.v);
+  const other = foreign(row);
+  if (other !== null) return { state: 'foreign', current, owner: other };
+  const value = change.action === 'delete' ? change.before : change.after;
+  const matches = value === null ? row.h === null : row.h === hexOf(value);
   return { state: matches ? presentMeans : 'other', current };
 }

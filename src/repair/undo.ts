@@ -12,7 +12,8 @@ import {
   type RepairConnections,
   runChangeSet,
 } from './engine.js';
-import { type ChangeSetHistory, changeSets, Journal, type JournalChange, readJournal, sha256 } from './journal.js';
+import { type ChangeSetHistory, changeSets, Journal, type JournalChange, loadJournal, sha256 } from './journal.js';
+import { requireJournalCloud } from './journalCloud.js';
 import type { RowChange, UndoResult } from './types.js';
 
 export interface UndoOptions {
@@ -22,13 +23,20 @@ export interface UndoOptions {
   failAfter?: FaultPoint | null;
   /** Only these instances (default: every instance in the journal). */
   uuids?: readonly string[];
+  /** Told things worth knowing that are not results (e.g. a version 1 journal is identified by less). */
+  onNote?: (text: string) => void;
 }
 
-/** The change that takes a journaled change back. */
+function withoutSeal(c: JournalChange): JournalChange {
+  const { sha256: _seal, ...rest } = c;
+  return rest;
+}
+
+/** The change that takes a journaled change back (the engine seals it again when it journals it). */
 export function reverseChange(c: JournalChange): JournalChange {
   const action = c.action === 'delete' ? 'insert' : c.action === 'insert' ? 'delete' : 'update';
   return {
-    ...c,
+    ...withoutSeal(c),
     action,
     before: c.after,
     after: c.before,
@@ -44,7 +52,10 @@ function isCommitted(h: ChangeSetHistory): boolean {
 
 /** Undo every repair recorded in the journal (dry run unless options.apply). */
 export async function undoJournal(path: string, conns: RepairConnections, options: UndoOptions): Promise<UndoResult[]> {
-  const histories = changeSets(await readJournal(path));
+  const loaded = await loadJournal(path);
+  const histories = changeSets(loaded.records);
+  // Another cloud's journal is refused before anything is written (exit 2).
+  for (const note of await requireJournalCloud(loaded, histories, conns)) options.onNote?.(note);
   const repairs = histories.filter(
     (h) => h.intent.kind === 'repair' && (!options.uuids || options.uuids.includes(h.intent.uuid)),
   );
@@ -71,6 +82,7 @@ export async function undoJournal(path: string, conns: RepairConnections, option
       restored,
       conflicts,
     });
+    if (repair.damage !== null) return base('failed', `${repair.damage}: skipped, nothing was written`);
     if (repair.state === 'rolled-back') return base('nothing-to-do', 'the repair was rolled back: nothing to undo');
     if (!isCommitted(repair)) {
       return base(
@@ -94,8 +106,18 @@ export async function undoJournal(path: string, conns: RepairConnections, option
     // 'before' of a reversed change is the repaired value: exactly those rows can be restored.
     const todo = states.filter((s) => s.state === 'before').map((s) => s.change);
     const already = states.filter((s) => s.state === 'after');
-    const moved = states.filter((s) => s.state === 'other' || s.state === 'missing');
+    const moved = states.filter((s) => s.state === 'other' || s.state === 'missing' || s.state === 'foreign');
     const conflicts = moved.map((m) => ({ change: toRowChange(m.change), currentValue: m.current }));
+    // A row that is not the instance's (an edited row id, another cloud's journal): the line is not trusted at all.
+    const foreign = states.filter((s) => s.state === 'foreign');
+    if (foreign.length > 0) {
+      return base(
+        'failed',
+        `journal line ${repair.line ?? '?'} does not describe this database: ${describeConflicts(foreign)}; skipped, nothing was written`,
+        [],
+        conflicts,
+      );
+    }
     if (todo.length === 0) {
       if (moved.length === 0) return base('nothing-to-do', `every row already holds its old value (${already.length})`);
       return base('conflict', `${describeConflicts(moved)}: left alone`, [], conflicts);

@@ -13,12 +13,14 @@ export function databaseLabel(database: 'api' | 'cell', view: InstanceView): str
   return `cell ${name}`;
 }
 
-/** "nova_api: request_specs (3 rows)" per database the plans write to. */
+/** "nova_api: request_specs (3 rows)" per database the plans write to: rows, not the values changed in them. */
 export function writesSummary(views: readonly InstanceView[]): string[] {
-  const byDb = new Map<string, Map<string, number>>();
-  const count = (db: string, table: string) => {
-    const tables = byDb.get(db) ?? new Map<string, number>();
-    tables.set(table, (tables.get(table) ?? 0) + 1);
+  const byDb = new Map<string, Map<string, Set<string>>>();
+  const count = (db: string, table: string, row: string) => {
+    const tables = byDb.get(db) ?? new Map<string, Set<string>>();
+    const rows = tables.get(table) ?? new Set<string>();
+    rows.add(row);
+    tables.set(table, rows);
     byDb.set(db, tables);
   };
   for (const view of views) {
@@ -27,13 +29,14 @@ export function writesSummary(views: readonly InstanceView[]): string[] {
     let specRow = false;
     for (const change of plan.rowChanges) {
       if (change.table === 'request_specs') specRow = true;
-      count(databaseLabel(change.database, view), change.table);
+      const db = databaseLabel(change.database, view);
+      count(db, change.table, `${db}/${change.rowId}`);
     }
-    if (!specRow && plan.requestSpecPatch.length > 0) count('nova_api', 'request_specs');
+    if (!specRow && plan.requestSpecPatch.length > 0) count('nova_api', 'request_specs', `spec of ${view.uuid}`);
   }
   return [...byDb.entries()].map(
     ([db, tables]) =>
-      `${db}: ${[...tables.entries()].map(([table, n]) => `${table} (${plural(n, 'row')})`).join(', ')}`,
+      `${db}: ${[...tables.entries()].map(([table, rows]) => `${table} (${plural(rows.size, 'row')})`).join(', ')}`,
   );
 }
 

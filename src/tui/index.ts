@@ -2,6 +2,7 @@
 import { render } from 'ink';
 import { createElement } from 'react';
 import type { DoctorApi } from '../doctor/types.js';
+import { ExitCode } from '../errors.js';
 import { App } from './components/App.js';
 
 export { App, type AppProps } from './components/App.js';
@@ -28,7 +29,7 @@ const LEAVE_ALT_SCREEN = '\u001b[?1049l';
 export async function runTui(api: DoctorApi, opts: TuiOptions = {}): Promise<number> {
   const stdout = opts.stdout ?? process.stdout;
   const stdin = opts.stdin ?? process.stdin;
-  let code = 0;
+  let code: number = ExitCode.ok;
   const altScreen = stdout.isTTY === true;
   const leave = () => {
     stdout.write(LEAVE_ALT_SCREEN);

@@ -121,7 +121,7 @@ export const KEYMAP: readonly KeyBinding[] = [
     hint: 'undo',
     keys: ['u'],
     description: "undo this session's last repair from its journal, after a typed confirmation",
-    contexts: ['list', 'detail'],
+    contexts: ['list', 'detail', 'result'],
     writes: true,
   },
   {

@@ -26,7 +26,15 @@ export interface RunNote {
 
 /** How a run ended: per-instance results, and the errors reported while it ran (empty when none). */
 export type RunReport =
-  | { action: 'apply'; requested: number; journalPath: string | null; results: ApplyResult[]; errors: RunNote[] }
+  | {
+      action: 'apply';
+      requested: number;
+      journalPath: string | null;
+      /** The doctor's undo command for the journal, with the session's database options. */
+      undoCommand: string | null;
+      results: ApplyResult[];
+      errors: RunNote[];
+    }
   | { action: 'undo'; requested: number; journalPath: string; results: UndoResult[]; errors: RunNote[] };
 
 export type Overlay =

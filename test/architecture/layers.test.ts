@@ -3,7 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const SRC = join(import.meta.dirname, '..', '..', 'src');
+const ROOT = join(import.meta.dirname, '..', '..');
+const SRC = join(ROOT, 'src');
+const BIN = join(ROOT, 'bin');
 
 type Layer = 'nova' | 'logscan' | 'db' | 'repair' | 'doctor' | 'cli' | 'tui' | 'sea' | 'root';
 
@@ -92,5 +94,37 @@ describe('layering', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+});
+
+describe('the launcher and the exit codes', () => {
+  const launchers = readdirSync(BIN).filter((f) => f.endsWith('.js'));
+
+  it('bin/ only launches: one import, of the compiled src/cli/launch, and no look at the arguments', () => {
+    expect(launchers.length).toBeGreaterThan(0);
+    for (const name of launchers) {
+      const text = readFileSync(join(BIN, name), 'utf8').replace(/^\s*(#!|\/\/).*$/gm, '');
+      const imports = [...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s[^'"]*['"]([^'"]+)['"]/gm)].map(
+        (m) => m[1] ?? m[2],
+      );
+      expect(imports, name).toEqual(['../dist/cli/launch.js']);
+      // The arguments go to launch() whole: no branching on a subcommand here.
+      expect(text.replaceAll('process.argv.slice(2)', ''), name).not.toMatch(/argv/);
+      expect(text, name).not.toMatch(/\bif\b|\?\?=|process\.env/);
+    }
+  });
+
+  it('exit codes are named, from src/errors.ts: no bare number as an exit code below the faces', () => {
+    const files = [...sourceFiles(SRC)];
+    const bare: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/exitCode\s*[:=]\s*\d+/g)) bare.push(`${relative(SRC, file)}: ${m[0]}`);
+    }
+    expect(bare).toEqual([]);
+    const defines = files.filter((f) =>
+      /export const ExitCode\b|export const EXIT_CODES\b/.test(readFileSync(f, 'utf8')),
+    );
+    expect(defines.map((f) => relative(SRC, f))).toEqual(['errors.ts']);
   });
 });

@@ -72,6 +72,21 @@ async function fingerprint(): Promise<Record<string, string>> {
   }
 }
 
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+/** What "JSON for scripts" in the README says `which` prints: top-level and per-instance fields. */
+function readmeFields(which: string): { top: string[]; instance: string[] } {
+  const text = README.replace(/\s+/g, ' ');
+  const m = new RegExp(`\`${which}\`: (.*?) and per instance (.*?)\\.( |$)`).exec(text);
+  if (!m) throw new Error(`README says nothing of ${which}`);
+  const names = (t: string) => [...t.replace(/\([^)]*\)/g, '').matchAll(/`(\w+)`/g)].map((x) => x[1]!).sort();
+  return { top: [...names(m[1]!), 'instances'].sort(), instance: names(m[2]!) };
+}
+
+function jsonFields(o: { instances: Record<string, unknown>[] }): { top: string[]; instance: string[] } {
+  return { top: Object.keys(o).sort(), instance: Object.keys(o.instances[0] ?? {}).sort() };
+}
+
 beforeAll(async () => {
   ({ server, cloud } = await startCloudServer({ user: { name: 'nova', password: PASSWORD } }));
   const dir = mkdtempSync(join(tmpdir(), 'nd-cli-'));
@@ -247,13 +262,18 @@ describe('trace, repair, undo on the generated cloud', () => {
     const after = await record(
       run(['trace', '--json', '--config', confFile, ...repaired.map((i: { uuid: string }) => i.uuid)]),
     );
-    for (const i of JSON.parse(after.stdout).instances) expect(i.health).toBe('ok');
+    // Healthy now; an instance without a request spec stays unreadable for that (its cell rows were repaired).
+    for (const i of JSON.parse(after.stdout).instances)
+      expect(i.health).toBe(i.problems.some((p: string) => p.includes('request_specs')) ? 'unreadable' : 'ok');
 
     const dry = await record(run(['undo', '--json', '--journal', journal, '--config', confFile]));
     expect(dry.code).toBe(1);
     const undo = await record(run(['undo', '--apply', '--yes', '--json', '--journal', journal, '--config', confFile]));
     expect(undo.code).toBe(0);
     expect(JSON.parse(undo.stdout).instances.every((i: { status: string }) => i.status === 'restored')).toBe(true);
+    // The fields are the README's, no more and no fewer.
+    expect(jsonFields(out)).toEqual(readmeFields('repair --json'));
+    expect(jsonFields(JSON.parse(undo.stdout))).toEqual(readmeFields('undo --json'));
     expect(await fingerprint()).toEqual(before);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { terminalSafe, terminalSafeLine } from '../../src/terminalText.js';
+import { jsonSafe, terminalSafe, terminalSafeLine } from '../../src/terminalText.js';
 
 describe('terminalSafe', () => {
   it('escapes CSI, OSC and bell so they cannot drive the terminal', () => {
@@ -24,5 +24,19 @@ describe('invisible characters', () => {
     for (const c of ['\u061c', '\u200b', '\u200f', '\u2028', '\u2029', '\u2060', '\u2065', '\ufeff']) {
       expect(terminalSafe(`a${c}b`)).toBe(`a\\u{${c.charCodeAt(0).toString(16)}}b`);
     }
+  });
+});
+
+describe('tag characters, and JSON', () => {
+  it('escapes tag characters (U+E0000-U+E007F) as code points', () => {
+    expect(terminalSafe('a\u{e0001}\u{e0041}\u{e007f}b\u{e0080}')).toBe('a\\u{e0001}\\u{e0041}\\u{e007f}b\u{e0080}');
+  });
+
+  it('jsonSafe writes \\u escapes that keep the JSON valid and parse back to the same strings', () => {
+    const value = { s: 'a\u0085\u009b\u007f\u202e\u2066\u200b\u{e0041}b', k: ['x\u2069'], n: 1, e: '\u001b' };
+    const text = jsonSafe(JSON.stringify(value, null, 2));
+    expect(text).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200b]|\udb40/);
+    expect(text).toContain('"a\\u0085\\u009b\\u007f\\u202e\\u2066\\u200b\\udb40\\udc41b"');
+    expect(JSON.parse(text)).toEqual(value);
   });
 });

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""Load instances with nova's own code and run nova's ImagePropertiesFilter.
+"""Load instances with nova's own code, run nova's ImagePropertiesFilter and a
+scheduler pass (HostManager + the release's enabled_filters + weighers).
 
-Run with Debian's python3-nova (Zed 26.2.2): /usr/bin/python3.
+Run with Debian's python3-nova: Zed 26.2.2 as /usr/bin/python3, or 2025.1
+(31.0.0) inside the trixie root as test/conformance/in-trixie.sh -- check_nova.py.
 
     /usr/bin/python3 test/conformance/check_nova.py \\
         --api-url mysql+pymysql://u:p@127.0.0.1:3307/nova_api?charset=utf8 \\
@@ -16,7 +18,17 @@ Prints ONE JSON object on stdout, keyed by instance uuid:
                 "passesSysmeta": bool|null, "specError": str|null,
                 "sysmetaError": str|null,
                 "props": {"spec": {...}|null, "sysmeta": {...}|null},
-                "hosts": [{"host", "node", "passesSpec", "passesSysmeta"}]}}
+                "hosts": [{"host", "node", "passesSpec", "passesSysmeta"}],
+                "schedule": {"spec": PASS|null, "sysmeta": PASS|null}}}
+    PASS = {"passes": [host, ...] (nova's weighed order),
+            "weighed": [{"host", "node", "weight"}],
+            "candidates": [{"host", "node", "passes", "rejectedBy"}],
+            "error": str|null, "filters": [...], "weighers": [...],
+            "novaVersion": str, "serviceDownTime": int}
+"schedule" runs nova's own HostManager (host states of the instance's cell,
+services and compute nodes from the cell DB), filter handler and the filter
+scheduler's _get_sorted_hosts on the request spec ("spec") and on the spec
+nova-conductor builds from the instance when it has none ("sysmeta").
 "loaded" is true only when nova loaded both the request spec
 (RequestSpec.get_by_instance_uuid) and the instance with its system metadata
 (Instance.get_by_uuid); otherwise "error" holds the exception as nova raised
@@ -33,6 +45,9 @@ import traceback
 
 FILTER_FIELDS = ('hw_architecture', 'img_hv_type', 'hw_vm_mode',
                  'img_hv_requested_version')
+# [DEFAULT] service_down_time for the scheduler pass: 100 years, so the old
+# heartbeats in the fixture dumps count as up (ComputeFilter).
+SERVICE_DOWN_TIME = 100 * 366 * 24 * 3600
 
 
 def parse_args(argv):
@@ -103,6 +118,19 @@ def setup_nova(args):
     for group in ('database', 'api_database'):
         CONF.set_override('max_retries', 0, group=group)
         CONF.set_override('retry_interval', 1, group=group)
+    # The scheduler pass (Scheduler.run): the fixture dumps' service
+    # heartbeats are old, so every compute would be "down" for ComputeFilter
+    # (servicegroup db driver: |now - updated_at| <= service_down_time).
+    # nova's own option, set very large, rather than editing rows.
+    CONF.set_override('service_down_time', SERVICE_DOWN_TIME)
+    # HostManager() would otherwise spawn _async_init_instance_info, which
+    # reads EVERY cell through cell_mappings' own URLs (the disabled
+    # cell3-retired has no database).  Its cache is only used once a compute
+    # has sent update_instance_info ("updated": True), which never happens
+    # here: with or without it, HostState.instances comes from the cell DB
+    # (HostManager._get_instances_by_host).
+    CONF.set_override('track_instance_changes', False,
+                      group='filter_scheduler')
     main_db_api.configure(CONF)
     api_db_api.configure(CONF)
     objects.register_all()
@@ -150,7 +178,111 @@ def _passes(filt, host_states, spec_obj):
     return (all(per) if per else None), per, None
 
 
-def check_one(ctx, uuid, cells_by_key, host_cache):
+class Scheduler:
+    """nova's own scheduler pieces, built once: HostManager (its filter
+    handler with [filter_scheduler] enabled_filters, weighers from
+    weight_classes, aggregates from nova_api) and the filter scheduler's
+    _get_sorted_hosts.  No RPC, no Placement: the candidates are every
+    compute node of the cell, as get_host_states_by_uuids(compute_uuids=None)
+    gives them (what nova does when Placement returns no provider summaries).
+    """
+
+    def __init__(self, ctx, cells_by_key):
+        from nova import context as nova_context
+        from nova import objects
+        from nova import version
+        from nova.scheduler import host_manager
+        from nova.scheduler import manager as sched_manager
+        import nova.conf
+        CONF = nova.conf.CONF
+        # target_cell() caches each cell's DB engine by cell uuid; nova's
+        # scheduler code later targets CellMappings read back from nova_api
+        # (HostMapping.cell_mapping, HostManager.cells): make the cache hold
+        # the overridden URL first.
+        for cm in objects.CellMappingList.get_all(ctx):
+            override = cells_by_key.get(cm.name) or cells_by_key.get(cm.uuid)
+            if override:
+                cm.database_connection = override
+                with nova_context.target_cell(ctx, cm):
+                    pass
+        self.host_manager = host_manager.HostManager()
+        for cm in list(self.host_manager.cells.values()):
+            override = cells_by_key.get(cm.name) or cells_by_key.get(cm.uuid)
+            if override:
+                cm.database_connection = override
+        self.sorted_hosts = sched_manager.SchedulerManager._get_sorted_hosts
+        self.config = dict(
+            novaVersion=version.version_string(),
+            filters=[type(f).__name__
+                     for f in self.host_manager.enabled_filters],
+            weighers=sorted(type(w).__name__
+                            for w in self.host_manager.weighers),
+            serviceDownTime=CONF.service_down_time)
+
+    def run(self, ctx, spec, cm):
+        """One scheduler pass of `spec` in cell `cm`, as nova-conductor asks
+        for a move (MigrationTask: reset_forced_destinations,
+        requested_destination = Destination(cell=<the instance's cell>),
+        requested_resources [] when unset) but without ignore_hosts, so the
+        instance's current host is a candidate like the others."""
+        from nova import objects
+        import types
+        out = dict(self.config, candidates=[], passes=[], weighed=[],
+                   error=None)
+        try:
+            spec = spec.obj_clone()
+            spec.reset_forced_destinations()
+            spec.requested_destination = objects.Destination(cell=cm)
+            if (not spec.obj_attr_is_set('requested_resources') or
+                    spec.requested_resources is None):
+                spec.requested_resources = []
+            hm = self.host_manager
+            # nova yields them from a set (hash-seed order): sort, so ties
+            # among the weighed hosts come out the same on every run.
+            states = sorted(hm.get_host_states_by_uuids(ctx, None, spec),
+                            key=lambda h: (h.host, h.nodename))
+            for hs in states:
+                # which filter of the chain removes this host, alone
+                rejected_by = None
+                for filt in hm.enabled_filters:
+                    if not list(filt.filter_all([hs], spec) or []):
+                        rejected_by = type(filt).__name__
+                        break
+                out['candidates'].append(dict(
+                    host=hs.host, node=hs.nodename,
+                    passes=rejected_by is None, rejectedBy=rejected_by))
+            # the whole chain at once, as nova runs it
+            # (the filter scheduler's _get_sorted_hosts: get_filtered_hosts,
+            # get_weighed_hosts, host_subset_size; it only uses
+            # self.host_manager)
+            fake_self = types.SimpleNamespace(host_manager=hm)
+            ordered = self.sorted_hosts(fake_self, spec, states, 0)
+            # the weights nova gave them (normalised over the same hosts)
+            weights = {(w.obj.host, w.obj.nodename): w.weight
+                       for w in hm.get_weighed_hosts(ordered, spec)} \
+                if ordered else {}
+            out['passes'] = [h.host for h in ordered]
+            out['weighed'] = [dict(host=h.host, node=h.nodename,
+                                   weight=weights.get((h.host, h.nodename)))
+                              for h in ordered]
+        except Exception as e:  # nova could not schedule this spec at all
+            if os.environ.get('CHECK_NOVA_TRACEBACK'):
+                traceback.print_exc(file=sys.stderr)
+            out['error'] = _exc_text(e)
+        return out
+
+
+def _spec_from_instance(cctx, instance):
+    """The RequestSpec nova-conductor makes when a cold migrate has none:
+    ComputeTaskManager._get_request_spec_for_cold_migrate(request_spec=None)
+    (image from system metadata, the instance's flavor, AZ, NUMA, PCI)."""
+    from nova.conductor import manager as conductor_manager
+    return conductor_manager.ComputeTaskManager.\
+        _get_request_spec_for_cold_migrate(
+            cctx, instance, instance.flavor, {}, None)
+
+
+def check_one(ctx, uuid, cells_by_key, host_cache, scheduler):
     from nova import context as nova_context
     from nova import exception
     from nova import objects
@@ -159,7 +291,7 @@ def check_one(ctx, uuid, cells_by_key, host_cache):
     r = dict(loaded=False, error=None, deleted=False, cell=None,
              passesSpec=None, passesSysmeta=None, specError=None,
              sysmetaError=None, props=dict(spec=None, sysmeta=None),
-             hosts=[])
+             hosts=[], schedule=dict(spec=None, sysmeta=None))
     errors = []
     try:
         im = objects.InstanceMapping.get_by_instance_uuid(ctx, uuid)
@@ -191,6 +323,8 @@ def check_one(ctx, uuid, cells_by_key, host_cache):
         errors.append(_exc_text(e))
 
     instance = None
+    sys_meta_error = None
+    sys_sched_spec = None
     if cm is not None:
         try:
             with nova_context.target_cell(ctx, cm) as cctx:
@@ -198,8 +332,25 @@ def check_one(ctx, uuid, cells_by_key, host_cache):
                 instance = objects.Instance.get_by_uuid(
                     cctx, uuid, expected_attrs=['system_metadata'])
                 r['deleted'] = bool(instance.deleted)
-                image_meta = objects.ImageMeta.from_instance(instance)
-                r['props']['sysmeta'] = _props_dict(image_meta.properties)
+                try:
+                    image_meta = objects.ImageMeta.from_instance(instance)
+                    r['props']['sysmeta'] = _props_dict(image_meta.properties)
+                except ValueError as e:
+                    # nova cannot build the image properties from this
+                    # system metadata (e.g. a hypervisor type HVType cannot
+                    # canonicalise): the instance loads, its image does not
+                    sys_meta_error = _exc_text(e)
+                if not cm.is_cell0():
+                    # nova-conductor's own spec for an instance without one
+                    # (a cold migrate with no RequestSpec): built from the
+                    # instance and its system metadata, then scheduled.
+                    try:
+                        sys_sched_spec = _spec_from_instance(
+                            cctx, instance)
+                    except Exception as e:
+                        r['schedule']['sysmeta'] = dict(
+                            scheduler.config, candidates=[], passes=[],
+                            weighed=[], error=_exc_text(e))
                 if cm.uuid not in host_cache:
                     cctx.read_deleted = 'no'
                     host_cache[cm.uuid] = _kvm_host_states(cctx, cm)
@@ -219,13 +370,19 @@ def check_one(ctx, uuid, cells_by_key, host_cache):
             filt, host_states, spec)
     else:
         per_spec = None
-    if instance is not None and host_states:
+    per_sys = None
+    if sys_meta_error is not None:
+        r['sysmetaError'] = sys_meta_error
+    elif instance is not None and host_states:
         sys_spec = objects.RequestSpec(
             image=objects.ImageMeta.from_instance(instance))
         r['passesSysmeta'], per_sys, r['sysmetaError'] = _passes(
             filt, host_states, sys_spec)
-    else:
-        per_sys = None
+    if cm is not None and not cm.is_cell0():
+        if spec is not None:
+            r['schedule']['spec'] = scheduler.run(ctx, spec, cm)
+        if sys_sched_spec is not None:
+            r['schedule']['sysmeta'] = scheduler.run(ctx, sys_sched_spec, cm)
     for n, hs in enumerate(host_states):
         r['hosts'].append(dict(
             host=hs.host, node=hs.nodename,
@@ -255,11 +412,19 @@ def main(argv=None):
         print('check_nova.py: cannot start: %s' % _exc_text(e),
               file=sys.stderr)
         return 2
+    try:
+        scheduler = Scheduler(ctx, args.cell_overrides)
+    except Exception as e:
+        traceback.print_exc(file=sys.stderr)
+        print("check_nova.py: cannot build nova's scheduler: %s"
+              % _exc_text(e), file=sys.stderr)
+        return 2
     out = {}
     host_cache = {}
     for uuid in uuids:
         try:
-            out[uuid] = check_one(ctx, uuid, args.cell_overrides, host_cache)
+            out[uuid] = check_one(ctx, uuid, args.cell_overrides, host_cache,
+                                  scheduler)
         except Exception as e:
             traceback.print_exc(file=sys.stderr)
             out[uuid] = dict(loaded=False, error=_exc_text(e))

@@ -80,8 +80,8 @@ describe('the API database', () => {
     const err = await failure(openNova(urlOpts(url)));
     expect(err.kind).toBe('auth');
     expect(err.message).not.toContain('hunter2');
-    expect(err.message).toMatch(
-      /^nova_api database mysql\+pymysql:\/\/nova:\*\*\*@127\.0\.0\.1:\d+\/nova_api\?charset=utf8: access denied for user 'nova' \(wrong user or password\?\); check --api-db$/,
+    expect(err.message).toBe(
+      `nova_api database mysql+pymysql://nova:***@localhost:3306/nova_api?charset=utf8&unix_socket=${server.socketPath}: access denied for user 'nova' (wrong user or password?); check --api-db`,
     );
   });
 
@@ -113,7 +113,7 @@ describe('the API database', () => {
   it('a database that does not exist, or that the user may not use', async () => {
     const missing = await failure(openNova(urlOpts(server.url('nova_apx'))));
     expect(missing.kind).toBe('no-database');
-    expect(missing.message).toContain(`database 'nova_apx' does not exist on 127.0.0.1:${server.port}; check --api-db`);
+    expect(missing.message).toContain(`database 'nova_apx' does not exist on ${server.socketPath}; check --api-db`);
     // MariaDB tells a user without rights "access denied" for any database it cannot see
     const denied = await failure(openNova(urlOpts(cloud.apiUrl.replace('/nova_api?', '/nova_apx?'))));
     expect(denied.kind).toBe('permission');
@@ -228,7 +228,8 @@ describe('cells that cannot be used', () => {
 
 describe('a SELECT-only user', () => {
   it('is enough to trace and sweep, reading nova.conf with $$ and a password full of ; # / quotes and spaces', async () => {
-    const url = (db: string) => `mysql+pymysql://reader:${READER_URL_PW}@127.0.0.1:${server.port}/${db}?charset=utf8`;
+    const url = (db: string) =>
+      `mysql+pymysql://reader:${READER_URL_PW}@localhost:3306/${db}?charset=utf8&unix_socket=${server.socketPath}`;
     const conf = join(server.baseDir, 'reader.conf');
     await writeFile(
       conf,
@@ -242,7 +243,9 @@ describe('a SELECT-only user', () => {
     );
     const nova = await openNova({ configFiles: [conf], configDirs: [], apiDbUrl: null, cellDbUrls: [] });
     try {
-      expect(nova.api.maskedUrl).toBe(`mysql+pymysql://reader:***@127.0.0.1:${server.port}/nova_api?charset=utf8`);
+      expect(nova.api.maskedUrl).toBe(
+        `mysql+pymysql://reader:***@localhost:3306/nova_api?charset=utf8&unix_socket=${server.socketPath}`,
+      );
       expect(nova.api.source).toBe(`[api_database] connection in ${conf}:2`);
       expect(
         nova

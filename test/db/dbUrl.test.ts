@@ -22,6 +22,12 @@ interface UrlCase {
 describe('parseDbUrl like SQLAlchemy 1.4 make_url', () => {
   for (const c of oracle.urls as UrlCase[]) {
     it(c.url, () => {
+      // SQLAlchemy ends the password at the first '@' and makes the rest the host ('ss@db'); masks end it at the last.
+      // Where the two differ the URL is refused (src/secrets.ts), never read one way and masked the other.
+      if ((c.url.match(/@/g) ?? []).length > 1) {
+        expect(() => parseDbUrl(c.url)).toThrow(/where the password ends in .* is ambiguous/);
+        return;
+      }
       if (c.error) {
         expect(() => parseDbUrl(c.url)).toThrow(DbError);
         return;

@@ -101,7 +101,11 @@ describe('nova.conf like oslo.config', () => {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'nova.conf'), '[api_database]\nconnection = mysql://nova:pa$word@db/nova_api\n');
     const conf = await loadNovaConf([join(dir, 'nova.conf')]);
-    expect(() => conf.get(API_DATABASE_CONNECTION)).toThrow(`${join(dir, 'nova.conf')}:2: '$word' is not set`);
+    // '$word' is most likely part of the password: not quoted.
+    expect(() => conf.get(API_DATABASE_CONNECTION)).toThrow(
+      `${join(dir, 'nova.conf')}:2: a '$' reference in the value is not set in the config files`,
+    );
+    expect(() => conf.get(API_DATABASE_CONNECTION)).not.toThrow(/\$word/);
     expect(() => conf.get(API_DATABASE_CONNECTION)).toThrow(/write it as '\$\$'/);
   });
 

@@ -97,7 +97,7 @@ describe('cells', () => {
     }
     const retired = cells.find((c) => c.disabled);
     expect(retired?.error).toMatch(
-      /^cell database cell3-retired \(.*\) mysql\+pymysql:\/\/nova:\*\*\*@127\.0\.0\.1:\d+\/nova_cell3\?charset=utf8: database 'nova_cell3' does not exist/,
+      /^cell database cell3-retired \(.*\) mysql\+pymysql:\/\/nova:\*\*\*@localhost:3306\/nova_cell3\?charset=utf8&unix_socket=\S+\/mysqld\.sock: database 'nova_cell3' does not exist on \S+\/mysqld\.sock;/,
     );
     expect(retired?.error).not.toContain('\n');
   });

@@ -56,7 +56,10 @@ export function startTmux(
   tmux('set-option', '-t', name, 'remain-on-exit', 'on');
   // The shell writes the command's exit status to a file: tmux's own pane_dead_status is not reliable for 0.
   const statusFile = join(tmpdir(), `${name}.status`);
-  tmux('respawn-pane', '-k', '-t', name, '-c', options.cwd, `${command}; echo $? > ${statusFile}`);
+  // The pane's environment is the tmux server's, and the server may be another test's, started with another env:
+  // what this session sets goes to its pane explicitly.
+  const paneEnv = Object.entries({ ...options.env, TERM: 'xterm-256color' }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  tmux('respawn-pane', '-k', '-t', name, '-c', options.cwd, ...paneEnv, `${command}; echo $? > ${statusFile}`);
 
   const session: TmuxSession = {
     name,

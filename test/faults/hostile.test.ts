@@ -129,8 +129,7 @@ describe('privileges', () => {
     await root.query(`GRANT UPDATE ON \`${dbs.cell1}\`.\`instances\` TO 'reader'@'%'`);
     const s = server();
     const reader = await mysql.createConnection({
-      host: s.host,
-      port: s.port,
+      socketPath: s.socketPath,
       user: 'reader',
       password: 'r3ader-pw',
       database: dbs.api,
@@ -172,7 +171,7 @@ describe('privileges', () => {
     await root.query("GRANT nd_repairer TO 'roleuser'@'%'");
     const s = server();
     // No default database: without its role the user may not even open one.
-    const connect = () => mysql.createConnection({ host: s.host, port: s.port, user: 'roleuser', password: 'r0le-pw' });
+    const connect = () => mysql.createConnection({ socketPath: s.socketPath, user: 'roleuser', password: 'r0le-pw' });
     // Granted but not enabled: the server would refuse the writes, and so do we.
     const notEnabled = await connect();
     try {

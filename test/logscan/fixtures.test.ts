@@ -1,4 +1,5 @@
-// End to end against the oracle: logs written by nova's own scheduler code (test/fixtures/nova/logs,
+// End to end against the oracle: logs written by nova's own scheduler code (test/fixtures/nova/logs for Zed,
+// test/fixtures/nova/2025.1/logs for nova 2025.1,
 // made by test/fixtures/nova/generate.py) and expected.json, the generator's account of every request.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,8 @@ import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ScanReport, scanLogs } from '../../src/logscan/index.js';
 
-const LOGS = join(import.meta.dirname, '..', 'fixtures', 'nova', 'logs');
+const NOVA = join(import.meta.dirname, '..', 'fixtures', 'nova');
+const LOG_DIRS = [join(NOVA, 'logs'), join(NOVA, '2025.1', 'logs')];
 
 interface Expected {
   instances: {
@@ -25,7 +27,17 @@ interface Expected {
   }[];
   noValidHost: { requestId: string; instance: string | null; filter: string | null }[];
 }
-const oracle: Record<string, Expected> = JSON.parse(readFileSync(join(LOGS, 'expected.json'), 'utf8'));
+const oracle: Record<string, Expected> = {};
+/** The directory of each log the oracles name. */
+const dirOf: Record<string, string> = {};
+for (const d of LOG_DIRS) {
+  const o: Record<string, Expected> = JSON.parse(readFileSync(join(d, 'expected.json'), 'utf8'));
+  for (const [name, e] of Object.entries(o)) {
+    oracle[name] = e;
+    dirOf[name] = d;
+  }
+}
+const LOGS = (name: string) => join(dirOf[name]!, name);
 
 /** What the oracle knows, from a report. */
 function view(r: ScanReport) {
@@ -90,9 +102,9 @@ const plainCopies = mkdtempSync(join(tmpdir(), 'logscan-fx-plain-'));
 afterAll(() => rmSync(plainCopies, { recursive: true, force: true }));
 
 describe.each(Object.keys(oracle))('%s', (name) => {
-  const raw = readFileSync(join(LOGS, name));
+  const raw = readFileSync(LOGS(name));
   const data = name.endsWith('.gz') ? gunzipSync(raw) : raw;
-  const path = name.endsWith('.gz') ? join(plainCopies, name.slice(0, -3)) : join(LOGS, name);
+  const path = name.endsWith('.gz') ? join(plainCopies, name.slice(0, -3)) : LOGS(name);
   if (name.endsWith('.gz')) writeFileSync(path, data);
 
   it('plain: incidents, unattributed requests and every failed attempt as the oracle has them', async () => {
@@ -126,7 +138,9 @@ describe.each(Object.keys(oracle))('%s', (name) => {
     expect(disputed.size).toBeLessThanOrEqual(1);
     expect(r.warnings).toEqual([]);
     for (const i of r.instances) {
-      expect(i.passingValues.img_hv_type).toEqual([null, 'qemu', 'kvm']);
+      // absence first; kvm and qemu in the order the rejecting hosts came (kvm-c2-04 offers only kvm)
+      expect(i.passingValues.img_hv_type?.[0]).toBeNull();
+      expect(new Set(i.passingValues.img_hv_type)).toEqual(new Set([null, 'qemu', 'kvm']));
       expect(i.evidence.length).toBeGreaterThan(0);
       expect(i.firstSeen <= i.lastSeen).toBe(true);
       // Every piece of evidence points at a real line of the file.
@@ -175,7 +189,7 @@ describe.each(Object.keys(oracle))('%s', (name) => {
       expect(strip(r, gz)).toEqual(expected);
     }
     if (name.endsWith('.gz')) {
-      const original = join(LOGS, name);
+      const original = LOGS(name);
       expect(strip(await scanLogs([original], { workers: 0 }), original)).toEqual(expected);
     }
   });

@@ -35,20 +35,20 @@ describe('prestarting the scan worker', () => {
   it('only for logs worth threads; adopted once, by the script it runs', () => {
     const script = workerScript();
     expect(script, 'compiled worker (npm run build)').not.toBeNull();
-    expect(prestartScanWorker([small, '--since', '2026-11-27'])).toBe(false);
+    expect(prestartScanWorker([small], null)).toBe(false);
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
-    expect(prestartScanWorker(['--json', '--threads', '2', big])).toBe(true);
+    expect(prestartScanWorker([big], 2)).toBe(true);
     const w = adoptPrestartedWorker(script as URL);
     expect(w).not.toBeNull();
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
     void w?.terminate();
     // Another script than the one prestarted: not adopted (and ended).
-    expect(prestartScanWorker(['--threads=2', big])).toBe(true);
+    expect(prestartScanWorker([big], 2)).toBe(true);
     expect(adoptPrestartedWorker(new URL('file:///elsewhere/worker.js'))).toBeNull();
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
     // One thread asked for: nothing to start.
-    expect(prestartScanWorker(['--threads', '1', big])).toBe(false);
-    expect(prestartScanWorker([big, '--threads=1'])).toBe(false);
+    expect(prestartScanWorker([big], 1)).toBe(false);
+    expect(prestartScanWorker(['-', big], 1)).toBe(false);
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
     // Not asked: as many threads as the scan will use by default (plain and gz differ on two CPUs).
     expect(prestartScanWorker([big])).toBe(defaultScanThreads(availableParallelism(), false) > 1);
@@ -56,7 +56,7 @@ describe('prestarting the scan worker', () => {
     expect(prestartScanWorker([bigGz])).toBe(defaultScanThreads(availableParallelism(), true) > 1);
     dropPrestartedWorker();
     // Not needed after all (the scan runs without threads): dropped, nothing left to adopt.
-    expect(prestartScanWorker(['--threads', '2', big])).toBe(true);
+    expect(prestartScanWorker([big], 2)).toBe(true);
     dropPrestartedWorker();
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
   });
@@ -69,7 +69,7 @@ describe('prestarting the scan worker', () => {
       [
         '--input-type=module',
         '-e',
-        `const m = await import(${JSON.stringify(prestart)}); console.log(m.prestartScanWorker(['--threads', '2', ${JSON.stringify(big)}]));`,
+        `const m = await import(${JSON.stringify(prestart)}); console.log(m.prestartScanWorker([${JSON.stringify(big)}], 2));`,
       ],
       { encoding: 'utf8', timeout: 20_000 },
     );

@@ -111,7 +111,7 @@ describe('scanLogs inputs', () => {
     expect((await scanLogs([f], { workers: 0, since: '2026-11-27', until: '2026-11-27' })).unattributed).toHaveLength(
       1,
     );
-    await expect(scanLogs([f], { since: 'yesterday' })).rejects.toThrow(/--since "yesterday"/);
+    await expect(scanLogs([f], { since: 'yesterday' })).rejects.toThrow(/--since 'yesterday' is not a time/);
   });
 });
 

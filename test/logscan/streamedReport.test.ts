@@ -1,9 +1,16 @@
-// The streamed report (scan --json): correlation fed unit by unit in file order, rejections and attempts
-// spilled to temp files, the arrays read back as texts. Whatever the spill budget and the size of the
-// units, its JSON is byte for byte the in-memory report's.
+// The streamed report (scan --json on big logs): correlation fed unit by unit in file order, rejections and
+// attempts spilled to temp files, the arrays read back as texts. Whatever the spill budget and the size of
+// the units, its JSON is byte for byte the whole in-memory report's (correlateWhole, what small logs get).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { reportJsonPieces, type ScanOptions, scanLogs, scanLogsStreamed } from '../../src/logscan/index.js';
+import {
+  isStreamed,
+  JsonTexts,
+  reportJsonPieces,
+  type ScanOptions,
+  scanLogs,
+  scanLogsStreamed,
+} from '../../src/logscan/index.js';
 import { SeqSpill, SortedSpill, TextStore } from '../../src/logscan/spill.js';
 
 const LOGS = join(import.meta.dirname, '..', 'fixtures', 'nova', 'logs');
@@ -38,19 +45,35 @@ describe('the streamed report', () => {
   ])('%s: the same bytes as the report in memory, spilled at every element, in small ranges', async (_, files) => {
     const whole = withoutStats(JSON.stringify(await scanLogs(files, { workers: 0 })));
     // One byte of budget: every store goes to its temp file at once; 64 KiB ranges: many units per file.
-    const tiny = { spillAfterBytes: 1, rangeBytes: 64 << 10, splitMinBytes: 1 };
+    const tiny = { spillAfterBytes: 1, rangeBytes: 64 << 10, splitMinBytes: 1, inMemoryBelowBytes: 0 };
     expect(withoutStats(await streamedJson(files, { workers: 0, ...tiny }))).toBe(whole);
+    expect(withoutStats(await streamedJson(files, { workers: 0, inMemoryBelowBytes: 0 }))).toBe(whole);
+    // Small logs: the whole report, written the same way.
     expect(withoutStats(await streamedJson(files, { workers: 0 }))).toBe(whole);
+    // And scanLogs over the streamed correlation parses back to the same report.
+    expect(withoutStats(JSON.stringify(await scanLogs(files, { workers: 0, inMemoryBelowBytes: 0 })))).toBe(whole);
   });
 
   it('counts what it lists, and frees its stores on close', async () => {
-    const s = await scanLogsStreamed([zed], { workers: 0, spillAfterBytes: 1 });
-    const report = JSON.parse([...reportJsonPieces(s.report)].join(''));
-    expect(s.report.instances.count).toBe(report.instances.length);
-    expect(s.report.unattributed.count).toBe(report.unattributed.length);
-    expect(s.report.noValidHost.count).toBe(report.noValidHost.length);
+    const s = await scanLogsStreamed([zed], { workers: 0, spillAfterBytes: 1, inMemoryBelowBytes: 0 });
+    const r = s.report;
+    if (!isStreamed(r)) throw new Error('expected a streamed report');
+    const report = JSON.parse([...reportJsonPieces(r)].join(''));
+    expect(r.instances.count).toBe(report.instances.length);
+    expect(r.unattributed.count).toBe(report.unattributed.length);
+    expect(r.noValidHost.count).toBe(report.noValidHost.length);
+    expect([...s.inputsWithEvents]).toEqual([zed]);
     s.close();
-    expect([...s.report.noValidHost.texts()]).toEqual([]);
+    expect([...r.noValidHost.texts()]).toEqual([]);
+  });
+
+  it('is whole in memory below the threshold, streamed above it and for stdin', async () => {
+    const small = await scanLogsStreamed([zed], { workers: 0 });
+    expect(small.report.instances).toBeInstanceOf(Array);
+    small.close();
+    const big = await scanLogsStreamed([zed], { workers: 0, inMemoryBelowBytes: 1 });
+    expect(big.report.instances).toBeInstanceOf(JsonTexts);
+    big.close();
   });
 });
 

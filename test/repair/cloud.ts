@@ -1,5 +1,6 @@
 // Test support for the repair engine: the fixture cloud (dumps written by nova's own code) loaded into a private
 // MariaDB under a fresh prefix per test, opened through the db layer the way the doctor opens it.
+import { join } from 'node:path';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { type LoadedCloud, loadCloud } from '../../src/db/loadCloud.js';
 import type { PrivateMariadb } from '../../src/db/privateMariadb.js';
@@ -17,7 +18,13 @@ export interface ManifestStale {
   value: string | null;
   deleted?: boolean;
   touch: boolean;
+  /** For a value nova cannot read back (e.g. `'xen '`): null, and the error nova raises. */
+  novaReads?: null;
+  novaError?: string;
 }
+
+/** The nova 2025.1 (Epoxy, python3-nova 31) fixture cloud, made by the same generator in the trixie root. */
+export const CLOUD_2025_1 = join(import.meta.dirname, '..', 'fixtures', 'nova', '2025.1', 'cloud');
 
 export interface ManifestInstance {
   uuid: string;
@@ -34,10 +41,24 @@ export interface ManifestInstance {
   notes: string[];
   stale: ManifestStale[];
   mustNotChange: { pointer: string; value: unknown }[];
+  /** Non-Xen image properties some enabled hosts of the cell lack: healthy, a repair leaves them alone. */
+  narrowedBy?: { property: string; value: string; hostsPassing: string[]; hostsFailing: string[] }[];
+}
+
+export interface ManifestHost {
+  cell: string;
+  host: string;
+  node: string;
+  hypervisorType: string;
+  hypervisorVersion: number;
+  /** [arch, hv_type, vm_mode] triples the compute node advertises. */
+  supportedInstances: [string, string, string][];
+  serviceDisabled: boolean;
 }
 
 export interface Manifest {
   cells: { name: string; uuid: string; database: string; disabled: boolean; databaseExists: boolean }[];
+  hosts: ManifestHost[];
   instances: ManifestInstance[];
 }
 
@@ -61,13 +82,17 @@ export interface TestCloud {
 
 let counter = 0;
 
-/** `arrange`: runs on the loaded databases before the doctor opens them (e.g. a later nova's schema change). */
+/**
+ * `arrange`: runs on the loaded databases before the doctor opens them (e.g. a later nova's schema change).
+ * `cloudDir`: another fixture cloud than the Zed one (e.g. `CLOUD_2025_1`).
+ */
 export async function openTestCloud(
   server: PrivateMariadb,
   arrange?: (cloud: LoadedCloud) => Promise<void>,
+  cloudDir?: string,
 ): Promise<TestCloud> {
   const prefix = `r${process.pid}_${++counter}_`;
-  const cloud = await loadCloud(server, { prefix, urlStyle: 'concrete' });
+  const cloud = await loadCloud(server, { prefix, urlStyle: 'concrete', ...(cloudDir ? { cloudDir } : {}) });
   await arrange?.(cloud);
   const manifest = cloud.manifest as Manifest;
   const nova = await openNova({ configFiles: [], configDirs: [], apiDbUrl: cloud.apiUrl, cellDbUrls: [] });

@@ -1,9 +1,9 @@
 // The journal file itself: permissions, torn writes, tampering, group commit.
-import { appendFile, chmod, mkdir, mkdtemp, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, mkdir, mkdtemp, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { changeSets, Journal, type JournalRecord, readJournal, sha256 } from '../../src/repair/journal.js';
+import { changeSets, Journal, type JournalRecord, readJournal, sealChange, sha256 } from '../../src/repair/journal.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -19,10 +19,12 @@ const intent = (id: string, before = 'xen', after = 'kvm'): JournalRecord => ({
   at: new Date(0).toISOString(),
   databases: { api: { schema: 'nova_api', server: 'db:3306' }, cell: { schema: 'nova_cell1', server: 'db:3306' } },
   changes: [
-    {
+    sealChange({
       database: 'cell',
+      schema: 'nova_cell1',
       table: 'instance_system_metadata',
       rowId: 7,
+      instanceUuid: `uuid-${id}`,
       column: 'value',
       key: 'image_hypervisor_type',
       action: 'update',
@@ -30,7 +32,7 @@ const intent = (id: string, before = 'xen', after = 'kvm'): JournalRecord => ({
       after,
       beforeSha256: sha256(before),
       afterSha256: sha256(after),
-    },
+    }),
   ],
 });
 
@@ -75,14 +77,83 @@ describe('journal', () => {
     await expect(readJournal(path)).rejects.toThrow(/line 2 is not JSON/);
   });
 
-  it('refuses a journal whose values no longer match their sha256 (edited by hand)', async () => {
+  it('a change set whose values or row identity were edited is marked, not trusted (the others are)', async () => {
     const path = join(dir, 'j.jsonl');
     const j = await Journal.create(path);
     await j.append(intent('a'));
+    await j.append(intent('b'));
+    await j.append(intent('c'));
     await j.close();
     const text = await readFile(path, 'utf8');
-    await writeFile(path, text.replace('"before":"xen"', '"before":"qemu"'), { mode: 0o600 });
-    await expect(readJournal(path)).rejects.toThrow(/does not match its sha256/);
+    const lines = text.split('\n');
+    lines[1] = lines[1]!.replace('"before":"xen"', '"before":"qemu"'); // a value
+    lines[2] = lines[2]!.replace('"rowId":7', '"rowId":8'); // the row: covered by the change's sha256
+    await writeFile(path, lines.join('\n'), { mode: 0o600 });
+    const sets = changeSets(await readJournal(path));
+    expect(sets.map((s) => s.damage)).toEqual([
+      expect.stringMatching(/^journal line 2 cannot be trusted \(change 1: a value does not match its sha256\)/),
+      expect.stringMatching(
+        /^journal line 3 cannot be trusted \(change 1 \(instance_system_metadata id 8\) does not match/,
+      ),
+      null,
+    ]);
+  });
+
+  it('version 2 rows must name their instance (the change set one); version 1 rows get it from the change set', async () => {
+    const path = join(dir, 'j.jsonl');
+    const j = await Journal.create(path);
+    const other = intent('a');
+    if (other.type === 'intent') other.changes[0] = sealChange({ ...other.changes[0]!, instanceUuid: 'uuid-healthy' });
+    await j.append(other);
+    const unsealed = intent('b');
+    if (unsealed.type === 'intent') delete unsealed.changes[0]!.sha256;
+    await j.append(unsealed);
+    await j.close();
+    const sets = changeSets(await readJournal(path));
+    expect(sets[0]!.damage).toMatch(/names instance uuid-healthy, the change set uuid-a/);
+    expect(sets[1]!.damage).toMatch(/has no sha256 over its row identity/);
+    // The same unsealed line under a version 1 header: what version 1 wrote, read with the change set's identity.
+    const v1 = join(dir, 'v1.jsonl');
+    const [header, , line] = (await readFile(path, 'utf8')).split('\n');
+    await writeFile(v1, `${header!.replace('"version":2', '"version":1')}\n${line}\n`, { mode: 0o600 });
+    const [old] = changeSets(await readJournal(v1));
+    expect(old!.damage).toBeNull();
+    expect(old!.intent.changes[0]).toMatchObject({ instanceUuid: 'uuid-b', schema: 'nova_cell1' });
+  });
+
+  it('refuses a journal, or a directory on its path, that others own or can write (ssh rules; sticky /tmp is fine)', async () => {
+    const path = join(dir, 'j.jsonl');
+    await (await Journal.create(path)).close();
+    await chmod(path, 0o620);
+    await expect(readJournal(path)).rejects.toThrow(/writable by others \(group-writable/);
+    await chmod(path, 0o600);
+    await chmod(dir, 0o770);
+    await expect(readJournal(path)).rejects.toThrow(/journal directory .* is group-writable/);
+    await expect(Journal.create(join(dir, 'new.jsonl'))).rejects.toThrow(/group-writable/);
+    await chmod(dir, 0o700);
+    // An ancestor that is group-writable without the sticky bit: anyone in the group could swap the directory.
+    const parent = await mkdtemp(join(tmpdir(), 'nova-doctor-journal-parent-'));
+    const inner = join(parent, 'inner');
+    await mkdir(inner, { mode: 0o700 });
+    await (await Journal.create(join(inner, 'j.jsonl'))).close();
+    await chmod(parent, 0o775);
+    await expect(readJournal(join(inner, 'j.jsonl'))).rejects.toThrow(
+      /directory .*parent.* on the journal's path is group-writable/,
+    );
+    await chmod(parent, 0o1777); // like /tmp: sticky, so only we can rename what we own there
+    expect((await readJournal(join(inner, 'j.jsonl'))).length).toBe(1);
+    await expect(Journal.create(join(parent, 'direct.jsonl'))).rejects.toThrow(/world-writable/); // not as its own dir
+    await chmod(parent, 0o700);
+    if (process.getuid?.() === 0) {
+      // Running as root here: another user's file and directory can be made, and must be refused.
+      await chown(path, 65534, 65534);
+      await expect(readJournal(path)).rejects.toThrow(/owned by uid 65534, not by you/);
+      await expect(Journal.openForAppend(path)).rejects.toThrow(/owned by uid 65534/);
+      await chown(path, 0, 0);
+      await chown(dir, 65534, 65534);
+      await expect(readJournal(path)).rejects.toThrow(/journal directory .* is owned by uid 65534/);
+      await chown(dir, 0, 0);
+    }
   });
 
   it('not a journal', async () => {

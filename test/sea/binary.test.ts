@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,7 +75,7 @@ function trixieRoot(): string | null {
  * without the exec bit and the source tree and global node_modules by an empty directory. Both check that `node`
  * does not run. Without a namespace, only PATH leaves node out.
  */
-function writeIsolation(): void {
+function writeIsolation(socketDir: string): void {
   const checkAndRun = [
     `cd '${dir}'`,
     "if node -e 0 >/dev/null 2>&1; then echo 'isolation: node still runs' >&2; exit 99; fi",
@@ -98,6 +98,9 @@ function writeIsolation(): void {
       `mount -t tmpfs tmpfs '${root}/tmp'`,
       `mkdir -p '${root}${dir}'`,
       `mount --bind '${dir}' '${root}${dir}'`,
+      // The private MariaDB listens only on its socket: its directory is shown inside too.
+      `mkdir -p '${root}${socketDir}'`,
+      `mount --bind '${socketDir}' '${root}${socketDir}'`,
       `mount -t proc proc '${root}/proc'`,
       `mount --rbind /dev '${root}/dev'`,
       // Should the root have gained a node since (it is built for other work too), it is covered as well.
@@ -207,8 +210,8 @@ describe.skipIf(skipReason !== null)('the single executable, where no Node.js is
       stdio: ['ignore', 'ignore', 'inherit'],
       timeout: 180_000,
     });
-    writeIsolation();
     ({ server, cloud } = await startCloudServer());
+    writeIsolation(dirname(server.socketPath));
     conf = join(dir, 'nova.conf');
     writeFileSync(conf, cloud.novaConf, { mode: 0o600 });
   }, 300_000);
@@ -242,7 +245,7 @@ describe.skipIf(skipReason !== null)('the single executable, where no Node.js is
     if (isolation !== 'PATH only') {
       const hidden = runExe(['scan', FIXTURE_LOG]);
       expect(hidden.stdout + hidden.stderr).toContain('scheduler-zed.log: no such file'); // the tree is out of sight
-      expect(hidden.status).toBe(3); // partial: an input it could not read
+      expect(hidden.status).toBe(2); // nothing could be read: bad usage (README, exit codes)
     }
     const log = join(dir, 'scheduler-zed.log');
     writeFileSync(log, readFileSync(FIXTURE_LOG));

@@ -123,6 +123,22 @@ describe('start and scanning', () => {
 });
 
 describe('instance list', () => {
+  it('shows the NAME column at 80 columns (LAST REJECTION gives way first, then HOSTS)', async () => {
+    for (const [columns, titles, hidden] of [
+      [80, ['STATUS', 'INSTANCE', 'CELL', 'NAME'], ['HOSTS', 'LAST REJECTION']],
+      [90, ['STATUS', 'INSTANCE', 'CELL', 'HOSTS', 'NAME'], ['LAST REJECTION']],
+      [120, ['HOSTS', 'LAST REJECTION', 'NAME'], []],
+    ] as const) {
+      const t = mount(new FakeDoctor({ views: manyViews(3) }), { columns, rows: 24 });
+      await ready(t);
+      const f = t.frame();
+      for (const title of titles) expect(f, `${title} at ${columns}`).toContain(title);
+      for (const title of hidden) expect(f, `${title} at ${columns}`).not.toContain(title);
+      expect(f).toMatch(/web-00[12]/);
+      t.unmount();
+    }
+  });
+
   it('filters with / (Enter keeps, Esc clears)', async () => {
     const doctor = new FakeDoctor({ views: manyViews(12) });
     const t = mount(doctor);
@@ -537,6 +553,18 @@ describe('apply and undo', () => {
     expect(t.frame()).toContain('nothing to undo in this session');
   });
 
+  it('u on the result screen undoes at once, as the screen says; the hint there carries the database options', async () => {
+    const { t } = setup();
+    await ready(t);
+    await t.press(KEY.space, 'a');
+    await t.type('apply 1');
+    await t.press(KEY.enter);
+    const f = await t.waitFor((x) => x.includes('Repair results'));
+    expect(f).toContain('Press u to undo it now, or later: nova-doctor undo --config /etc/nova/nova.conf --journal');
+    await t.press('u');
+    expect(t.frame()).toContain('Type undo 1 to confirm');
+  });
+
   it('acts on keys that arrive before the previous key was drawn, on the screen that key opened', async () => {
     const { doctor, t } = setup();
     await ready(t);
@@ -596,7 +624,7 @@ describe('apply and undo', () => {
         message: 'CAS conflict on nova_api.request_specs row 18: the spec changed since it was read',
         hint: 'run the trace again and review the new plan',
       });
-      return { journalPath: null, results: [] };
+      return { journalPath: null, undoCommand: null, results: [] };
     };
     await t.press('a');
     await t.type('apply 1');
@@ -680,6 +708,40 @@ describe('terminal safety', () => {
       expect(frame).not.toContain('\u001b[2J');
     }
     expect(t.frame()).toContain('kvm\\x1b]0;owned\\x07');
+  });
+
+  it('escapes C1 controls, bidi overrides and isolates, tag characters, and masks passwords in what it shows', async () => {
+    const evil = '\u009b31m\u0085\u202eRTL\u2066iso\u2069\u{e0041}';
+    const base = staleView(1);
+    const incident = base.incident ?? fail();
+    const view = {
+      ...base,
+      displayName: `web${evil}`,
+      cellName: `cell1${evil}`,
+      incident: {
+        ...incident,
+        rejections: incident.rejections.map((r) => ({ ...r, host: `kvm${evil}` })),
+      },
+    };
+    const doctor = new FakeDoctor({ views: [view] });
+    const t = mount(doctor, { columns: 160, rows: 40 });
+    await ready(t);
+    doctor.emit({
+      type: 'error',
+      where: 'mysql+pymysql://nova:s3cr@t/pw@db/nova_api',
+      message: `lost ${evil}`,
+      hint: null,
+    });
+    await t.waitFor((f) => f.includes('lost'));
+    await t.press('e');
+    await t.press('q');
+    await t.press(KEY.enter);
+    await t.press(KEY.tab, KEY.tab);
+    for (const frame of t.stdout.frames) {
+      expect(frame).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]|\udb40[\udc00-\udc7f]/);
+      expect(frame).not.toMatch(/s3cr|t\/pw/);
+    }
+    expect(t.frame()).toContain('kvm\\x9b31m\\x85\\u{202e}RTL\\u{2066}iso\\u{2069}\\u{e0041}');
   });
 });
 

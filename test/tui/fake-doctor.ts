@@ -67,7 +67,12 @@ export class FakeDoctor implements DoctorApi {
       results.push(result);
       this.emit({ type: 'instance', view: { ...view, status: 'repaired', lastResult: result } });
     }
-    return { journalPath: '/var/lib/nova-doctor/journal-20261127T144646.jsonl', results };
+    const journalPath = '/var/lib/nova-doctor/journal-20261127T144646.jsonl';
+    return {
+      journalPath,
+      undoCommand: `nova-doctor undo --config /etc/nova/nova.conf --journal ${journalPath} --apply`,
+      results,
+    };
   }
 
   repair(uuids: string[], options: { apply: boolean; journalPath?: string }): Promise<RepairOutcome> {

@@ -167,6 +167,7 @@ describe('results', () => {
         action: 'apply',
         requested: 2,
         journalPath: '/var/lib/nova-doctor/j.jsonl',
+        undoCommand: 'nova-doctor undo --config /etc/nova/nova.conf --journal /var/lib/nova-doctor/j.jsonl --apply',
         errors: [],
         results: [
           { uuid: 'u-1', status: 'repaired', reason: null, plan, verified: true },
@@ -186,7 +187,10 @@ describe('results', () => {
     expect(out).toContain(
       "changed since: instance_system_metadata row 801 key image_hypervisor_type is now 'qemu', expected 'xen'",
     );
-    expect(out).toContain('nova-doctor undo --journal /var/lib/nova-doctor/j.jsonl --apply');
+    // The doctor's command, database options included, so it works as printed.
+    expect(out).toContain(
+      'nova-doctor undo --config /etc/nova/nova.conf --journal /var/lib/nova-doctor/j.jsonl --apply',
+    );
   });
 
   it('shows undo conflicts, and the errors of a run the doctor could not finish', () => {
@@ -208,6 +212,7 @@ describe('results', () => {
         action: 'apply',
         requested: 2,
         journalPath: null,
+        undoCommand: null,
         results: [],
         errors: [
           { where: 'repair', message: "cell1: Can't connect to MySQL server", hint: 'check [database] connection' },

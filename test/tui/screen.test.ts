@@ -72,6 +72,7 @@ describe('screen state machine', () => {
         action: 'apply',
         requested: 2,
         journalPath: '/tmp/j.jsonl',
+        undoCommand: 'nova-doctor undo --config /etc/nova/nova.conf --journal /tmp/j.jsonl --apply',
         results: [
           { uuid: 'a', status: 'repaired', reason: null, plan: v.plan ?? fail() },
           { uuid: 'b', status: 'conflict', reason: 'row changed', plan: v.plan ?? fail() },

@@ -3,6 +3,7 @@
 // in memory. Joining the records into big strings first cost far more than the writes: one non-ASCII
 // display name makes the whole joined string two-byte, and encoding that is slow.
 import { once } from 'node:events';
+import { jsonSafe, terminalSafe } from '../../terminalText.js';
 
 // A piece is a fresh Buffer each time (the stream may hold the last one). At 1 MiB each came from mmap,
 // touched for the first time and kept until a GC: a 2 GiB scan's 15 MB of JSON added ~13 MiB to peak RSS
@@ -13,17 +14,27 @@ export class BufferedOut {
   private buf = Buffer.allocUnsafe(PIECE_BYTES);
   private used = 0;
 
-  /** `immediate`: every record is written at once (a terminal: the operator sees each as it comes). */
+  private readonly safe: (text: string) => string;
+
+  /**
+   * `immediate`: every record is written at once (a terminal: the operator sees each as it comes). `kind`: what is
+   * written, for the last pass every text gets on its way out: `text` is escaped for the terminal (terminalSafe),
+   * `json` as \u escapes (jsonSafe: each write must hold whole string literals); both mask passwords.
+   */
   constructor(
     private readonly stream: NodeJS.WritableStream = process.stdout,
     private readonly immediate = Boolean((stream as { isTTY?: boolean }).isTTY),
-  ) {}
+    kind: 'text' | 'json' = 'text',
+  ) {
+    this.safe = kind === 'json' ? jsonSafe : terminalSafe;
+  }
 
   /**
    * Adds `text`; a promise (to await before the next write) only when it had to write a piece out, so
    * callers writing thousands of small pieces do not pay an await each.
    */
-  write(text: string): Promise<void> | undefined {
+  write(raw: string): Promise<void> | undefined {
+    const text = this.safe(raw);
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     const most = text.length * 3;
     if (this.used + most > this.buf.length || this.immediate) return this.writeOut(text);

@@ -2,29 +2,33 @@
 import type { ApplyResult, RowChange, UndoResult } from '../../repair/types.js';
 import { terminalSafeLine as safe } from '../../terminalText.js';
 
+/** A value as a JSON literal, escaped for the terminal: JSON.stringify leaves C1, bidi and tag characters raw. */
+function quote(value: unknown): string {
+  return safe(JSON.stringify(value) ?? 'undefined');
+}
+
 function change(c: RowChange): string {
   if (c.table === 'request_specs') {
     return `api  request_specs.spec (row ${c.rowId}): ${c.oldValue?.length ?? 0} bytes -> ${c.newValue?.length ?? 0} bytes`;
   }
   const where = c.key ? `${c.table}[${c.key}]` : `${c.table}.${c.column}`;
-  const to = c.action === 'delete' ? '(row deleted)' : JSON.stringify(c.newValue === null ? null : safe(c.newValue));
-  return `${c.database.padEnd(4)} ${where} (row ${c.rowId}): ${JSON.stringify(c.oldValue === null ? null : safe(c.oldValue))} -> ${to}`;
+  const to = c.action === 'delete' ? '(row deleted)' : quote(c.newValue);
+  return `${safe(c.database).padEnd(4)} ${safe(where)} (row ${safe(String(c.rowId))}): ${quote(c.oldValue)} -> ${to}`;
 }
 
 export function renderApplyResult(r: ApplyResult): string {
-  const lines = [`${safe(r.uuid)}  ${r.status}${r.reason ? `: ${safe(r.reason)}` : ''}`];
+  const lines = [`${safe(r.uuid)}  ${safe(r.status)}${r.reason ? `: ${safe(r.reason)}` : ''}`];
   const p = r.plan;
   if (p.status === 'planned') {
     for (const op of p.requestSpecPatch) {
       if (op.op === 'test') continue;
-      const value = 'value' in op ? ` ${JSON.stringify(op.value)}` : '';
-      lines.push(`    api  request_specs.spec ${op.op} ${op.path}${value}`);
+      const value = 'value' in op ? ` ${quote(op.value)}` : '';
+      lines.push(`    api  request_specs.spec ${op.op} ${safe(op.path)}${value}`);
     }
     for (const c of p.rowChanges) if (c.table !== 'request_specs') lines.push(`    ${change(c)}`);
     for (const w of p.warnings) lines.push(`    warning: ${safe(w)}`);
   }
-  for (const c of r.conflicts ?? [])
-    lines.push(`    conflict: ${change(c.change)}; now ${JSON.stringify(c.currentValue)}`);
+  for (const c of r.conflicts ?? []) lines.push(`    conflict: ${change(c.change)}; now ${quote(c.currentValue)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -32,13 +36,50 @@ export function renderUndoResult(r: UndoResult): string {
   const lines = [`${safe(r.uuid)}  ${r.status}${r.reason ? `: ${safe(r.reason)}` : ''}`];
   for (const c of r.restored) lines.push(`    restore ${change(c)}`);
   for (const c of r.conflicts)
-    lines.push(`    left alone (changed since): ${change(c.change)}; now ${JSON.stringify(c.currentValue)}`);
+    lines.push(`    left alone (changed since): ${change(c.change)}; now ${quote(c.currentValue)}`);
   return `${lines.join('\n')}\n`;
 }
 
-export function summarise(counts: Record<string, number>): string {
-  return Object.entries(counts)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${k}=${n}`)
-    .join(' ');
+const APPLY_LABELS: Record<ApplyResult['status'], string> = {
+  repaired: 'repaired',
+  'dry-run': 'to repair',
+  skipped: 'skipped',
+  conflict: 'in conflict (changed since planned)',
+  failed: 'failed',
+  'nothing-to-do': 'with nothing to do',
+};
+
+const UNDO_LABELS: Record<UndoResult['status'], string> = {
+  restored: 'restored',
+  'dry-run': 'to restore',
+  conflict: 'left alone (changed since)',
+  failed: 'failed',
+  'nothing-to-do': 'with nothing to undo',
+};
+
+function tally<S extends string>(statuses: readonly S[], labels: Record<S, string>): string {
+  const counts = new Map<S, number>();
+  for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return [...counts].map(([s, n]) => `${n} ${labels[s]}`).join(', ');
+}
+
+/** "Dry run, 21 instances: 13 to repair, 6 skipped, 2 with nothing to do": what each number counts. */
+export function repairSummary(results: readonly ApplyResult[], applied: boolean): string {
+  const head = `${applied ? 'Applied' : 'Dry run'}, ${results.length} instance(s)`;
+  return results.length === 0
+    ? `${head}: nothing to do`
+    : `${head}: ${tally(
+        results.map((r) => r.status),
+        APPLY_LABELS,
+      )}`;
+}
+
+export function undoSummary(results: readonly UndoResult[], applied: boolean): string {
+  const head = `${applied ? 'Undone' : 'Dry run'}, ${results.length} instance(s)`;
+  return results.length === 0
+    ? `${head}: nothing to do`
+    : `${head}: ${tally(
+        results.map((r) => r.status),
+        UNDO_LABELS,
+      )}`;
 }

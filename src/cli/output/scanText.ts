@@ -1,4 +1,5 @@
 // The scan report for people. Everything from the log goes through terminalSafe.
+import { NOT_DECISIVE_TITLE, UNTIED_TITLE, unattributedGroups } from '../../doctor/report.js';
 import type { Incident, ScanReport } from '../../logscan/types.js';
 import { terminalSafeLine as safe } from '../../terminalText.js';
 import { formatBytes } from '../../units.js';
@@ -43,12 +44,19 @@ export function renderScanText(report: ScanReport): string {
         );
     }
   }
-  if (report.unattributed.length > 0) {
+  const groups = unattributedGroups(report);
+  if (groups.notDecisive.length > 0) {
     out.push('');
-    out.push(
-      `${report.unattributed.length} rejection(s) not tied to an instance (no "Filtering removed all hosts" line for the request):`,
-    );
-    for (const u of report.unattributed) {
+    out.push(`${groups.notDecisive.length} ${NOT_DECISIVE_TITLE}:`);
+    for (const u of groups.notDecisive) {
+      const props = u.mismatches.map((m) => `${safe(m.property)}='${safe(m.value)}'`).join(' ');
+      out.push(`  ${safe(u.knownInstance ?? '')}  ${safe(u.requestId ?? '(no request id)')}  ${props}`);
+    }
+  }
+  if (groups.untied.length > 0) {
+    out.push('');
+    out.push(`${groups.untied.length} ${UNTIED_TITLE}:`);
+    for (const u of groups.untied) {
       const props = u.mismatches.map((m) => `${safe(m.property)}='${safe(m.value)}'`).join(' ');
       out.push(`  ${safe(u.requestId ?? '(no request id)')}  ${props}`);
     }

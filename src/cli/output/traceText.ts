@@ -12,7 +12,9 @@ export function renderCells(cells: CellStatus[]): string {
         : c.isCell0
           ? 'cell0'
           : 'ok'
-      : `UNREACHABLE: ${c.error ?? ''}`;
+      : c.disabled || c.isCell0
+        ? 'unreachable (not traced)'
+        : 'UNREACHABLE (its instances were skipped)';
     return `  ${safe(c.name ?? c.uuid).padEnd(12)} ${safe(c.maskedUrl)}  ${safe(state)}`;
   });
   return `Cells:\n${lines.join('\n')}\n`;

@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 import { Box, Text } from 'ink';
 import { memo, useMemo } from 'react';
+import { unattributedGroups } from '../../doctor/report.js';
 import type { DoctorConfig, InstanceStatus } from '../../doctor/types.js';
 import { formatBytes, formatDuration, formatRate, plural } from '../format.js';
 import { safe } from '../sanitize.js';
@@ -44,8 +45,8 @@ function PhaseLine({ session }: { session: SessionState }) {
     parts.push(
       `scanned ${plural(scanReport.files.length, 'file')} (${formatBytes(bytes)}, ${lines.toLocaleString('en')} lines)`,
     );
-    if (scanReport.unattributed.length > 0)
-      parts.push(`${plural(scanReport.unattributed.length, 'rejection')} not tied to an instance`);
+    const untied = unattributedGroups(scanReport).untied.length;
+    if (untied > 0) parts.push(`${plural(untied, 'rejection')} not tied to an instance`);
     if (scanReport.warnings.length > 0) parts.push(plural(scanReport.warnings.length, 'scan warning'));
   }
   if (cells.length > 0) {

@@ -10,7 +10,34 @@ import { STATUS_COLORS } from './status.js';
 
 /** Column widths; the name takes what is left. */
 const W = { cursor: 2, mark: 2, status: 13, uuid: 37, cell: 10, hosts: 6, last: 20 };
-const FIXED = W.cursor + W.mark + W.status + W.uuid + W.cell + W.hosts + W.last;
+const FIXED = W.cursor + W.mark + W.status + W.uuid + W.cell;
+/** The name gets at least this much: LAST REJECTION, then HOSTS, give way to it on narrow terminals. */
+const MIN_NAME = 16;
+
+export interface ListColumns {
+  hosts: boolean;
+  last: boolean;
+  name: number;
+}
+
+const layouts = new Map<number, ListColumns>();
+
+/**
+ * Which columns fit in `columns`: at 80, STATUS INSTANCE CELL NAME; HOSTS from 86, LAST REJECTION from 106. One object per width, so the memoised
+ * rows see the same one from frame to frame.
+ */
+export function listColumns(columns: number): ListColumns {
+  let cols = layouts.get(columns);
+  if (!cols) layouts.set(columns, (cols = columnsFor(columns)));
+  return cols;
+}
+
+function columnsFor(columns: number): ListColumns {
+  const room = columns - FIXED;
+  if (room - W.hosts - W.last >= MIN_NAME) return { hosts: true, last: true, name: room - W.hosts - W.last };
+  if (room - W.hosts >= MIN_NAME) return { hosts: true, last: false, name: room - W.hosts };
+  return { hosts: false, last: false, name: Math.max(0, room) };
+}
 
 /** Rows of chrome above the rows: the info line and the column titles. */
 export const LIST_CHROME_ROWS = 2;
@@ -26,13 +53,13 @@ const Row = memo(function Row({
   selected,
   marked,
   applying,
-  nameWidth,
+  cols,
 }: {
   view: InstanceView;
   selected: boolean;
   marked: boolean;
   applying: SessionState['applying'];
-  nameWidth: number;
+  cols: ListColumns;
 }) {
   const incident = view.incident;
   return (
@@ -44,9 +71,9 @@ const Row = memo(function Row({
       </Text>
       {cell(safe(view.uuid), W.uuid)}
       {cell(safe(view.cellName), W.cell)}
-      {cell(String(incident?.hostsRejected.length ?? '-'), W.hosts)}
-      {cell(safe(incident?.lastSeen.slice(0, 19)), W.last)}
-      {nameWidth > 0 ? cell(safe(view.displayName, ''), nameWidth) : ''}
+      {cols.hosts ? cell(String(incident?.hostsRejected.length ?? '-'), W.hosts) : ''}
+      {cols.last ? cell(safe(incident?.lastSeen.slice(0, 19)), W.last) : ''}
+      {cols.name > 0 ? cell(safe(view.displayName, ''), cols.name) : ''}
     </Text>
   );
 });
@@ -71,8 +98,7 @@ export function InstanceList({
   session: SessionState;
 }) {
   const bodyRows = Math.max(1, height - LIST_CHROME_ROWS);
-  const room = columns - FIXED;
-  const nameWidth = room >= 8 ? room : 0;
+  const cols = listColumns(columns);
   const shown = rows.slice(offset, offset + bodyRows);
   const info = [
     `sort: ${SORT_LABELS[list.sort]}${list.reversed ? ' (reversed)' : ''}`,
@@ -90,9 +116,9 @@ export function InstanceList({
         {cell('STATUS', W.status)}
         {cell('INSTANCE', W.uuid)}
         {cell('CELL', W.cell)}
-        {cell('HOSTS', W.hosts)}
-        {cell('LAST REJECTION', W.last)}
-        {nameWidth > 0 ? cell('NAME', nameWidth) : ''}
+        {cols.hosts ? cell('HOSTS', W.hosts) : ''}
+        {cols.last ? cell('LAST REJECTION', W.last) : ''}
+        {cols.name > 0 ? cell('NAME', cols.name) : ''}
       </Text>
       {rows.length === 0 ? (
         <Text dimColor>
@@ -112,7 +138,7 @@ export function InstanceList({
             selected={offset + i === index}
             marked={list.marked.has(view.uuid)}
             applying={session.applying}
-            nameWidth={nameWidth}
+            cols={cols}
           />
         ))
       )}

@@ -2,6 +2,7 @@
 import { type Key, useInput } from 'ink';
 import { useCallback, useRef } from 'react';
 import type { InstanceView } from '../../doctor/types.js';
+import { ExitCode } from '../../errors.js';
 import { applyRequest, type RequestOrNotice, undoRequest } from '../confirm.js';
 import { Command, type KeyContext, keyName, resolveCommand } from '../keymap.js';
 import type { ListAction, ListState, Move } from '../list.js';
@@ -28,7 +29,7 @@ export interface InputEnv {
 }
 
 /** Exit code for Ctrl-C, as a shell reports a SIGINT. */
-export const EXIT_INTERRUPTED = 130;
+export const EXIT_INTERRUPTED = ExitCode.interrupted;
 
 const TEXT_CONTEXTS: readonly KeyContext[] = ['filter', 'confirm'];
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
@@ -98,7 +99,7 @@ export function runCommand(command: Command, env: InputEnv): void {
     case Command.ForceQuit:
       return env.quit(EXIT_INTERRUPTED);
     case Command.Quit:
-      return env.quit(0);
+      return env.quit(ExitCode.ok);
     case Command.Back:
     case Command.Cancel:
       return dispatchUi({ type: 'back' });

@@ -56,7 +56,7 @@ export function useRunner(overlay: Overlay, deps: RunnerDeps): void {
           if (live) {
             dispatchUi({
               type: 'run-done',
-              report: { action: 'apply', requested, journalPath: null, results: [], errors },
+              report: { action: 'apply', requested, journalPath: null, undoCommand: null, results: [], errors },
             });
           }
         },

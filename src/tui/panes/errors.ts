@@ -1,6 +1,7 @@
 // Everything that went wrong or could not be placed, and how the scan and the cells went.
 import type { CellStatus } from '../../db/types.js';
-import type { ScanReport } from '../../logscan/types.js';
+import { NOT_DECISIVE_TITLE, UNTIED_TITLE, unattributedGroups } from '../../doctor/report.js';
+import type { ScanReport, UnattributedRejection } from '../../logscan/types.js';
 import { plural } from '../format.js';
 import { blank, type Line, line, seg } from '../lines.js';
 import type { ErrorNote } from '../state.js';
@@ -50,20 +51,24 @@ function scanLines(report: ScanReport): Line[] {
       w.line !== undefined ? `${w.file}:${w.line}` : w.offset !== undefined ? `${w.file} at byte ${w.offset}` : w.file;
     out.push(line('  ', seg(at, { dim: true }), '  ', w.message));
   }
-  out.push(blank, line(seg(`Rejections not tied to an instance (${report.unattributed.length})`, { bold: true })));
-  for (const u of report.unattributed) {
+  const groups = unattributedGroups(report);
+  const rejectionLine = (u: UnattributedRejection, withInstance: boolean) => {
     const props = u.mismatches.map((m) => `${m.property}=${m.value}`).join(' ');
     const first = u.rejections[0];
     const hosts = u.hostsRejected?.length ?? u.rejectionCount ?? u.rejections.length;
-    out.push(
-      line(
-        '  ',
-        seg(u.requestId ?? 'no request id', { color: 'magenta' }),
-        `  ${props}  ${plural(hosts, 'host')} rejected`,
-        u.knownInstance ? `  for ${u.knownInstance}` : '',
-        first ? seg(`  ${first.location.file}:${first.location.line}`, { dim: true }) : '',
-      ),
+    return line(
+      '  ',
+      withInstance ? `${u.knownInstance}  ` : '',
+      seg(u.requestId ?? 'no request id', { color: 'magenta' }),
+      `  ${props}  ${plural(hosts, 'host')} rejected`,
+      first ? seg(`  ${first.location.file}:${first.location.line}`, { dim: true }) : '',
     );
+  };
+  out.push(blank, line(seg(`${groups.untied.length} ${UNTIED_TITLE}`, { bold: true })));
+  for (const u of groups.untied) out.push(rejectionLine(u, false));
+  if (groups.notDecisive.length > 0) {
+    out.push(blank, line(seg(`${groups.notDecisive.length} ${NOT_DECISIVE_TITLE}`, { bold: true })));
+    for (const u of groups.notDecisive) out.push(rejectionLine(u, true));
   }
   return out;
 }

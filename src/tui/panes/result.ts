@@ -60,14 +60,8 @@ export function resultLines(report: RunReport): Line[] {
     for (const r of report.results)
       out.push(line('  ', r.uuid, '  ', ...resultLine(r)), ...conflictLines(r.conflicts ?? []));
     out.push(blank, line('Journal: ', seg(report.journalPath ?? 'none written', { color: 'cyan' })));
-    if (report.journalPath && repaired > 0) {
-      out.push(
-        line(
-          seg('Press u to undo it, or later: ', { dim: true }),
-          `nova-doctor undo --journal ${report.journalPath} --apply`,
-        ),
-      );
-    }
+    if (report.undoCommand && repaired > 0)
+      out.push(line(seg('Press u to undo it now, or later: ', { dim: true }), report.undoCommand));
   } else {
     const restored = report.results.filter((r) => r.status === 'restored').length;
     out.push(tally('Restored', restored, report.results.length, report.requested));

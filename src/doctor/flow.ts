@@ -1,0 +1,198 @@
+// The flow both faces run: which instances are shown, which are planned, and what each outcome means as an exit
+// code. The CLI's commands and the TUI's DoctorSession call these and nothing else decides them: a rule written
+// twice, once per face, drifts (the TUI once dropped healthy instances with a problem that trace listed).
+
+import { maskUrl } from '../db/dbUrl.js';
+import type { NovaDatabases } from '../db/trace.js';
+import type { CellStatus, DbOptions } from '../db/types.js';
+import { ExitCode, type ExitCodeValue } from '../errors.js';
+import type { PlanOptions } from '../repair/plan.js';
+import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
+import { planFor } from './repair.js';
+import { type TracedInstance, type TraceTargets, traceInstances } from './trace.js';
+
+/**
+ * Which traced instances are shown (trace, repair, the TUI): every instance named or found in a log, and from a
+ * sweep those that need a look, stale values or a problem (a node that is not its host's, a missing spec, …).
+ */
+export function isShown(t: TracedInstance, includeHealthy = false): boolean {
+  if (includeHealthy || t.origin !== 'sweep') return true;
+  return t.diagnosis.health !== 'ok' || t.diagnosis.problems.length > 0;
+}
+
+export function hasStaleValues(t: TracedInstance): boolean {
+  return t.diagnosis.health === 'stale' || t.diagnosis.health === 'half-fixed';
+}
+
+/** A UUID the operator named that nova has no trace of (no mapping, no spec, in no reachable cell): bad input. */
+export function unknownToNova(t: TracedInstance): boolean {
+  return t.origin === 'named' && t.snapshot.instance === null && t.snapshot.requestSpec === null && !t.snapshot.cell;
+}
+
+export function unknownNote(uuid: string): string {
+  return `instance ${uuid} is unknown to nova (no instance mapping, no request spec, in no reachable cell)`;
+}
+
+export interface TraceTally {
+  /** Instances traced (shown or not). */
+  traced: number;
+  /** Instances shown. */
+  shown: number;
+  /** Instances with stale values. */
+  stale: number;
+  /** Named UUIDs nova does not know. */
+  unknown: string[];
+}
+
+/** The instances to show, streamed in trace's order; `tally` counts as it goes. */
+export async function* shownInstances(
+  nova: NovaDatabases,
+  targets: TraceTargets,
+  options: {
+    includeHealthy?: boolean;
+    tally?: TraceTally;
+    onProgress?: (done: number, total: number | null) => void;
+    signal?: AbortSignal;
+  } = {},
+): AsyncGenerator<TracedInstance> {
+  const tally = options.tally ?? { traced: 0, shown: 0, stale: 0, unknown: [] };
+  for await (const t of traceInstances(nova, targets, options.onProgress)) {
+    if (options.signal?.aborted) return;
+    tally.traced++;
+    if (hasStaleValues(t)) tally.stale++;
+    if (unknownToNova(t)) tally.unknown.push(t.uuid);
+    if (!isShown(t, options.includeHealthy)) continue;
+    tally.shown++;
+    yield t;
+  }
+}
+
+/**
+ * The plan of a shown instance (every shown instance has one). A planner that throws on one instance's data is
+ * that instance's "skipped", never the whole list's error.
+ */
+export function planShown(t: TracedInstance, options: PlanOptions): RepairPlan {
+  try {
+    return planFor(t, options);
+  } catch (err) {
+    return {
+      uuid: t.uuid,
+      cell: t.diagnosis.cell,
+      status: 'skipped',
+      reason: `could not be planned: ${err instanceof Error ? err.message : String(err)}`,
+      requestSpecPatch: [],
+      specBefore: null,
+      specAfter: null,
+      rowChanges: [],
+      warnings: [],
+    };
+  }
+}
+
+/** repair's first step: every shown instance with its plan (the TUI's session does the same, one at a time). */
+export async function planTargets(
+  nova: NovaDatabases,
+  targets: TraceTargets,
+  options: PlanOptions,
+): Promise<{ traced: Map<string, TracedInstance>; plans: RepairPlan[] }> {
+  const traced = new Map<string, TracedInstance>();
+  const plans: RepairPlan[] = [];
+  for await (const t of shownInstances(nova, targets)) {
+    traced.set(t.uuid, t);
+    plans.push(planShown(t, options));
+  }
+  return { traced, plans };
+}
+
+/** Cells whose instances a trace could not read: traced cells (not cell0, not disabled) that are unreachable. */
+export function skippedCells(cells: readonly CellStatus[]): CellStatus[] {
+  return cells.filter((c) => !c.reachable && !c.disabled && !c.isCell0);
+}
+
+/**
+ * One line per unreachable cell, short: a disabled cell or cell0 is not traced anyway, so its (often long)
+ * connection error is cut to its first clause.
+ */
+export function cellNotes(cells: readonly CellStatus[]): string[] {
+  return cells
+    .filter((c) => !c.reachable)
+    .map((c) => {
+      const name = c.name ?? c.uuid;
+      if (c.disabled || c.isCell0) {
+        // "cell database NAME (UUID) URL: <why>; <hint>": the why alone.
+        const error = c.error ?? '';
+        const why = (error.includes(': ') ? error.slice(error.indexOf(': ') + 2) : error).split(';')[0]?.trim();
+        return `${c.disabled ? 'disabled ' : ''}cell ${name} not traced: ${(why || 'unreachable').slice(0, 100)}`;
+      }
+      return `cell ${name} unreachable, its instances were skipped: ${c.error ?? ''}`;
+    });
+}
+
+/**
+ * trace: 2 when a named UUID is unknown to nova (a typo the UUID check could not see), 3 when a cell's instances
+ * could not be read, else 1 when something is stale, else 0.
+ */
+export function traceExitCode(tally: TraceTally, cells: readonly CellStatus[]): ExitCodeValue {
+  if (tally.unknown.length > 0) return ExitCode.usage;
+  if (skippedCells(cells).length > 0) return ExitCode.partial;
+  return tally.stale > 0 ? ExitCode.found : ExitCode.ok;
+}
+
+/**
+ * A planned change that was not made: a conflict, a failure, or (when applying) an instance with stale values that
+ * repair had to skip (a task in progress). Deleted instances and those repair cannot act on (no image in the spec,
+ * no image properties) are reported, not failures.
+ */
+export function changeNotMade(r: ApplyResult, t: TracedInstance | undefined, applied: boolean): boolean {
+  if (r.status === 'conflict' || r.status === 'failed') return true;
+  return applied && r.status === 'skipped' && t !== undefined && hasStaleValues(t);
+}
+
+/**
+ * repair: 5 a planned change not made; 3 a cell skipped; 1 changes pending (a dry run, or a declined
+ * confirmation, with something to change now or once a task has finished); 0 every planned change made, or
+ * nothing to do.
+ */
+export function repairExitCode(
+  results: readonly ApplyResult[],
+  traced: ReadonlyMap<string, TracedInstance>,
+  run: { applied: boolean; cells: readonly CellStatus[] },
+): ExitCodeValue {
+  if ([...traced.values()].some(unknownToNova)) return ExitCode.usage;
+  if (results.some((r) => changeNotMade(r, traced.get(r.uuid), run.applied))) return ExitCode.incomplete;
+  if (skippedCells(run.cells).length > 0) return ExitCode.partial;
+  // A declined confirmation ran as a dry run: its changes are pending like any dry run's.
+  const pending = results.some(
+    (r) =>
+      r.status === 'dry-run' || (r.status === 'skipped' && traced.has(r.uuid) && hasStaleValues(traced.get(r.uuid)!)),
+  );
+  return pending ? ExitCode.found : ExitCode.ok;
+}
+
+/** undo (and resume): 5 a row not restored (conflict, failure); 1 a dry run with restores pending; else 0. */
+export function undoExitCode(results: readonly (UndoResult | { status: string })[]): ExitCodeValue {
+  if (results.some((r) => r.status === 'conflict' || r.status === 'failed')) return ExitCode.incomplete;
+  return results.some((r) => r.status === 'dry-run') ? ExitCode.found : ExitCode.ok;
+}
+
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The undo command for a journal, with the database options the repair ran with, so it works as printed. A URL
+ * given with --api-db/--cell-db is shown with its password masked (passwords are never printed): the operator
+ * puts it back, or uses NOVA_DOCTOR_API_DB, which needs no option at all.
+ */
+export function undoCommand(db: DbOptions | null, journalPath: string): string {
+  const words = ['nova-doctor', 'undo'];
+  if (db) {
+    for (const f of db.configFiles) words.push('--config', shellWord(f));
+    for (const d of db.configDirs) words.push('--config-dir', shellWord(d));
+    if (db.apiDbUrl && db.apiDbUrl !== process.env.NOVA_DOCTOR_API_DB)
+      words.push('--api-db', shellWord(maskUrl(db.apiDbUrl)));
+    for (const u of db.cellDbUrls) words.push('--cell-db', shellWord(maskUrl(u)));
+  }
+  words.push('--journal', shellWord(journalPath), '--apply');
+  return words.join(' ');
+}
