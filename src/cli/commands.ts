@@ -87,6 +87,26 @@ async function scanWithProgress(config: DoctorConfig): Promise<ScanReport> {
   return report;
 }
 
+/** For scan --json: a report written out once, whose arrays (on big logs) are read from the scan's spill. */
+async function scanStreamedWithProgress(config: DoctorConfig) {
+  const { prepareScan } = await import('../doctor/startup.js');
+  prepareScan(config.logs, config.threads ?? null);
+  const { scanStreamed, nothingRead } = await doctorScan();
+  const progress = progressLine();
+  let scanned: Awaited<ReturnType<typeof scanStreamed>>;
+  try {
+    scanned = await scanStreamed(config, { onProgress: (p) => progress.scan(p) });
+  } finally {
+    progress.done();
+  }
+  const none = nothingRead(scanned.report);
+  if (none) {
+    scanned.close();
+    throw none;
+  }
+  return scanned;
+}
+
 /** What trace/repair were asked about, checked before any work: the config, and UUIDs and logs apart. */
 async function requestFrom(args: string[], flags: CommonFlags) {
   const { uuids, logs } = splitTargets(args);
@@ -179,21 +199,30 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
     ],
   ).action(async (logs: string[], flags: CommonFlags) => {
     const config = doctorConfigFrom(logs, flags);
-    const report = await scanWithProgress(config);
     const { reportJsonPieces, scanExitCode } = await doctorScan();
     if (flags.json) {
       // Compact and written piece by piece, at the reader's pace: a report over gigabytes of logs is tens of
-      // megabytes.
-      const stdout = new BufferedOut(process.stdout, undefined, 'json');
-      for (const piece of reportJsonPieces(report)) {
-        const written = stdout.write(piece);
-        if (written) await written;
+      // megabytes, read from the scan's spill (memory or a temp file) as it goes out.
+      const scanned = await scanStreamedWithProgress(config);
+      const report = scanned.report;
+      try {
+        const stdout = new BufferedOut(process.stdout, undefined, 'json');
+        for (const piece of reportJsonPieces(report)) {
+          const written = stdout.write(piece);
+          if (written) await written;
+        }
+        await stdout.write('\n');
+        await stdout.flush();
+      } finally {
+        scanned.close();
       }
-      await stdout.write('\n');
-      await stdout.flush();
       for (const w of report.warnings) warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.message}`);
-    } else out(renderScanText(report)); // the text lists the warnings itself
-    setExitCode(scanExitCode(report));
+      setExitCode(scanExitCode(report));
+    } else {
+      const report = await scanWithProgress(config);
+      out(renderScanText(report)); // the text lists the warnings itself
+      setExitCode(scanExitCode(report));
+    }
   });
 
   examples(

@@ -1,9 +1,9 @@
 // Step 1 of the flow: the logs alone. No database needed.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { ExitCode, type ExitCodeValue, usageError } from '../errors.js';
-import { scanLogs } from '../logscan/index.js';
+import { type StreamedScan, scanLogs, scanLogsStreamed } from '../logscan/index.js';
 import { parseOsloHeader } from '../logscan/osloLine.js';
-import type { ScanProgress, ScanReport, ScanWarning } from '../logscan/types.js';
+import type { ScanProgress, ScanReport, ScanWarning, StreamedScanReport } from '../logscan/types.js';
 import type { DoctorConfig } from './types.js';
 
 export interface ScanHooks {
@@ -37,32 +37,48 @@ function hasNovaLine(path: string): boolean {
 }
 
 /** Files that were read, gave nothing, and do not look like nova's: named as such (a wrong path, not a quiet log). */
-function foreignFiles(report: ScanReport): ScanWarning[] {
-  const used = new Set<string>();
-  for (const i of report.instances) for (const e of i.evidence) used.add(e.file);
-  for (const u of report.unattributed) for (const r of u.rejections) used.add(r.location.file);
+function foreignFiles(report: Pick<ScanReport, 'files'>, used: ReadonlySet<string>): ScanWarning[] {
   return report.files
     .filter((f) => f.bytes > 0 && f.file !== '-' && !used.has(f.file) && !hasNovaLine(f.file))
     .map((f) => ({ file: f.file, message: NO_NOVA_LINE }));
 }
 
-export async function scan(
-  config: Pick<DoctorConfig, 'logs' | 'since' | 'until' | 'threads'>,
-  hooks: ScanHooks = {},
-): Promise<ScanReport> {
-  const report = await scanLogs(config.logs, {
+type ScanConfig = Pick<DoctorConfig, 'logs' | 'since' | 'until' | 'threads'>;
+
+export async function scan(config: ScanConfig, hooks: ScanHooks = {}): Promise<ScanReport> {
+  const report = await scanLogs(config.logs, scanOptions(config, hooks));
+  const used = new Set<string>();
+  for (const i of report.instances) for (const e of i.evidence) used.add(e.file);
+  for (const u of report.unattributed) for (const r of u.rejections) used.add(r.location.file);
+  report.warnings.push(...foreignFiles(report, used));
+  return report;
+}
+
+/**
+ * The same scan for a report that is written out once, not kept (scan --json): big inputs give arrays read
+ * once from the scan's spill stores. close() when done.
+ */
+export async function scanStreamed(config: ScanConfig, hooks: ScanHooks = {}): Promise<StreamedScan> {
+  const scanned = await scanLogsStreamed(config.logs, scanOptions(config, hooks));
+  // A file that gave an event has nova lines; only the others are looked at.
+  scanned.report.warnings.push(...foreignFiles(scanned.report, scanned.inputsWithEvents));
+  return scanned;
+}
+
+function scanOptions(config: ScanConfig, hooks: ScanHooks) {
+  return {
     since: config.since,
     until: config.until,
     workers: config.threads ?? undefined,
     onProgress: hooks.onProgress,
     signal: hooks.signal,
-  });
-  report.warnings.push(...foreignFiles(report));
-  return report;
+  };
 }
 
+type AnyReport = ScanReport | StreamedScanReport;
+
 /** Nothing could be read at all (no file found, none readable): a usage error that says so first. */
-export function nothingRead(report: ScanReport) {
+export function nothingRead(report: AnyReport) {
   if (report.files.length > 0) return null;
   const why = report.warnings.map((w) => `${w.file}: ${w.message}`).join('; ');
   return usageError(`nothing was read${why ? `: ${why}` : ''}`, report.searched ? undefined : 'check the paths');
@@ -72,7 +88,7 @@ export function nothingRead(report: ScanReport) {
  * Warnings that mean input was skipped: a file that could not be read, or a part of one (a line, a range). An empty
  * file (a current log just rotated) was read, and so was one with no nova line: they are notes, not gaps.
  */
-export function skippedInput(report: ScanReport): ScanWarning[] {
+export function skippedInput(report: AnyReport): ScanWarning[] {
   const read = new Set(report.files.map((f) => f.file));
   return report.warnings.filter((w) => !read.has(w.file) || w.line !== undefined || w.offset !== undefined);
 }
@@ -81,12 +97,12 @@ export function skippedInput(report: ScanReport): ScanWarning[] {
  * True when the scan found an instance that could not be scheduled. Unattributed rejections alone are not
  * trouble: another host passed, or another filter had the last word.
  */
-export function scanFoundTrouble(report: ScanReport): boolean {
-  return report.instances.length > 0;
+export function scanFoundTrouble(report: AnyReport): boolean {
+  return 'count' in report.instances ? report.instances.count > 0 : report.instances.length > 0;
 }
 
 /** scan: 3 input skipped, 1 an instance could not be scheduled, 0 neither. (Nothing read is a usage error.) */
-export function scanExitCode(report: ScanReport): ExitCodeValue {
+export function scanExitCode(report: AnyReport): ExitCodeValue {
   if (skippedInput(report).length > 0) return ExitCode.partial;
   return scanFoundTrouble(report) ? ExitCode.found : ExitCode.ok;
 }

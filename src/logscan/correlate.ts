@@ -1,24 +1,28 @@
 // From events in log order to the report: rejections paired with their host line, tied to instances
 // through request ids, NoValidHost attempts de-duplicated (nova logs each one as DEBUG and INFO), and the
-// per-filter triage. Pure: events in, report out.
+// per-filter triage.
+//
+// It streams: a Correlator takes the events of each unit as the scan finishes it (in file order across
+// inputs), and holds only what is bounded by the instances and requests it has seen: the request index
+// (which instances each request id names, whether its scheduling failed on ImagePropertiesFilter), one
+// aggregate per instance and the triage. Rejections and failed attempts go to spill stores (spill.ts: in
+// memory up to a budget, then a temp file) as soon as they are built, because whether a rejection belongs
+// to an instance, and which instance an attempt was for, can depend on a line of a later input (a
+// conductor log names requests a scheduler log opened). finish() then reads them back once, in the
+// report's order, with the index complete, and the report's arrays come out as JSON texts, element by
+// element, from those stores: nothing grows with the lines or the attempts in memory.
+// Deterministic: the same events give the same texts, whatever the budget (the tests compare both).
 import type { ParsedImageProps } from '../nova/imageMetaProps.js';
 import { type FilterOptions, filteredValues, hostMismatches } from '../nova/imagePropsFilter.js';
 import type { FilteredProperty, PropertyMismatch, SupportedInstance } from '../nova/types.js';
 import type { MessageEvent } from './events.js';
 import type { ScanEvent } from './scanEvent.js';
+import { SeqSpill, SortedSpill, SPILL_AFTER_BYTES, TextStore } from './spill.js';
 import { closeInTime } from './timeRange.js';
-import type {
-  Incident,
-  LogLocation,
-  NoValidHostEvent,
-  Rejection,
-  ScanReport,
-  TriageReport,
-  UnattributedRejection,
-} from './types.js';
+import type { Incident, NoValidHostEvent, ScanReport, TriageReport, UnattributedRejection } from './types.js';
 
 export const MAX_REJECTIONS_PER_INCIDENT = 50;
-const IMAGE_FILTER = 'ImagePropertiesFilter';
+export const IMAGE_FILTER = 'ImagePropertiesFilter';
 export const MAX_EVIDENCE_PER_INCIDENT = 200;
 
 export interface ResolvedPropsEvent {
@@ -42,179 +46,733 @@ export type LogEvent = Omit<ScanEvent, 'ev'> & { ev: ResolvedEvent };
 
 type Correlated = Pick<ScanReport, 'instances' | 'unattributed' | 'noValidHost' | 'triage'>;
 
-interface RejectionRec {
-  rejection: Rejection;
-  requestId: string | null;
-  globalRequestId: string | null;
+export interface CorrelateOptions extends FilterOptions {
+  /** Text each spill store keeps in memory before it uses a temp file (tests make it tiny). */
+  spillAfterBytes?: number;
 }
 
-/** Events must be in log order: by input, then offset. */
-export function correlate(files: readonly string[], events: readonly LogEvent[], opts: FilterOptions = {}): Correlated {
-  const loc = (e: LogEvent): LogLocation => ({ file: files[e.input] ?? '?', line: e.line, offset: e.offset });
+/** The report's correlated part, its arrays as JSON texts read from the spill stores. close() frees them. */
+export interface CorrelatedTexts {
+  instanceCount: number;
+  unattributedCount: number;
+  noValidHostCount: number;
+  triage: TriageReport;
+  instances(): Iterable<string>;
+  unattributed(): Iterable<string>;
+  noValidHost(): Iterable<string>;
+  close(): void;
+}
 
-  // 1. Which instances each request id is about (nearly always one: a string until there is a second).
-  const instancesOf = new Map<string, string | Set<string>>();
-  const addInstance = (id: string | null, uuid: string) => {
-    if (id === null) return;
-    const known = instancesOf.get(id);
-    if (known === undefined) instancesOf.set(id, uuid);
-    else if (typeof known === 'string') {
-      if (known !== uuid) instancesOf.set(id, new Set([known, uuid]));
-    } else known.add(uuid);
-  };
-  const addBoth = (e: LogEvent, uuid: string) => {
-    addInstance(e.requestId, uuid);
-    addInstance(e.globalRequestId, uuid);
-  };
-  for (const e of events) {
-    if (e.instanceUuid) addBoth(e, e.instanceUuid);
-    const ev = e.ev;
-    if (ev.kind === 'removed-all') {
-      if (ev.instance) addBoth(e, ev.instance);
-    } else if (ev.kind === 'schedule-start') for (const u of ev.instances) addBoth(e, u);
+/** Events must be in log order: by input, then offset. Pure: events in, report out (all in memory). */
+export function correlate(
+  files: readonly string[],
+  events: readonly LogEvent[],
+  opts: CorrelateOptions = {},
+): Correlated {
+  const c = new Correlator(files, { spillAfterBytes: Number.POSITIVE_INFINITY, ...opts });
+  for (const e of events) c.add(e);
+  const t = c.finish();
+  try {
+    const parse = <T>(texts: Iterable<string>): T[] => Array.from(texts, (x) => JSON.parse(x) as T);
+    return {
+      instances: parse<Incident>(t.instances()),
+      unattributed: parse<UnattributedRejection>(t.unattributed()),
+      noValidHost: parse<NoValidHostEvent>(t.noValidHost()),
+      triage: t.triage,
+    };
+  } finally {
+    t.close();
   }
-  const looked = new Map<string, string[]>();
-  const lookup = (requestId: string | null, globalId: string | null): string[] => {
-    // Memoised for the common case (no global id): every rejection of a request asks the same question.
-    const memoKey = globalId === null ? requestId : null;
-    if (memoKey !== null) {
-      const hit = looked.get(memoKey);
-      if (hit) return hit;
-    }
+}
+
+/** What the index knows of one request id (or global request id). */
+interface RequestInfo {
+  /** The id itself: the one copy of the string the report's texts use. */
+  id: string;
+  /** Instances the request is about (nearly always one: a string until there is a second). */
+  instances: string | Set<string> | undefined;
+  /** A scheduler attempt of this request ended on ImagePropertiesFilter. */
+  failed: boolean;
+  /** The scheduler's own lines speak of this request (its conductor/API NoValidHost text is not listed). */
+  scheduler: boolean;
+  /** Rejections with this request id not yet placed by finish() (an unattributed entry is done at 0). */
+  rejectionsLeft: number;
+  /** The first conductor/API "No valid host" text of this request. */
+  text?: PendingText;
+}
+
+interface PendingText {
+  seq: number;
+  instanceUuid: string | null;
+  requestId: string;
+  globalRequestId: string | null;
+  laterInstance: string | null;
+  time: string;
+  input: number;
+  line: number;
+  offset: number;
+  source: NonNullable<NoValidHostEvent['source']>;
+  reason: string | null;
+}
+
+/** The last "Filtering removed all hosts" of a request, while its DEBUG/INFO twin may still come. */
+interface LastRemoved {
+  key: NvhKey;
+  time: string;
+  form: 'info' | 'debug';
+  filter: string | null;
+  instance: string | null;
+}
+
+/** A failed attempt as spilled before the index is complete: finish() fills in instance and reason. */
+interface NvhRecord {
+  /** r: removed all hosts, z: a filter returned 0 hosts, c: no allocation candidates, t: conductor/API text. */
+  k: 'r' | 'z' | 'c' | 't';
+  /** The instance when the line itself names it; else null and `look` says to ask the index. */
+  i: string | null;
+  look: 0 | 1;
+  /** For a text: an instance named by a later text of the same request (used when the index knows none). */
+  li?: string | null;
+  r: string | null;
+  g: string | null;
+  t: string;
+  f: string | null;
+  in: number;
+  l: number;
+  o: number;
+  s: NonNullable<NoValidHostEvent['source']>;
+  why: string | null;
+  st?: unknown;
+}
+
+/** Attempts in report order: by time, then as they came (the scheduler's, then the texts), then a patch. */
+type NvhKey = [time: string, group: 0 | 1, seq: number, patch: 0 | 1];
+const compareNvh = (a: NvhKey, b: NvhKey) =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1] || a[2] - b[2] || a[3] - b[3];
+
+/** Rejections in report order: by file (its first position among the inputs), line, then as built. */
+type RejKey = [file: number, line: number, seq: number];
+const compareRej = (a: RejKey, b: RejKey) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+
+/** What finish() needs of a rejection: [requestId, globalRequestId, time, host, input, offset, its JSON in `bodies`]. */
+type RejHead = [string | null, string | null, string, string | null, number, number, number];
+/** A rejection's mismatches as finish() reads them: [property, value, passingValues]. */
+type RejMismatches = [string, string, (string | null)[]][];
+
+export class Correlator {
+  private readonly requests = new Map<string, RequestInfo>();
+  /** Props lines waiting for their host line, by input, pid and request id. */
+  private readonly pendingProps = new Map<string, LogEvent>();
+  private readonly pendingZero = new Map<string, LogEvent>();
+  private readonly lastRemoved = new Map<string, LastRemoved>();
+  private readonly rejections: SortedSpill<RejKey>;
+  private readonly attempts: SortedSpill<NvhKey>;
+  private readonly fileIndex: number[];
+  private readonly mismatchMemo: DiagnosisMemo = new WeakMap();
+  private readonly fileTexts: string[] = [];
+  /** Each rejection's JSON, by the number its spilled entry holds. */
+  private readonly bodies: TextStore;
+  private readonly budget: number;
+  private rejSeq = 0;
+  private outSeq = 0;
+  private textSeq = 0;
+
+  constructor(
+    private readonly files: readonly string[],
+    private readonly opts: CorrelateOptions = {},
+  ) {
+    this.budget = opts.spillAfterBytes ?? SPILL_AFTER_BYTES;
+    this.rejections = new SortedSpill(compareRej, this.budget);
+    this.attempts = new SortedSpill(compareNvh, this.budget);
+    this.bodies = new TextStore(this.budget);
+    // Places compare by file name's first position (a file given twice is one file).
+    this.fileIndex = files.map((f) => files.indexOf(f));
+  }
+
+  private info(id: string): RequestInfo {
+    let r = this.requests.get(id);
+    if (!r)
+      this.requests.set(id, (r = { id, instances: undefined, failed: false, scheduler: false, rejectionsLeft: 0 }));
+    return r;
+  }
+
+  private addInstance(id: string | null, uuid: string): void {
+    if (id === null) return;
+    const r = this.info(id);
+    const known = r.instances;
+    if (known === undefined) r.instances = uuid;
+    else if (typeof known === 'string') {
+      if (known !== uuid) r.instances = new Set([known, uuid]);
+    } else known.add(uuid);
+  }
+
+  /** The instances a request id and global id name, as the index knows them now. */
+  private lookup(requestId: string | null, globalId: string | null): string[] {
+    const a = requestId === null ? undefined : this.requests.get(requestId)?.instances;
+    const b = globalId === null ? undefined : this.requests.get(globalId)?.instances;
+    if (b === undefined) return a === undefined ? [] : typeof a === 'string' ? [a] : [...a];
     const out = new Set<string>();
-    for (const id of [requestId, globalId]) {
-      const s = id === null ? undefined : instancesOf.get(id);
+    for (const s of [a, b]) {
       if (typeof s === 'string') out.add(s);
       else if (s) for (const u of s) out.add(u);
     }
-    const list = [...out];
-    if (memoKey !== null) looked.set(memoKey, list);
-    return list;
-  };
-  const single = (requestId: string | null, globalId: string | null): string | null => {
-    const l = lookup(requestId, globalId);
-    return l.length === 1 ? (l[0] as string) : null;
-  };
+    return [...out];
+  }
 
-  // 2. Rejections: "Instance contains properties …" followed by "<host> does not support …".
-  const rejections: RejectionRec[] = [];
-  const pending = new Map<string, LogEvent>();
-  const mismatchMemo: DiagnosisMemo = new WeakMap();
-  const build = (
+  private single(requestId: string | null, globalId: string | null): string | null {
+    const l = this.lookup(requestId, globalId);
+    return l.length === 1 ? (l[0] as string) : null;
+  }
+
+  /** One event; all of them in log order (by input, then offset). */
+  add(e: LogEvent): void {
+    const ev = e.ev;
+    // 1. The index: which instances each request id is about.
+    if (e.instanceUuid) {
+      this.addInstance(e.requestId, e.instanceUuid);
+      this.addInstance(e.globalRequestId, e.instanceUuid);
+    }
+    if (ev.kind === 'removed-all') {
+      if (ev.instance) {
+        this.addInstance(e.requestId, ev.instance);
+        this.addInstance(e.globalRequestId, ev.instance);
+      }
+    } else if (ev.kind === 'schedule-start') {
+      for (const u of ev.instances) {
+        this.addInstance(e.requestId, u);
+        this.addInstance(e.globalRequestId, u);
+      }
+    }
+    // 2. Rejections: "Instance contains properties …" followed by "<host> does not support …".
+    if (ev.kind === 'rejection') this.build(e, ev, ev);
+    else if (ev.kind === 'props') {
+      const k = `${e.input}\u0000${e.pid ?? ''}\u0000${e.requestId ?? ''}`;
+      const prev = this.pendingProps.get(k);
+      if (prev && prev.ev.kind === 'props') this.build(prev, prev.ev, null);
+      this.pendingProps.set(k, e);
+    } else if (ev.kind === 'host-reject') {
+      const k = `${e.input}\u0000${e.pid ?? ''}\u0000${e.requestId ?? ''}`;
+      const prev = this.pendingProps.get(k);
+      this.pendingProps.delete(k);
+      if (prev && prev.ev.kind === 'props') this.build(prev, prev.ev, ev);
+      else this.build(e, null, ev);
+    } else this.attempt(e);
+  }
+
+  /** An input is over: its props lines still waiting for a host line never get one. */
+  endInput(input: number): void {
+    for (const [k, p] of this.pendingProps) {
+      if (p.input !== input) continue;
+      this.pendingProps.delete(k);
+      if (p.ev.kind === 'props') this.build(p, p.ev, null);
+    }
+  }
+
+  private build(
     src: LogEvent,
     pe: ResolvedPropsEvent | ResolvedRejectionEvent | null,
     host: { host: string; node: string } | null,
-  ) => {
-    const { mismatches, partial } = pe ? diagnose(pe, opts, mismatchMemo) : { mismatches: [], partial: true };
-    const rejection: Rejection = {
-      requestId: src.requestId,
-      time: src.time,
-      host: host?.host ?? null,
-      node: host?.node ?? null,
-      requested: pe?.props ? requestedOf(pe.props, opts) : {},
-      supportedInstances: pe?.supportedInstances ?? null,
-      hypervisorVersion: pe?.hypervisorVersion ?? null,
-      mismatches,
-      location: loc(src),
+  ): void {
+    const d = pe ? diagnose(pe, this.opts, this.mismatchMemo) : { mismatches: [], partial: true };
+    // The JSON of what every host of a request repeats (properties, host side, mismatches) is made once.
+    d.texts ??= {
+      middle: JSON.stringify({
+        requested: pe?.props ? requestedOf(pe.props, this.opts) : {},
+        supportedInstances: pe?.supportedInstances ?? null,
+        hypervisorVersion: pe?.hypervisorVersion ?? null,
+        mismatches: d.mismatches,
+      }).slice(1, -1),
+      mismatches: JSON.stringify(d.mismatches.map((m) => [m.property, m.value, m.passingValues])),
     };
-    if (partial) rejection.partial = true;
-    rejections.push({ rejection, requestId: src.requestId, globalRequestId: src.globalRequestId });
-  };
-  const keyOf = (e: LogEvent) => `${e.input}\u0000${e.pid ?? ''}\u0000${e.requestId ?? ''}`;
-  for (const e of events) {
+    if (src.requestId !== null) this.info(src.requestId).rejectionsLeft++;
+    const hostName = host?.host ?? null;
+    // JSON.stringify of the Rejection, by parts.
+    const body =
+      `{"requestId":${JSON.stringify(src.requestId)},"time":${JSON.stringify(src.time)},"host":${JSON.stringify(hostName)},` +
+      `"node":${JSON.stringify(host?.node ?? null)},${d.texts.middle},"location":{"file":${this.fileJson(src.input)},` +
+      `"line":${src.line},"offset":${src.offset}}${d.partial ? ',"partial":true' : ''}}`;
+    // The JSON goes to its store once, and is read from it once, when the report is written.
+    const head: RejHead = [
+      src.requestId,
+      src.globalRequestId,
+      src.time,
+      hostName,
+      src.input,
+      src.offset,
+      this.bodies.add(body),
+    ];
+    this.rejections.add(
+      [this.fileIndex[src.input] ?? src.input, src.line, this.rejSeq++],
+      `${JSON.stringify(head)}\t${d.texts.mismatches}`,
+    );
+  }
+
+  private fileJson(input: number): string {
+    let t = this.fileTexts[input];
+    if (t === undefined) this.fileTexts[input] = t = JSON.stringify(this.files[input] ?? '?');
+    return t;
+  }
+
+  // 3. Failed attempts, de-duplicated as they come; spilled with what the index cannot know yet.
+  private attempt(e: LogEvent): void {
     const ev = e.ev;
-    if (ev.kind === 'rejection') build(e, ev, ev);
-    else if (ev.kind === 'props') {
-      const k = keyOf(e);
-      const prev = pending.get(k);
-      if (prev && prev.ev.kind === 'props') build(prev, prev.ev, null);
-      pending.set(k, e);
-    } else if (ev.kind === 'host-reject') {
-      const k = keyOf(e);
-      const prev = pending.get(k);
-      pending.delete(k);
-      if (prev && prev.ev.kind === 'props') build(prev, prev.ev, ev);
-      else build(e, null, ev);
+    const reqKey = e.requestId ?? `${e.input}:${e.pid ?? ''}`;
+    if (ev.kind === 'returned-zero') {
+      const prev = this.pendingZero.get(reqKey);
+      if (prev) this.flushZero(prev);
+      this.pendingZero.set(reqKey, e);
+      if (e.requestId) this.info(e.requestId).scheduler = true;
+    } else if (ev.kind === 'removed-all') {
+      this.pendingZero.delete(reqKey);
+      if (e.requestId) this.info(e.requestId).scheduler = true;
+      const last = this.lastRemoved.get(reqKey);
+      if (
+        !ev.both &&
+        last &&
+        last.form !== ev.form &&
+        last.filter === ev.filter &&
+        (last.instance === ev.instance || ev.instance === null) &&
+        closeInTime(last.time, e.time)
+      ) {
+        // The DEBUG (full) and INFO (counts) lines of one attempt: keep one event, with the counts.
+        this.lastRemoved.delete(reqKey);
+        if (ev.form === 'info') this.attempts.add([last.key[0], 0, last.key[2], 1], JSON.stringify(ev.steps));
+        return;
+      }
+      const fixed = ev.instance ?? e.instanceUuid ?? null;
+      const key = this.push(e, 'r', fixed, ev.filter, null, ev.steps);
+      // Merged already where the lines were read: nothing can pair with it any more.
+      if (ev.both === true) this.lastRemoved.delete(reqKey);
+      else
+        this.lastRemoved.set(reqKey, {
+          key,
+          time: e.time,
+          form: ev.form,
+          filter: ev.filter,
+          // The index as it is now: the twin line comes right after, and names the same instance.
+          instance: fixed ?? this.single(e.requestId, e.globalRequestId),
+        });
+    } else if (ev.kind === 'no-candidates') {
+      if (e.requestId) this.info(e.requestId).scheduler = true;
+      this.push(e, 'c', e.instanceUuid, null, PLACEMENT_REASON);
+    } else if (ev.kind === 'no-valid-host') {
+      if (e.requestId === null) {
+        // No request to share it with: listed as it is.
+        const rec: NvhRecord = {
+          k: 't',
+          i: e.instanceUuid,
+          look: e.instanceUuid === null ? 1 : 0,
+          r: null,
+          g: e.globalRequestId,
+          t: e.time,
+          f: null,
+          in: e.input,
+          l: e.line,
+          o: e.offset,
+          s: sourceOf(e.logger),
+          why: ev.reason,
+        };
+        this.attempts.add([e.time, 1, this.textSeq++, 0], JSON.stringify(rec));
+        return;
+      }
+      const r = this.info(e.requestId);
+      const seen = r.text;
+      if (seen) {
+        if (seen.instanceUuid === null) seen.laterInstance ??= e.instanceUuid;
+        seen.reason ??= ev.reason;
+        return;
+      }
+      r.text = {
+        seq: this.textSeq++,
+        instanceUuid: e.instanceUuid,
+        requestId: r.id,
+        globalRequestId: e.globalRequestId,
+        laterInstance: null,
+        time: e.time,
+        input: e.input,
+        line: e.line,
+        offset: e.offset,
+        source: sourceOf(e.logger),
+        reason: ev.reason,
+      };
     }
   }
-  for (const p of pending.values()) if (p.ev.kind === 'props') build(p, p.ev, null);
-  rejections.sort((a, b) => compareLoc(a.rejection.location, b.rejection.location, files));
 
-  // 3. NoValidHost attempts.
-  const noValidHost = noValidHostEvents(events, loc, single);
-
-  // 4. Incidents: instances whose scheduling failed because ImagePropertiesFilter removed the last host.
-  // Rejections of other requests (another host passed, another filter had the last word, or no request
-  // id at all) stay visible as unattributed, with the instance when the log names it.
-  const failedRequests = new Set<string>();
-  for (const n of noValidHost) {
-    if (n.requestId && n.source === 'scheduler' && n.filter === IMAGE_FILTER) failedRequests.add(n.requestId);
+  private flushZero(e: LogEvent): void {
+    if (e.ev.kind === 'returned-zero') this.push(e, 'z', e.instanceUuid, e.ev.filter, null);
   }
-  const incidents = new Map<string, IncidentBuilder>();
-  const incident = (uuid: string) => {
-    let b = incidents.get(uuid);
-    if (!b) incidents.set(uuid, (b = new IncidentBuilder(uuid)));
-    return b;
-  };
-  const unattributed = new Map<string, UnattributedRejection>();
-  for (const r of rejections) {
-    const failed =
-      (r.requestId !== null && failedRequests.has(r.requestId)) ||
-      (r.globalRequestId !== null && failedRequests.has(r.globalRequestId));
-    const uuids = lookup(r.requestId, r.globalRequestId);
-    if (failed && uuids.length > 0) {
-      for (const u of uuids) incident(u).addRejection(r.rejection);
-      continue;
+
+  private push(
+    e: LogEvent,
+    k: NvhRecord['k'],
+    fixed: string | null,
+    filter: string | null,
+    why: string | null,
+    steps?: unknown,
+  ): NvhKey {
+    if (e.requestId && filter === IMAGE_FILTER) this.info(e.requestId).failed = true;
+    const rec: NvhRecord = {
+      k,
+      i: fixed,
+      look: fixed === null ? 1 : 0,
+      r: e.requestId,
+      g: e.globalRequestId,
+      t: e.time,
+      f: filter,
+      in: e.input,
+      l: e.line,
+      o: e.offset,
+      s: 'scheduler',
+      why,
+    };
+    if (steps !== undefined) rec.st = steps;
+    const key: NvhKey = [e.time, 0, this.outSeq++, 0];
+    this.attempts.add(key, JSON.stringify(rec));
+    return key;
+  }
+
+  /** Frees the spill stores of a scan that will not finish (aborted). */
+  close(): void {
+    this.rejections.close();
+    this.attempts.close();
+    this.bodies.close();
+  }
+
+  /** Everything has been added: places every rejection and attempt, and gives the report's texts. */
+  finish(): CorrelatedTexts {
+    for (const e of this.pendingProps.values()) if (e.ev.kind === 'props') this.build(e, e.ev, null);
+    this.pendingProps.clear();
+    for (const e of this.pendingZero.values()) this.flushZero(e);
+    this.pendingZero.clear();
+    this.lastRemoved.clear();
+    for (const r of this.requests.values()) {
+      const t = r.text;
+      // The scheduler's own lines describe this attempt: the text only lends them its reason and instance.
+      if (t && !r.scheduler) this.attempts.add([t.time, 1, t.seq, 0], JSON.stringify(this.textRecord(t)));
     }
-    const key = r.requestId ?? '';
-    let u = unattributed.get(key);
-    if (!u) {
-      unattributed.set(
-        key,
-        (u = {
-          requestId: r.requestId,
-          mismatches: [],
-          rejections: [],
-          rejectionCount: 0,
-          knownInstance: uuids.length === 1 ? (uuids[0] as string) : null,
-          hostsRejected: [],
-        }),
+
+    const files = this.files;
+    const incidents = new Map<string, IncidentAggregate>();
+    const incident = (uuid: string) => {
+      let b = incidents.get(uuid);
+      if (!b) incidents.set(uuid, (b = new IncidentAggregate(uuid, this.fileIndex)));
+      return b;
+    };
+    const rejectionTexts = this.bodies;
+    const unattributed = new SortedSpill<number>((a, b) => a - b, this.budget);
+    const noValidHost = new SeqSpill(this.budget);
+    const conductorLines = new SeqSpill(this.budget);
+    const open = new Map<string, UnattributedAggregate>();
+    let ordinal = 0;
+    const done = (key: string) => {
+      const u = open.get(key);
+      if (!u) return;
+      open.delete(key);
+      unattributed.add(u.ordinal, u.text(this.bodies));
+    };
+    const interned = new Interned();
+    const mismatchTexts = new Map<string, RejMismatches>();
+    try {
+      // 4. Incidents: instances whose scheduling failed because ImagePropertiesFilter removed the last host.
+      // Rejections of other requests (another host passed, another filter had the last word, or no request
+      // id at all) stay visible as unattributed, with the instance when the log names it.
+      for (const [key, text] of this.rejections.read()) {
+        const tab = text.indexOf('\t');
+        const [requestId, globalId, time, host, input, offset, body] = JSON.parse(text.slice(0, tab)) as RejHead;
+        const mmText = text.slice(tab + 1);
+        let mismatches = mismatchTexts.get(mmText);
+        if (!mismatches) mismatchTexts.set(mmText, (mismatches = JSON.parse(mmText) as RejMismatches));
+        const rid = this.canonical(requestId);
+        const failed =
+          (requestId !== null && this.requests.get(requestId)?.failed === true) ||
+          (globalId !== null && this.requests.get(globalId)?.failed === true);
+        const uuids = this.lookup(requestId, globalId);
+        const at = { input, line: key[1], offset };
+        if (failed && uuids.length > 0) {
+          for (const u of uuids) incident(u).addRejection(body, host, mismatches, at, time, rid, interned);
+        } else {
+          const k = requestId ?? '';
+          let u = open.get(k);
+          if (!u)
+            open.set(
+              k,
+              (u = new UnattributedAggregate(ordinal++, rid, uuids.length === 1 ? (uuids[0] as string) : null)),
+            );
+          u.add(body, host, mismatches, interned);
+        }
+        if (requestId !== null) {
+          const r = this.requests.get(requestId);
+          if (r && --r.rejectionsLeft === 0) done(requestId);
+        }
+      }
+      this.rejections.close();
+      for (const k of [...open.keys()]) done(k);
+
+      // Attempts by time; each finished with what the whole index knows, then counted.
+      const triage = new TriageBuilder();
+      const finishAttempt = (rec: NvhRecord) => {
+        const n = this.attemptOf(rec);
+        noValidHost.add(JSON.stringify(n));
+        triage.add(n);
+        if (n.instance && n.filter === IMAGE_FILTER && n.source === 'scheduler')
+          incident(n.instance).addEvidence(rec.in, rec.l, rec.o, n.time, this.canonical(n.requestId), true);
+        else if (n.instance && n.source !== 'scheduler')
+          conductorLines.add(JSON.stringify([n.instance, rec.in, rec.l, rec.o, n.time, n.requestId]));
+      };
+      let held: NvhRecord | null = null;
+      for (const [key, text] of this.attempts.read()) {
+        if (key[3] === 1) {
+          // The INFO twin of the attempt just read: its counts.
+          if (held) held.st = JSON.parse(text);
+          continue;
+        }
+        if (held) finishAttempt(held);
+        held = JSON.parse(text) as NvhRecord;
+      }
+      if (held) finishAttempt(held);
+      this.attempts.close();
+      // Conductor/API lines about an instance that has an incident are part of its evidence.
+      for (const text of conductorLines.read()) {
+        const [uuid, input, line, offset, time, requestId] = JSON.parse(text) as [
+          string,
+          number,
+          number,
+          number,
+          string,
+          string | null,
+        ];
+        incidents.get(uuid)?.addEvidence(input, line, offset, time, requestId, false);
+      }
+      conductorLines.close();
+
+      const ordered = [...incidents.values()].sort((a, b) =>
+        a.first < b.first ? -1 : a.first > b.first ? 1 : a.uuid < b.uuid ? -1 : 1,
       );
+      incidents.clear();
+      const triageReport = triage.done();
+      return {
+        instanceCount: ordered.length,
+        unattributedCount: unattributed.count,
+        noValidHostCount: noValidHost.count,
+        triage: triageReport,
+        *instances() {
+          for (const b of ordered) yield b.text(files, rejectionTexts);
+        },
+        unattributed: () =>
+          (function* () {
+            for (const [, t] of unattributed.read()) yield t;
+          })(),
+        noValidHost: () => noValidHost.read(),
+        close() {
+          rejectionTexts.close();
+          unattributed.close();
+          noValidHost.close();
+        },
+      };
+    } catch (e) {
+      for (const s of [rejectionTexts, unattributed, noValidHost, conductorLines, this.rejections, this.attempts])
+        s.close();
+      throw e;
     }
-    u.rejectionCount = (u.rejectionCount ?? 0) + 1;
-    if (u.rejections.length < MAX_REJECTIONS_PER_INCIDENT) u.rejections.push(r.rejection);
-    if (r.rejection.host && !u.hostsRejected?.includes(r.rejection.host)) u.hostsRejected?.push(r.rejection.host);
-    for (const m of r.rejection.mismatches) {
-      if (!u.mismatches.some((x) => x.property === m.property && x.value === m.value))
-        u.mismatches.push({ property: m.property, value: m.value });
-    }
-  }
-  for (const u of unattributed.values()) u.hostsRejected?.sort();
-  for (const n of noValidHost) {
-    if (n.instance && n.filter === IMAGE_FILTER && n.source === 'scheduler') incident(n.instance).addAttempt(n);
-  }
-  for (const n of noValidHost) {
-    // Conductor/API lines about an instance that already has an incident are part of its evidence.
-    if (n.instance && n.source !== 'scheduler' && incidents.has(n.instance))
-      incident(n.instance).addEvidence(n.location, n.time, n.requestId);
   }
 
-  const instances = [...incidents.values()]
-    .map((b) => b.done(files))
-    .sort((a, b) => (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : a.uuid < b.uuid ? -1 : 1));
-  return { instances, unattributed: [...unattributed.values()], noValidHost, triage: triage(noValidHost) };
+  /** The index's copy of a request id (one string for every incident that lists it). */
+  private canonical(id: string | null): string | null {
+    return id === null ? null : (this.requests.get(id)?.id ?? id);
+  }
+
+  private textRecord(t: PendingText): NvhRecord {
+    return {
+      k: 't',
+      i: t.instanceUuid,
+      look: t.instanceUuid === null ? 1 : 0,
+      li: t.laterInstance,
+      r: t.requestId,
+      g: t.globalRequestId,
+      t: t.time,
+      f: null,
+      in: t.input,
+      l: t.line,
+      o: t.offset,
+      s: t.source,
+      why: t.reason,
+    };
+  }
+
+  /** The attempt as the report lists it, with the instance and reason the index and texts give it. */
+  private attemptOf(rec: NvhRecord): NoValidHostEvent {
+    let instance = rec.i ?? (rec.look === 1 ? this.single(rec.r, rec.g) : null);
+    let reason = rec.why;
+    const location = { file: this.files[rec.in] ?? '?', line: rec.l, offset: rec.o };
+    if (rec.k === 't') {
+      instance ??= rec.li ?? null;
+      return { instance, requestId: rec.r, time: rec.t, filter: null, location, source: rec.s, reason };
+    }
+    // A conductor/API text of the same request lends the scheduler's line its reason and instance.
+    const text = rec.r === null ? undefined : this.requests.get(rec.r)?.text;
+    if (text) {
+      reason ??= text.reason ?? null;
+      instance ??= this.textRecordInstance(text);
+    }
+    const n: NoValidHostEvent = {
+      instance,
+      requestId: rec.r,
+      time: rec.t,
+      filter: rec.f,
+      location,
+      source: rec.s,
+      reason,
+    };
+    if (rec.k === 'r') n.steps = rec.st as NoValidHostEvent['steps'];
+    return n;
+  }
+
+  private textRecordInstance(t: PendingText): string | null {
+    return t.instanceUuid ?? this.single(t.requestId, t.globalRequestId) ?? t.laterInstance;
+  }
 }
 
-function compareLoc(a: LogLocation, b: LogLocation, files: readonly string[]): number {
-  const fa = files.indexOf(a.file);
-  const fb = files.indexOf(b.file);
-  if (fa !== fb) return fa - fb;
-  return a.line - b.line;
+/** Mismatch objects and host names, one copy each for every aggregate that holds them. */
+class Interned {
+  private readonly strings = new Map<string, string>();
+  private readonly pairs = new Map<string, { property: string; value: string }>();
+  of(s: string): string {
+    let v = this.strings.get(s);
+    if (v === undefined) this.strings.set(s, (v = s));
+    return v;
+  }
+  pair(property: string, value: string): { property: string; value: string } {
+    const k = `${property}\u0000${value}`;
+    let v = this.pairs.get(k);
+    if (!v) this.pairs.set(k, (v = { property: this.of(property), value: this.of(value) }));
+    return v;
+  }
 }
 
-type Diagnosis = { mismatches: PropertyMismatch[]; partial: boolean };
+/** Where evidence was seen: input, line, offset (a flat list, three numbers each). */
+class IncidentAggregate {
+  readonly requestIds: string[] = [];
+  private readonly mismatches: { property: string; value: string }[] = [];
+  private readonly passing: [string, (string | null)[]][] = [];
+  private readonly hosts = new Set<string>();
+  private readonly rejections: number[] = [];
+  private rejectionCount = 0;
+  private attempts = 0;
+  private readonly evidence: number[] = [];
+  first = '';
+  private last = '';
+
+  constructor(
+    readonly uuid: string,
+    private readonly fileIndex: readonly number[],
+  ) {}
+
+  private seen(time: string, requestId: string | null): void {
+    if (requestId && !this.requestIds.includes(requestId)) this.requestIds.push(requestId);
+    if (time !== '') {
+      if (this.first === '' || time < this.first) this.first = time;
+      if (time > this.last) this.last = time;
+    }
+  }
+
+  /** `attempt`: a failed attempt (counted) rather than a conductor/API line. */
+  addEvidence(
+    input: number,
+    line: number,
+    offset: number,
+    time: string,
+    requestId: string | null,
+    attempt: boolean,
+  ): void {
+    if (attempt) this.attempts++;
+    this.seen(time, requestId);
+    const file = this.fileIndex[input] ?? input;
+    const ev = this.evidence;
+    for (let i = 0; i < ev.length; i += 3)
+      if (ev[i + 1] === line && (this.fileIndex[ev[i] as number] ?? ev[i]) === file) return;
+    if (ev.length >= MAX_EVIDENCE_PER_INCIDENT * 3) return;
+    ev.push(input, line, offset);
+  }
+
+  addRejection(
+    body: number,
+    host: string | null,
+    mismatches: RejMismatches,
+    at: { input: number; line: number; offset: number },
+    time: string,
+    requestId: string | null,
+    interned: Interned,
+  ): void {
+    this.rejectionCount++;
+    if (this.rejections.length < MAX_REJECTIONS_PER_INCIDENT) this.rejections.push(body);
+    if (host) this.hosts.add(interned.of(host));
+    for (const [property, value, passingValues] of mismatches) {
+      if (!this.mismatches.some((x) => x.property === property && x.value === value))
+        this.mismatches.push(interned.pair(property, value));
+      let p = this.passing.find((x) => x[0] === property)?.[1];
+      if (!p) this.passing.push([interned.of(property), (p = [])]);
+      for (const v of passingValues) if (!p.includes(v)) p.push(v);
+    }
+    this.addEvidence(at.input, at.line, at.offset, time, requestId, false);
+  }
+
+  /** The incident's JSON, as JSON.stringify gives it for an Incident. */
+  text(files: readonly string[], store: TextStore): string {
+    const ev = this.evidence;
+    const order = Array.from({ length: ev.length / 3 }, (_, i) => i * 3);
+    const fileOf = (i: number) => this.fileIndex[ev[i] as number] ?? (ev[i] as number);
+    order.sort((a, b) => fileOf(a) - fileOf(b) || (ev[a + 1] as number) - (ev[b + 1] as number));
+    const evidence = order.map((i) => ({ file: files[ev[i] as number] ?? '?', line: ev[i + 1], offset: ev[i + 2] }));
+    const head = JSON.stringify({
+      uuid: this.uuid,
+      requestIds: this.requestIds,
+      mismatches: this.mismatches,
+      passingValues: Object.fromEntries(this.passing),
+      hostsRejected: [...this.hosts].sort(),
+      firstSeen: this.first,
+      lastSeen: this.last,
+    });
+    const rejections = this.rejections.map((i) => store.get(i)).join(',');
+    return `${head.slice(0, -1)},"rejections":[${rejections}],"evidence":${JSON.stringify(evidence)},"rejectionCount":${this.rejectionCount},"attempts":${this.attempts}}`;
+  }
+}
+
+/** Rejections of one request that is not an incident, until its last one has been placed. */
+class UnattributedAggregate {
+  private readonly mismatches: { property: string; value: string }[] = [];
+  private readonly rejections: number[] = [];
+  private count = 0;
+  private readonly hosts: string[] = [];
+
+  constructor(
+    readonly ordinal: number,
+    private readonly requestId: string | null,
+    private readonly knownInstance: string | null,
+  ) {}
+
+  add(body: number, host: string | null, mismatches: RejMismatches, interned: Interned): void {
+    this.count++;
+    if (this.rejections.length < MAX_REJECTIONS_PER_INCIDENT) this.rejections.push(body);
+    if (host && !this.hosts.includes(host)) this.hosts.push(interned.of(host));
+    for (const [property, value] of mismatches)
+      if (!this.mismatches.some((x) => x.property === property && x.value === value))
+        this.mismatches.push(interned.pair(property, value));
+  }
+
+  /** The entry's JSON, as JSON.stringify gives it for an UnattributedRejection. */
+  text(bodies: TextStore): string {
+    return `{"requestId":${JSON.stringify(this.requestId)},"mismatches":${JSON.stringify(this.mismatches)},"rejections":[${this.rejections.map((r) => bodies.get(r)).join(',')}],"rejectionCount":${this.count},"knownInstance":${JSON.stringify(this.knownInstance)},"hostsRejected":${JSON.stringify(this.hosts.sort())}}`;
+  }
+}
+
+type Diagnosis = {
+  mismatches: PropertyMismatch[];
+  partial: boolean;
+  /** The rejection's JSON between its host and its location, and the mismatches as finish() reads them. */
+  texts?: { middle: string; mismatches: string };
+};
 /** props → supportedInstances (the shared array, or a sentinel for null/undefined) → hypervisor version → result. */
-type DiagnosisMemo = WeakMap<object, WeakMap<object, Map<number | null | undefined, Diagnosis>>>;
+export type DiagnosisMemo = WeakMap<object, WeakMap<object, Map<number | null | undefined, Diagnosis>>>;
 const NO_SUPP = {};
 const UNREADABLE_SUPP = {};
 
@@ -222,7 +780,7 @@ const UNREADABLE_SUPP = {};
  * Mismatches for one rejection line, memoised by identity: equal property sets and supported_instances
  * lists are shared objects (interned where the lines were read), and every host of a request repeats them.
  */
-function diagnose(
+export function diagnose(
   pe: ResolvedPropsEvent | ResolvedRejectionEvent,
   opts: FilterOptions,
   memo: DiagnosisMemo,
@@ -269,7 +827,7 @@ function diagnoseOnce(
 const requestedMemo = new WeakMap<ParsedImageProps, Record<string, string>>();
 
 /** The filtered properties an image requests; one shared object per parsed property set. */
-function requestedOf(props: ParsedImageProps, opts: FilterOptions): Record<string, string> {
+export function requestedOf(props: ParsedImageProps, opts: FilterOptions): Record<string, string> {
   let r = requestedMemo.get(props);
   if (!r) requestedMemo.set(props, (r = filteredValues(props.props, opts) as Record<string, string>));
   return r;
@@ -283,80 +841,10 @@ function suspects(props: ParsedImageProps, opts: FilterOptions): PropertyMismatc
   }));
 }
 
-class IncidentBuilder {
-  private readonly requestIds: string[] = [];
-  private readonly mismatches: { property: string; value: string }[] = [];
-  private readonly passing = new Map<string, (string | null)[]>();
-  private readonly hosts = new Set<string>();
-  private readonly rejections: Rejection[] = [];
-  private rejectionCount = 0;
-  private attempts = 0;
-  private readonly evidence: LogLocation[] = [];
-  /** file → lines already in evidence (no per-line key strings). */
-  private readonly evidenceKeys = new Map<string, Set<number>>();
-  private first = '';
-  private last = '';
-
-  constructor(readonly uuid: string) {}
-
-  private seen(time: string, requestId: string | null): void {
-    if (requestId && !this.requestIds.includes(requestId)) this.requestIds.push(requestId);
-    if (time !== '') {
-      if (this.first === '' || time < this.first) this.first = time;
-      if (time > this.last) this.last = time;
-    }
-  }
-
-  addEvidence(l: LogLocation, time: string, requestId: string | null): void {
-    this.seen(time, requestId);
-    let lines = this.evidenceKeys.get(l.file);
-    if (!lines) this.evidenceKeys.set(l.file, (lines = new Set()));
-    if (lines.has(l.line) || this.evidence.length >= MAX_EVIDENCE_PER_INCIDENT) return;
-    lines.add(l.line);
-    this.evidence.push(l);
-  }
-
-  addRejection(r: Rejection): void {
-    this.rejectionCount++;
-    if (this.rejections.length < MAX_REJECTIONS_PER_INCIDENT) this.rejections.push(r);
-    if (r.host) this.hosts.add(r.host);
-    for (const m of r.mismatches) {
-      if (!this.mismatches.some((x) => x.property === m.property && x.value === m.value))
-        this.mismatches.push({ property: m.property, value: m.value });
-      let p = this.passing.get(m.property);
-      if (!p) this.passing.set(m.property, (p = []));
-      for (const v of m.passingValues) if (!p.includes(v)) p.push(v);
-    }
-    this.addEvidence(r.location, r.time, r.requestId);
-  }
-
-  addAttempt(n: NoValidHostEvent): void {
-    this.attempts++;
-    this.addEvidence(n.location, n.time, n.requestId);
-  }
-
-  done(files: readonly string[]): Incident {
-    const evidence = [...this.evidence].sort((a, b) => compareLoc(a, b, files));
-    return {
-      uuid: this.uuid,
-      requestIds: this.requestIds,
-      mismatches: this.mismatches,
-      passingValues: Object.fromEntries(this.passing),
-      hostsRejected: [...this.hosts].sort(),
-      firstSeen: this.first,
-      lastSeen: this.last,
-      rejections: this.rejections,
-      evidence,
-      rejectionCount: this.rejectionCount,
-      attempts: this.attempts,
-    };
-  }
-}
-
 /** NoValidHostEvent.reason of "Got no allocation candidates from the Placement API". */
 export const PLACEMENT_REASON = 'Placement returned no allocation candidates';
 
-function sourceOf(logger: string): NonNullable<NoValidHostEvent['source']> {
+export function sourceOf(logger: string): NonNullable<NoValidHostEvent['source']> {
   // nova.scheduler.utils.set_vm_state_and_notify runs in the conductor.
   if (logger.startsWith('nova.conductor') || logger === 'nova.scheduler.utils') return 'conductor';
   if (logger.startsWith('nova.scheduler') || logger === 'nova.filters') return 'scheduler';
@@ -364,146 +852,30 @@ function sourceOf(logger: string): NonNullable<NoValidHostEvent['source']> {
   return 'other';
 }
 
-function noValidHostEvents(
-  events: readonly LogEvent[],
-  loc: (e: LogEvent) => LogLocation,
-  single: (r: string | null, g: string | null) => string | null,
-): NoValidHostEvent[] {
-  const out: NoValidHostEvent[] = [];
-  const reqKey = (e: LogEvent) => e.requestId ?? `${e.input}:${e.pid ?? ''}`;
-  const pendingZero = new Map<string, LogEvent>();
-  const lastRemoved = new Map<string, { ev: NoValidHostEvent; form: 'info' | 'debug'; merged: boolean }>();
-  const schedulerRequests = new Set<string>();
-  const texts = new Map<string, NoValidHostEvent>();
-
-  const flushZero = (e: LogEvent) => {
-    if (e.ev.kind !== 'returned-zero') return;
-    out.push({
-      instance: e.instanceUuid ?? single(e.requestId, e.globalRequestId),
-      requestId: e.requestId,
-      time: e.time,
-      filter: e.ev.filter,
-      location: loc(e),
-      source: 'scheduler',
-      reason: null,
-    });
-  };
-
-  for (const e of events) {
-    const ev = e.ev;
-    if (ev.kind === 'returned-zero') {
-      const k = reqKey(e);
-      const prev = pendingZero.get(k);
-      if (prev) flushZero(prev);
-      pendingZero.set(k, e);
-      if (e.requestId) schedulerRequests.add(e.requestId);
-    } else if (ev.kind === 'removed-all') {
-      const k = reqKey(e);
-      pendingZero.delete(k);
-      if (e.requestId) schedulerRequests.add(e.requestId);
-      const last = lastRemoved.get(k);
-      if (
-        !ev.both &&
-        last &&
-        !last.merged &&
-        last.form !== ev.form &&
-        last.ev.filter === ev.filter &&
-        (last.ev.instance === ev.instance || ev.instance === null) &&
-        closeInTime(last.ev.time, e.time)
-      ) {
-        // The DEBUG (full) and INFO (counts) lines of one attempt: keep one event, with the counts.
-        last.merged = true;
-        if (ev.form === 'info') last.ev.steps = ev.steps;
-        continue;
-      }
-      const n: NoValidHostEvent = {
-        instance: ev.instance ?? e.instanceUuid ?? single(e.requestId, e.globalRequestId),
-        requestId: e.requestId,
-        time: e.time,
-        filter: ev.filter,
-        location: loc(e),
-        source: 'scheduler',
-        reason: null,
-        steps: ev.steps,
-      };
-      out.push(n);
-      lastRemoved.set(k, { ev: n, form: ev.form, merged: ev.both === true });
-    } else if (ev.kind === 'no-candidates') {
-      if (e.requestId) schedulerRequests.add(e.requestId);
-      out.push({
-        instance: e.instanceUuid ?? single(e.requestId, e.globalRequestId),
-        requestId: e.requestId,
-        time: e.time,
-        filter: null,
-        location: loc(e),
-        source: 'scheduler',
-        reason: PLACEMENT_REASON,
-      });
-    } else if (ev.kind === 'no-valid-host') {
-      const key = e.requestId ?? `@${e.input}:${e.offset}`;
-      const seen = texts.get(key);
-      if (seen) {
-        seen.instance ??= e.instanceUuid;
-        seen.reason ??= ev.reason;
-        continue;
-      }
-      texts.set(key, {
-        instance: e.instanceUuid ?? single(e.requestId, e.globalRequestId),
-        requestId: e.requestId,
-        time: e.time,
-        filter: null,
-        location: loc(e),
-        source: sourceOf(e.logger),
-        reason: ev.reason,
-      });
-    }
-  }
-  for (const e of pendingZero.values()) flushZero(e);
-  const byRequest = new Map<string, NoValidHostEvent[]>();
-  for (const s of out) {
-    if (!s.requestId) continue;
-    const l = byRequest.get(s.requestId);
-    if (l) l.push(s);
-    else byRequest.set(s.requestId, [s]);
-  }
-  for (const [key, n] of texts) {
-    if (n.requestId && schedulerRequests.has(key)) {
-      // The scheduler's own lines already describe this attempt: lend them the reason and instance.
-      for (const s of byRequest.get(n.requestId) ?? []) {
-        s.reason ??= n.reason ?? null;
-        s.instance ??= n.instance;
-      }
-      continue;
-    }
-    // The filter is known when the scheduler's log for the same request is part of the scan.
-    out.push(n);
-  }
-  out.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-  return out;
-}
-
-function triage(events: readonly NoValidHostEvent[]): TriageReport {
-  const byFilter = new Map<string, { attempts: number; instances: Set<string> }>();
-  const perHour = new Map<string, { attempts: number; byFilter: Record<string, number> }>();
-  const perInstance = new Map<
+/** Why scheduling failed, counted as the attempts come by time (the report's order). */
+export class TriageBuilder {
+  private readonly byFilter = new Map<string, { attempts: number; instances: Set<string> }>();
+  private readonly perHour = new Map<string, { attempts: number; byFilter: Record<string, number> }>();
+  private readonly perInstance = new Map<
     string,
     { attempts: number; byFilter: Record<string, number>; lastFilter: string | null; lastSeen: string }
   >();
-  for (const e of events) {
-    if (e.source !== 'scheduler') continue;
+
+  add(e: NoValidHostEvent): void {
+    if (e.source !== 'scheduler') return;
     const f = e.filter ?? (e.reason === PLACEMENT_REASON ? 'Placement' : 'unknown');
-    let bf = byFilter.get(f);
-    if (!bf) byFilter.set(f, (bf = { attempts: 0, instances: new Set() }));
+    let bf = this.byFilter.get(f);
+    if (!bf) this.byFilter.set(f, (bf = { attempts: 0, instances: new Set() }));
     bf.attempts++;
     if (e.instance) bf.instances.add(e.instance);
     const hour = e.time === '' ? 'unknown' : `${e.time.slice(0, 13)}:00`;
-    let h = perHour.get(hour);
-    if (!h) perHour.set(hour, (h = { attempts: 0, byFilter: {} }));
+    let h = this.perHour.get(hour);
+    if (!h) this.perHour.set(hour, (h = { attempts: 0, byFilter: {} }));
     h.attempts++;
     h.byFilter[f] = (h.byFilter[f] ?? 0) + 1;
     if (e.instance) {
-      let pi = perInstance.get(e.instance);
-      if (!pi) perInstance.set(e.instance, (pi = { attempts: 0, byFilter: {}, lastFilter: null, lastSeen: '' }));
+      let pi = this.perInstance.get(e.instance);
+      if (!pi) this.perInstance.set(e.instance, (pi = { attempts: 0, byFilter: {}, lastFilter: null, lastSeen: '' }));
       pi.attempts++;
       pi.byFilter[f] = (pi.byFilter[f] ?? 0) + 1;
       if (e.time >= pi.lastSeen) {
@@ -512,15 +884,18 @@ function triage(events: readonly NoValidHostEvent[]): TriageReport {
       }
     }
   }
-  return {
-    byFilter: [...byFilter]
-      .map(([filter, v]) => ({ filter, attempts: v.attempts, instances: v.instances.size }))
-      .sort((a, b) => b.attempts - a.attempts || (a.filter < b.filter ? -1 : 1)),
-    perHour: [...perHour]
-      .map(([hour, v]) => ({ hour, ...v }))
-      .sort((a, b) => (a.hour < b.hour ? -1 : a.hour > b.hour ? 1 : 0)),
-    perInstance: [...perInstance]
-      .map(([instance, v]) => ({ instance, ...v }))
-      .sort((a, b) => b.attempts - a.attempts || (a.instance < b.instance ? -1 : 1)),
-  };
+
+  done(): TriageReport {
+    return {
+      byFilter: [...this.byFilter]
+        .map(([filter, v]) => ({ filter, attempts: v.attempts, instances: v.instances.size }))
+        .sort((a, b) => b.attempts - a.attempts || (a.filter < b.filter ? -1 : 1)),
+      perHour: [...this.perHour]
+        .map(([hour, v]) => ({ hour, ...v }))
+        .sort((a, b) => (a.hour < b.hour ? -1 : a.hour > b.hour ? 1 : 0)),
+      perInstance: [...this.perInstance]
+        .map(([instance, v]) => ({ instance, ...v }))
+        .sort((a, b) => b.attempts - a.attempts || (a.instance < b.instance ? -1 : 1)),
+    };
+  }
 }

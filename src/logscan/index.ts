@@ -5,14 +5,15 @@ import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:
 import { availableParallelism } from 'node:os';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { FilterOptions } from '../nova/imagePropsFilter.js';
-import { correlate, type LogEvent, type ResolvedEvent } from './correlate.js';
+import { type CorrelatedTexts, Correlator, type LogEvent, type ResolvedEvent } from './correlate.js';
+import { correlateWhole } from './correlateWhole.js';
 import { defaultLogInputs, expandGlob, hasGlob } from './inputs.js';
 import { runInPool, runInThread, workerScript } from './pool.js';
 import { defaultScanThreads, dropPrestartedWorker, MIN_BYTES_FOR_THREADS } from './prestart.js';
+import { JsonTexts } from './reportJson.js';
 import { SUPP_NONE, SUPP_UNREADABLE } from './scanEvent.js';
 import { timeRange } from './timeRange.js';
-import type { ScanProgress, ScanReport, ScanWarning } from './types.js';
+import type { ScanProgress, ScanReport, ScanWarning, StreamedScanReport } from './types.js';
 import { interpretingSink } from './unitInterpret.js';
 import {
   DEFAULT_UNIT_OPTIONS,
@@ -29,7 +30,7 @@ export { MAX_EVIDENCE_PER_INCIDENT, MAX_REJECTIONS_PER_INCIDENT } from './correl
 export { DEFAULT_LOG_DIRS, defaultLogInputs, expandGlob } from './inputs.js';
 export { parseOsloHeader, stripDebugSuffix } from './osloLine.js';
 export { parseRecords } from './records.js';
-export { reportJsonPieces, writeReportJson } from './reportJson.js';
+export { JsonTexts, reportJsonPieces, writeReportJson } from './reportJson.js';
 export { parseTimeBound, timeRange } from './timeRange.js';
 export type * from './types.js';
 
@@ -55,17 +56,30 @@ export interface ScanOptions {
   minBytesForWorkers?: number;
   /** Force the plain-JS needle scanner (tests). */
   engine?: 'wasm' | 'js';
-  /** Plain files at least this big are split into byte ranges shared by the threads (default 16 MiB). */
+  /** Plain files at least this big are split into byte ranges (default 16 MiB). */
   splitMinBytes?: number;
+  /** About how big those ranges are (default 64 MiB): a range's events are held until it is done. */
+  rangeBytes?: number;
+  /** Report text kept in memory by each of the scan's stores before a temp file takes it (default 256 KiB; tests). */
+  spillAfterBytes?: number;
+  /** Below this much log the report is built whole in memory (default IN_MEMORY_BELOW_BYTES; 0: always streamed). */
+  inMemoryBelowBytes?: number;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const SPLIT_MIN = 16 << 20;
-/** Byte ranges of about this size (a few per thread), so a thread that starts late still gets its share. */
+/** Byte ranges of about this size: several per thread, so a thread that starts late still gets its share. */
 const RANGE_BYTES = 64 << 20;
+/** With the whole report in memory, plain files are cut for the threads only: at most this many ranges each. */
 const MAX_RANGES_PER_THREAD = 8;
 const PROGRESS_INTERVAL_MS = 100;
-
+/**
+ * Below this much log (a .gz counting 8x its size), the events are held and the report built whole in
+ * memory: the streamed correlation's spill costs more CPU than it saves memory. Measured on the bench's
+ * realistic log (README, Performance): 1 GiB in memory peaks at ~80 MiB, streamed ~95; at 4 GiB in
+ * memory ~130, streamed ~115.
+ */
+export const IN_MEMORY_BELOW_BYTES = 2 * 2 ** 30;
 interface Input {
   file: string; // as given
   /** `stream`: stdin ('-'), or a pipe, FIFO or character device named as a log (`scan <(zcat x.gz)`). */
@@ -81,8 +95,47 @@ interface Input {
  * bad input (each problem becomes a ScanWarning naming the file); throws for a bad --since/--until
  * (one-line Error) and rejects with the signal's reason when aborted.
  * With no inputs at all, scans defaultLogInputs() and lists what it searched in `searched`.
+ * The whole report in memory: for a report written out as it is read, see scanLogsStreamed.
  */
 export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}): Promise<ScanReport> {
+  const scanned = await scanLogsStreamed(inputs, opts);
+  if (!isStreamed(scanned.report)) return scanned.report;
+  try {
+    const { instances, unattributed, noValidHost, ...rest } = scanned.report;
+    const parse = <T>(texts: JsonTexts): T[] => Array.from(texts.texts(), (t) => JSON.parse(t) as T);
+    return {
+      instances: parse(instances),
+      unattributed: parse(unattributed),
+      noValidHost: parse(noValidHost),
+      ...rest,
+    };
+  } finally {
+    scanned.close();
+  }
+}
+
+/**
+ * A scan's report: whole in memory (small inputs), or with its arrays read from the scan's spill stores (see
+ * Correlator). close() frees the stores. `inputsWithEvents`: the files that gave the scan at least one event.
+ */
+export interface StreamedScan {
+  report: ScanReport | StreamedScanReport;
+  inputsWithEvents: ReadonlySet<string>;
+  close(): void;
+}
+
+export function isStreamed(report: ScanReport | StreamedScanReport): report is StreamedScanReport {
+  return report.instances instanceof JsonTexts;
+}
+
+/**
+ * scanLogs for a report that is written out once: below IN_MEMORY_BELOW_BYTES of log (and with no stream,
+ * whose size is unknown) the events are kept and correlated at the end, the report whole in memory (the
+ * fastest way); above it, events are correlated as the units are done (in file order), and the report's
+ * arrays are JSON texts read back from memory or a temp file, as reportJsonPieces writes them: peak memory
+ * grows with the instances and requests in the logs, not with their lines or attempts.
+ */
+export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOptions = {}): Promise<StreamedScan> {
   const started = performance.now();
   const range = timeRange(opts.since, opts.until);
   const warnings: ScanWarning[] = [];
@@ -129,10 +182,15 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
     inflateScript: null,
   };
 
-  // Units: plain files in byte ranges that start at line starts, .gz whole.
+  // The whole report in memory, or streamed (see above).
+  const estimate = resolved.reduce((a, r) => a + (r.size ?? 0) * (r.kind === 'gzip' ? 8 : 1), 0);
+  const whole =
+    !resolved.some((r) => r.kind === 'stream') && estimate < (opts.inMemoryBelowBytes ?? IN_MEMORY_BELOW_BYTES);
+
+  // Units: plain files in byte ranges that start at line starts, .gz whole. Streamed, ranges whatever the
+  // threads (a unit's events are held until it is done); whole, ranges for the threads only.
   const units: WorkUnit[] = [];
   const sizes = new Map<number, number>();
-  const rangesOf = new Map<number, number[]>(); // input → unit ids in file order
   resolved.forEach((r, input) => {
     if (r.kind === 'stream' || r.size === null || r.size === 0) return;
     if (r.kind === 'gzip') {
@@ -141,12 +199,16 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
       sizes.set(id, r.size);
       return;
     }
+    const rangeBytes = opts.rangeBytes ?? RANGE_BYTES;
     const parts =
-      threads > 1 && r.size >= (opts.splitMinBytes ?? SPLIT_MIN)
-        ? Math.max(threads, Math.min(threads * MAX_RANGES_PER_THREAD, Math.ceil(r.size / RANGE_BYTES)))
-        : 1;
+      r.size < (opts.splitMinBytes ?? SPLIT_MIN)
+        ? 1
+        : !whole
+          ? Math.max(threads, Math.ceil(r.size / rangeBytes))
+          : threads > 1
+            ? Math.max(threads, Math.min(threads * MAX_RANGES_PER_THREAD, Math.ceil(r.size / rangeBytes)))
+            : 1;
     const cuts = splitPoints(r.file, r.size, parts, unitOpts.maxLineBytes);
-    const ids: number[] = [];
     for (let i = 0; i + 1 < cuts.length; i++) {
       const id = units.length;
       units.push({
@@ -161,14 +223,12 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
         ino: r.ino,
       });
       sizes.set(id, (cuts[i + 1] as number) - (cuts[i] as number));
-      ids.push(id);
     }
-    rangesOf.set(input, ids);
   });
 
   // Progress, throttled.
-  const hasStdin = resolved.some((r) => r.kind === 'stream');
-  const bytesTotal = hasStdin ? null : resolved.reduce((s, r) => s + (r.size ?? 0), 0);
+  const hasStream = resolved.some((r) => r.kind === 'stream');
+  const bytesTotal = hasStream ? null : resolved.reduce((s, r) => s + (r.size ?? 0), 0);
   let bytesDone = 0;
   let filesDone = 0;
   let lastFile = files[0] ?? '';
@@ -180,8 +240,6 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
     lastEmit = now;
     opts.onProgress({ file: lastFile, filesDone, filesTotal: files.length, bytesDone, bytesTotal });
   };
-  const unitsLeft = new Map<number, number>();
-  for (const u of units) unitsLeft.set(u.input, (unitsLeft.get(u.input) ?? 0) + 1);
   const onBytes = (unitId: number, n: number) => {
     bytesDone += n;
     const u = units[unitId];
@@ -189,6 +247,16 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
     emit();
   };
   emit(true);
+
+  const filter = { defaultArchitecture: opts.defaultArchitecture ?? null };
+  const correlator = whole ? null : new Correlator(files, { ...filter, spillAfterBytes: opts.spillAfterBytes });
+  const events: LogEvent[] = [];
+  const feed = new UnitFeed(
+    resolved,
+    units,
+    warnings,
+    correlator ?? { add: (e) => events.push(e), endInput: () => {} },
+  );
 
   // A thread costs ~0.1 s of CPU to start: worth it from about this much log (decompressed) on.
   const work = units.reduce((a, u) => a + (sizes.get(u.id) ?? 0) * (u.kind === 'gzip' ? 8 : 1), 0);
@@ -198,41 +266,58 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
   if (!script) dropPrestartedWorker();
   const inflateScript = parallel && units.some((u) => u.kind === 'gzip') ? workerScript('gunzipWorker.js') : null;
   unitOpts.inflateScript = inflateScript?.href ?? null;
-  const hooks = { onBytes, signal: opts.signal };
+  const hooks = { onBytes, onResult: (r: UnitResult) => feed.result(r), signal: opts.signal };
   let threadsUsed = 0;
-  const fileJob = script
-    ? runInPool(units, sizes, unitOpts, threads, script, hooks).then((p) => {
-        threadsUsed = p.threads;
-        return p.results;
-      })
-    : runInThread(units, unitOpts, hooks);
-  // Streams (stdin, pipes, FIFOs) are read as they come, in this thread, alongside the files.
-  const streamJobs = resolved.flatMap((r, input) =>
-    r.kind === 'stream'
-      ? [
-          scanStdin(
-            input,
-            r.file,
-            r.file === '-' ? (opts.stdin ?? process.stdin) : createReadStream(r.file, { highWaterMark: 1 << 20 }),
-            unitOpts,
-            hooks,
-          ),
-        ]
-      : [],
-  );
-  const [results, ...streamResults] = await Promise.all([fileJob, ...streamJobs]);
-  opts.signal?.throwIfAborted();
-  results.push(...streamResults);
-  filesDone = files.length;
-  emit(true);
+  let correlated: CorrelatedTexts | null = null;
+  let report: ScanReport | StreamedScanReport;
+  let scanned: number;
+  try {
+    const fileJob = script
+      ? runInPool(units, unitOpts, threads, script, hooks).then((p) => {
+          threadsUsed = p.threads;
+        })
+      : runInThread(units, unitOpts, hooks);
+    // Streams (stdin, pipes, FIFOs) are read as they come, in this thread, alongside the files.
+    const streamJobs = resolved.flatMap((r, input) =>
+      r.kind === 'stream'
+        ? [
+            scanStdin(
+              input,
+              r.file,
+              r.file === '-' ? (opts.stdin ?? process.stdin) : createReadStream(r.file, { highWaterMark: 1 << 20 }),
+              unitOpts,
+              hooks,
+            ).then((res) => feed.result(res)),
+          ]
+        : [],
+    );
+    await Promise.all([fileJob, ...streamJobs]);
+    opts.signal?.throwIfAborted();
+    feed.end();
+    filesDone = files.length;
+    emit(true);
+    scanned = performance.now();
+    if (correlator) {
+      const c = correlator.finish();
+      correlated = c;
+      report = {
+        instances: new JsonTexts(c.instanceCount, () => c.instances()),
+        unattributed: new JsonTexts(c.unattributedCount, () => c.unattributed()),
+        noValidHost: new JsonTexts(c.noValidHostCount, () => c.noValidHost()),
+        triage: c.triage,
+        warnings,
+        files: feed.fileStats,
+      };
+    } else report = { ...correlateWhole(files, events, filter), warnings, files: feed.fileStats };
+  } catch (e) {
+    correlator?.close();
+    throw e;
+  }
 
-  const scanned = performance.now();
-  const report = assemble(resolved, files, units, rangesOf, results, warnings, searched, {
-    defaultArchitecture: opts.defaultArchitecture ?? null,
-  });
   const now = performance.now();
   // A lone .gz scanned here while a helper decompresses it is two threads as well.
   if (threadsUsed <= 1) threadsUsed = inflateScript ? 2 : 0;
+  if (searched) report.searched = searched;
   report.stats = {
     workers: threadsUsed,
     engine: scannerEngine(unitOpts),
@@ -240,7 +325,116 @@ export async function scanLogs(inputs: readonly string[], opts: ScanOptions = {}
     readMs: Math.round(scanned - started),
     correlateMs: Math.round(now - scanned),
   };
-  return report;
+  return { report, inputsWithEvents: feed.inputsWithEvents, close: () => correlated?.close() };
+}
+
+/**
+ * Unit results to the Correlator in file order (inputs as given, ranges in order), as they come: a result
+ * that is early waits for the ones before it. Line numbers of a range continue from the ranges before it.
+ */
+class UnitFeed {
+  readonly fileStats: { file: string; bytes: number; lines: number }[];
+  readonly inputsWithEvents = new Set<string>();
+  private readonly order: number[] = [];
+  private next = 0;
+  private readonly waiting = new Map<number, UnitResult>();
+  private readonly inputOf = new Map<number, number>();
+  private readonly unitsLeft = new Map<number, number>();
+  private readonly lineBase = new Map<number, number>();
+  /** Where the streams' warnings go: before every unit's, as they always have. */
+  private streamWarningsAt: number;
+
+  constructor(
+    resolved: readonly Input[],
+    units: readonly WorkUnit[],
+    private readonly warnings: ScanWarning[],
+    private readonly correlator: Pick<Correlator, 'add' | 'endInput'>,
+  ) {
+    this.fileStats = resolved.map((r) => ({ file: r.file, bytes: 0, lines: 0 }));
+    this.streamWarningsAt = warnings.length;
+    // Each input's units in order, a stream being one unit (streamUnitId) at its input's place.
+    const unitsOf = new Map<number, number[]>();
+    for (const u of units) {
+      const ids = unitsOf.get(u.input);
+      if (ids) ids.push(u.id);
+      else unitsOf.set(u.input, [u.id]);
+    }
+    resolved.forEach((r, input) => {
+      const ids = r.kind === 'stream' ? [streamUnitId(input)] : (unitsOf.get(input) ?? []);
+      for (const id of ids) {
+        this.order.push(id);
+        this.inputOf.set(id, input);
+      }
+      if (ids.length > 0) this.unitsLeft.set(input, ids.length);
+    });
+  }
+
+  result(r: UnitResult): void {
+    this.waiting.set(r.id, r);
+    for (;;) {
+      const id = this.order[this.next];
+      const ready = id === undefined ? undefined : this.waiting.get(id);
+      if (!ready) return;
+      this.waiting.delete(id as number);
+      this.next++;
+      this.add(ready);
+    }
+  }
+
+  /** Every unit is in. */
+  end(): void {
+    if (this.next < this.order.length)
+      throw new Error(`scan: ${this.order.length - this.next} unit(s) without a result`);
+  }
+
+  private add(r: UnitResult): void {
+    const input = this.inputOf.get(r.id) as number;
+    const base = this.lineBase.get(input) ?? 0;
+    this.lineBase.set(input, base + r.newlines);
+    const stat = this.fileStats[input];
+    if (stat) {
+      stat.bytes += r.bytes;
+      stat.lines += r.lines;
+    }
+    if (r.events.length > 0) this.inputsWithEvents.add(stat?.file ?? '?');
+    const ws = r.warnings.map((w) => (w.line === undefined ? w : { ...w, line: w.line + base }));
+    if (r.id < 0) {
+      this.warnings.splice(this.streamWarningsAt, 0, ...ws);
+      this.streamWarningsAt += ws.length;
+    } else this.warnings.push(...ws);
+    const supp = (id: number) =>
+      id === SUPP_UNREADABLE ? undefined : id === SUPP_NONE ? null : (r.supps[id] ?? undefined);
+    const props = (id: number) => (id < 0 ? null : (r.props.parsed[id] ?? null));
+    for (const e of r.events) {
+      const w = e.ev;
+      let ev: ResolvedEvent;
+      if (w.kind === 'props')
+        ev = {
+          kind: 'props',
+          props: props(w.propsId),
+          supportedInstances: supp(w.suppId),
+          hypervisorVersion: w.hypervisorVersion,
+        };
+      else if (w.kind === 'rejection') {
+        ev = {
+          kind: 'rejection',
+          props: props(w.propsId),
+          supportedInstances: supp(w.suppId),
+          hypervisorVersion: w.hypervisorVersion,
+          host: w.host,
+          node: w.node,
+        };
+      } else ev = w;
+      // In place: these objects are not used anywhere else, and copies of ~10^5 events cost GC time.
+      const le = e as unknown as LogEvent;
+      le.line = e.line + base;
+      le.ev = ev;
+      this.correlator.add(le);
+    }
+    const left = (this.unitsLeft.get(input) ?? 1) - 1;
+    this.unitsLeft.set(input, left);
+    if (left === 0) this.correlator.endInput(input);
+  }
 }
 
 function exists(p: string): boolean {
@@ -374,74 +568,4 @@ async function scanStdin(
 /** Stream inputs have no work unit: their results carry an id below every unit's, naming the input. */
 function streamUnitId(input: number): number {
   return -1 - input;
-}
-
-function assemble(
-  resolved: readonly Input[],
-  files: readonly string[],
-  units: readonly WorkUnit[],
-  rangesOf: ReadonlyMap<number, number[]>,
-  results: readonly UnitResult[],
-  warnings: ScanWarning[],
-  searched: string[] | undefined,
-  filter: FilterOptions,
-): ScanReport {
-  const byId = new Map(results.map((r) => [r.id, r]));
-  // Line numbers of a range continue from the ranges before it in the same file.
-  const lineBase = new Map<number, number>();
-  for (const ids of rangesOf.values()) {
-    let base = 0;
-    for (const id of ids) {
-      lineBase.set(id, base);
-      base += byId.get(id)?.newlines ?? 0;
-    }
-  }
-  const events: LogEvent[] = [];
-  const fileStats = resolved.map((r) => ({ file: r.file, bytes: 0, lines: 0 }));
-  const unitInput = new Map<number, number>(units.map((u) => [u.id, u.input]));
-  const ordered = [...results].sort((a, b) => (unitInput.get(a.id) ?? -1) - (unitInput.get(b.id) ?? -1) || a.id - b.id);
-  for (const r of ordered) {
-    const base = lineBase.get(r.id) ?? 0;
-    const input = unitInput.get(r.id) ?? streamUnitId(r.id);
-    const stat = fileStats[input];
-    if (stat) {
-      stat.bytes += r.bytes;
-      stat.lines += r.lines;
-    }
-    for (const w of r.warnings) warnings.push(w.line === undefined ? w : { ...w, line: w.line + base });
-    const supp = (id: number) =>
-      id === SUPP_UNREADABLE ? undefined : id === SUPP_NONE ? null : (r.supps[id] ?? undefined);
-    const props = (id: number) => (id < 0 ? null : (r.props.parsed[id] ?? null));
-    for (const e of r.events) {
-      const w = e.ev;
-      let ev: ResolvedEvent;
-      if (w.kind === 'props')
-        ev = {
-          kind: 'props',
-          props: props(w.propsId),
-          supportedInstances: supp(w.suppId),
-          hypervisorVersion: w.hypervisorVersion,
-        };
-      else if (w.kind === 'rejection') {
-        ev = {
-          kind: 'rejection',
-          props: props(w.propsId),
-          supportedInstances: supp(w.suppId),
-          hypervisorVersion: w.hypervisorVersion,
-          host: w.host,
-          node: w.node,
-        };
-      } else ev = w;
-      // In place: these objects are not used anywhere else, and copies of ~10^5 events cost GC time.
-      const le = e as unknown as LogEvent;
-      le.line = e.line + base;
-      le.ev = ev;
-      events.push(le);
-    }
-  }
-  events.sort((a, b) => a.input - b.input || a.offset - b.offset);
-  const c = correlate(files, events, filter);
-  const report: ScanReport = { ...c, warnings, files: fileStats };
-  if (searched) report.searched = searched;
-  return report;
 }

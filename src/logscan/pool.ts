@@ -17,29 +17,26 @@ export function workerScript(name = 'worker.js'): URL | null {
 
 export interface PoolHooks {
   onBytes: (unitId: number, bytes: number) => void;
+  /** Each unit's result as soon as it is interpreted (in any order), here in the calling thread. */
+  onResult: (result: UnitResult) => void;
   signal?: AbortSignal;
 }
 
 /** Runs units in this thread, one after the other. */
-export async function runInThread(
-  units: readonly WorkUnit[],
-  opts: UnitOptions,
-  hooks: PoolHooks,
-): Promise<UnitResult[]> {
-  const out: UnitResult[] = [];
+export async function runInThread(units: readonly WorkUnit[], opts: UnitOptions, hooks: PoolHooks): Promise<void> {
   for (const u of units) {
     hooks.signal?.throwIfAborted();
-    out.push(
+    hooks.onResult(
       await runUnit(u, opts, { sink: interpretingSink, onBytes: (n) => hooks.onBytes(u.id, n), signal: hooks.signal }),
     );
   }
   hooks.signal?.throwIfAborted();
-  return out;
 }
 
 /**
  * Runs units on `threads` threads: this one and threads - 1 workers, all claiming units from one shared
- * queue, biggest first (so a big .gz starts early and byte ranges fill the gaps). This thread starts at
+ * queue, in file order (the report is correlated in file order as results come: a unit done long before
+ * the ones ahead of it would wait, events and all). This thread starts at
  * once and a worker joins when it has booted (~0.1 s), so no unit waits for a worker to start. A unit
  * without a result at the end (its worker failed on it or died) is run again in this thread: a broken
  * worker costs speed, never results. Returns the results, how many threads took part, and how many units
@@ -47,15 +44,18 @@ export async function runInThread(
  */
 export async function runInPool(
   units: readonly WorkUnit[],
-  sizes: ReadonlyMap<number, number>,
   opts: UnitOptions,
   threads: number,
   script: URL,
   hooks: PoolHooks,
-): Promise<{ results: UnitResult[]; threads: number; interpretedByWorkers: number }> {
-  const queue = [...units].sort((a, b) => (sizes.get(b.id) ?? 0) - (sizes.get(a.id) ?? 0) || a.id - b.id);
+): Promise<{ threads: number; interpretedByWorkers: number }> {
+  const queue = [...units].sort((a, b) => a.input - b.input || a.id - b.id);
   const counters = new Int32Array(new SharedArrayBuffer(4 * COUNTERS));
-  const results: UnitResult[] = [];
+  const returned = new Set<number>();
+  const result = (r: UnitResult) => {
+    returned.add(r.id);
+    hooks.onResult(r);
+  };
   const workers: Worker[] = [];
   const spawn = Math.max(0, Math.min(threads - 1, queue.length - 1));
   let running = 0;
@@ -89,7 +89,7 @@ export async function runInPool(
       const unit = unitsById.get(r.id);
       if (!unit) continue;
       if (r.deferred) {
-        results.push(await interpretDeferred(r, unit, opts));
+        result(await interpretDeferred(r, unit, opts));
         Atomics.add(counters, INTERPRETED, 1);
         // Its buffers go back for the worker's next recording (LineRecorder says why).
         const { bytes, meta } = r.deferred;
@@ -98,7 +98,7 @@ export async function runInPool(
           from.postMessage({ type: 'recycle', buffers } satisfies ToWorker, [bytes.buffer, meta.buffer]);
         }
       } else {
-        results.push(r); // interpreted by the worker (this thread was behind)
+        result(r); // interpreted by the worker (this thread was behind)
         interpretedByWorkers++;
       }
     }
@@ -148,7 +148,7 @@ export async function runInPool(
       await interpretRecorded();
       const unit = failure ? null : claimUnit(queue, counters);
       if (!unit) break;
-      results.push(
+      result(
         await runUnit(unit, opts, {
           sink: interpretingSink,
           onBytes: (n) => hooks.onBytes(unit.id, n),
@@ -166,8 +166,7 @@ export async function runInPool(
     for (const w of workers) void w.terminate();
   }
   if (failure) throw failure;
-  const returned = new Set(results.map((r) => r.id));
   const missing = queue.filter((u) => !returned.has(u.id));
-  if (missing.length > 0) results.push(...(await runInThread(missing, opts, hooks)));
-  return { results, threads: workers.length + 1, interpretedByWorkers };
+  if (missing.length > 0) await runInThread(missing, opts, hooks);
+  return { threads: workers.length + 1, interpretedByWorkers };
 }

@@ -1,13 +1,29 @@
 // The scan report as JSON, written piece by piece: a report of a big log can be tens of megabytes, and
 // one JSON.stringify of it would hold the whole text in memory (and twice that while writing it out).
 // The output is byte for byte what JSON.stringify(report, null, indent) gives.
-import type { ScanReport } from './types.js';
+import type { ScanReport, StreamedScanReport } from './types.js';
+
+/** An array of the report kept as its elements' JSON texts (compact), read when it is written. */
+export class JsonTexts {
+  constructor(
+    readonly count: number,
+    readonly texts: () => Iterable<string>,
+  ) {}
+  /** JSON.stringify of the array is the texts joined: this is what it stands for. */
+  toJSON(): unknown[] {
+    return Array.from(this.texts(), (t) => JSON.parse(t));
+  }
+}
 
 /**
  * Calls `emit` with consecutive pieces of JSON.stringify(report, null, indent): the top-level arrays are
  * serialised one element at a time, so no piece is much larger than one incident.
  */
-export function writeReportJson(report: ScanReport, emit: (piece: string) => void, indent = 0): void {
+export function writeReportJson(
+  report: ScanReport | StreamedScanReport,
+  emit: (piece: string) => void,
+  indent = 0,
+): void {
   for (const piece of reportJsonPieces(report, indent)) emit(piece);
 }
 
@@ -17,7 +33,7 @@ export function writeReportJson(report: ScanReport, emit: (piece: string) => voi
  * bigger strings first made two more copies of the whole output (1 GiB realistic log: 7.6 MB of JSON,
  * 29 MB allocated to write it, a third of the scan's allocations).
  */
-export function* reportJsonPieces(report: ScanReport, indent = 0): Generator<string> {
+export function* reportJsonPieces(report: ScanReport | StreamedScanReport, indent = 0): Generator<string> {
   const nl = indent > 0 ? '\n' : '';
   const pad1 = ' '.repeat(indent);
   const pad2 = ' '.repeat(indent * 2);
@@ -28,7 +44,19 @@ export function* reportJsonPieces(report: ScanReport, indent = 0): Generator<str
     const [key, value] = entries[i] as [string, unknown];
     const last = i === entries.length - 1;
     yield `${pad1}${JSON.stringify(key)}${sep}`;
-    if (Array.isArray(value) && value.length > 0) {
+    if (value instanceof JsonTexts && value.count > 0) {
+      yield `[${nl}`;
+      let j = 0;
+      for (const compact of value.texts()) {
+        const text = indent === 0 ? compact : JSON.stringify(JSON.parse(compact), null, indent);
+        const end = ++j === value.count;
+        if (indent === 0) {
+          yield text;
+          if (!end) yield ',';
+        } else yield `${pad2}${indentLines(text, pad2)}${end ? '' : ','}${nl}`;
+      }
+      yield `${pad1}]`;
+    } else if (Array.isArray(value) && value.length > 0) {
       yield `[${nl}`;
       const end = value.length - 1;
       for (let j = 0; j <= end; j++) {

@@ -6,14 +6,22 @@
 // the isolate exists, works where --max-semi-space-size (read at start-up) would need a node flag.
 // Starting a worker thread resets V8's flags for the whole process (seen on Node 20): each scan worker is
 // told (smallYoungGeneration in its workerData) and sets the flag again as it starts.
+// The old generation is kept tight the same way: V8 lets it grow to several times what survived its last full
+// collection before the next one, and a streamed scan promotes a unit's events (held until the unit is done)
+// that die soon after; growing by 20% instead cut an 8 GiB scan's peak RSS from ~155 to ~115 MiB for ~0.3 s
+// of CPU (README, Performance). V8 reads --heap-growing-percent each time it sets the next limit.
 import { setFlagsFromString } from 'node:v8';
 
 let kept = false;
 
-/** Keeps every isolate of this process at its initial young generation (1 MiB semi-spaces). */
+/**
+ * Keeps every isolate of this process at its initial young generation (1 MiB semi-spaces), and its old
+ * generation within 20% of what survives a full collection.
+ */
 export function keepYoungGenerationSmall(): void {
   kept = true;
   setFlagsFromString('--semi-space-growth-factor=1');
+  setFlagsFromString('--heap-growing-percent=20');
 }
 
 /** Whether keepYoungGenerationSmall was called in this thread: what a worker started now is told. */

@@ -1,4 +1,5 @@
 import type { PropertyMismatch, SupportedInstance } from '../nova/types.js';
+import type { JsonTexts } from './reportJson.js';
 
 /** Where a line came from, so every finding can be shown next to its evidence. */
 export interface LogLocation {
@@ -120,6 +121,13 @@ export interface ScanReport {
   searched?: string[];
   /** How the scan ran: threads used (0 = in this thread), needle engine, wall times (reading, then correlating). */
   stats?: { workers: number; engine: 'wasm' | 'js'; elapsedMs: number; readMs?: number; correlateMs?: number };
+}
+
+/** A ScanReport whose arrays are JSON texts read back one at a time (scanLogsStreamed). */
+export interface StreamedScanReport extends Omit<ScanReport, 'instances' | 'unattributed' | 'noValidHost'> {
+  instances: JsonTexts;
+  unattributed: JsonTexts;
+  noValidHost: JsonTexts;
 }
 
 /** Progress while scanning; emitted often, cheap to render. */

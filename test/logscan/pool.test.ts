@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInPool, runInThread, workerScript } from '../../src/logscan/pool.js';
 import { BEHIND_LIMIT } from '../../src/logscan/poolProtocol.js';
-import { DEFAULT_UNIT_OPTIONS, type UnitOptions, type WorkUnit } from '../../src/logscan/unitScan.js';
+import { DEFAULT_UNIT_OPTIONS, type UnitOptions, type UnitResult, type WorkUnit } from '../../src/logscan/unitScan.js';
 
 const FACTS = readFileSync(join(import.meta.dirname, 'data', 'zed-facts.log'));
 const opts: UnitOptions = { ...DEFAULT_UNIT_OPTIONS, range: { since: null, until: null } };
@@ -15,7 +15,6 @@ const COPIES = 8;
 
 let dir: string;
 let units: WorkUnit[];
-const sizes = new Map<number, number>();
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'pool-'));
   const file = join(dir, 'facts.log');
@@ -29,7 +28,6 @@ beforeAll(() => {
     start: id * FACTS.length,
     end: (id + 1) * FACTS.length,
   }));
-  for (const u of units) sizes.set(u.id, FACTS.length);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -58,10 +56,24 @@ ${misbehave}
  * has booted, and the test would show nothing.
  */
 async function runHeld(script: URL, marker: string) {
-  const { results, threads } = await runInPool(units, sizes, opts, 2, script, {
-    onBytes: holdFirstCall(20_000, () => existsSync(marker)),
-  });
+  const { results, threads } = await inPool(
+    script,
+    holdFirstCall(20_000, () => existsSync(marker)),
+  );
   return { results, threads, claimed: Number(readFileSync(marker, 'utf8')) };
+}
+
+/** The pool's results, as they came. */
+async function inPool(script: URL, onBytes: () => void = () => {}) {
+  const results: UnitResult[] = [];
+  const run = await runInPool(units, opts, 2, script, { onBytes, onResult: (r) => results.push(r) });
+  return { results, ...run };
+}
+
+async function inThread(): Promise<UnitResult[]> {
+  const results: UnitResult[] = [];
+  await runInThread(units, opts, { onBytes: () => {}, onResult: (r) => results.push(r) });
+  return results;
 }
 
 /** A progress callback that busy-waits in its first call for `ms` or until `released()`: a slow calling thread. */
@@ -81,8 +93,8 @@ describe('the worker pool', () => {
   it('with a real worker: every unit once, the same results as in one thread', async () => {
     const script = workerScript();
     expect(script, 'compiled worker (npm run build)').not.toBeNull();
-    const alone = await runInThread(units, opts, { onBytes: () => {} });
-    const { results, threads } = await runInPool(units, sizes, opts, 2, script as URL, { onBytes: () => {} });
+    const alone = await inThread();
+    const { results, threads } = await inPool(script as URL);
     expect(threads).toBe(2);
     expect(byId(results)).toEqual(byId(alone));
     expect(alone.every((r) => r.events.length > 0)).toBe(true);
@@ -90,12 +102,10 @@ describe('the worker pool', () => {
 
   it('a worker interprets its units itself while this thread is behind with the recorded ones', async () => {
     const script = workerScript() as URL;
-    const alone = await runInThread(units, opts, { onBytes: () => {} });
+    const alone = await inThread();
     // This thread is held up in its first unit until the worker has had time for all the others: it
     // records BEHIND_LIMIT units, then finds this thread behind and interprets the rest itself.
-    const { results, interpretedByWorkers } = await runInPool(units, sizes, opts, 2, script, {
-      onBytes: holdFirstCall(1500),
-    });
+    const { results, interpretedByWorkers } = await inPool(script, holdFirstCall(1500));
     expect(byId(results)).toEqual(byId(alone));
     expect(interpretedByWorkers).toBeGreaterThan(0);
     expect(interpretedByWorkers).toBeLessThanOrEqual(COPIES - 1 - BEHIND_LIMIT);
@@ -110,7 +120,7 @@ describe('the worker pool', () => {
     ],
   ])('a unit whose worker %s is scanned again here', async (name, misbehave) => {
     const { script, marker } = badWorker(name, misbehave);
-    const alone = await runInThread(units, opts, { onBytes: () => {} });
+    const alone = await inThread();
     const { results, claimed } = await runHeld(script, marker);
     expect(claimed).toBeGreaterThanOrEqual(0);
     expect(results.map((r) => r.id).sort()).toEqual(units.map((u) => u.id));
