@@ -127,7 +127,9 @@ export class DoctorSession implements DoctorApi {
   }
 
   private publish(t: TracedInstance, last: ApplyResult | null = null): InstanceRow {
-    const row = rowOf(t, planShown(t, this.planOptions), last);
+    // The list's status and the confirmation's writes need the plan's decisions, not its spec text: the brief
+    // plan is a third of a sweep's CPU less (the full one is made when the instance is opened or repaired).
+    const row = rowOf(t, planShown(t, this.planOptions, true), last);
     this.rows.set(t.uuid, row);
     this.emit({ type: 'instance', view: row });
     return row;
