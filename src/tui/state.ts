@@ -111,7 +111,6 @@ function applyEvents(state: SessionState, events: readonly DoctorEvent[], at: nu
         next = { ...next, phase: advance(next.phase, 'tracing'), trace: { done: event.done, total: event.total } };
         break;
       case 'instance':
-        haystack(event.view); // built now, spread over the sweep, not all at the first filter keystroke
         rows.push(event.view);
         break;
       case 'apply-progress':
@@ -133,6 +132,8 @@ function applyEvents(state: SessionState, events: readonly DoctorEvent[], at: nu
 function withRows(state: SessionState, rows: readonly InstanceRow[]): SessionState {
   const views = state.views.with(rows);
   if (views === state.views) return state;
+  // Built now, spread over the sweep's batches, not 100k at once at the first filter keystroke.
+  for (const row of rows) haystack(row);
   let details = state.details;
   for (const row of rows) {
     if (details.has(row.uuid) && details.get(row.uuid) !== row) {
