@@ -1,7 +1,7 @@
 // The interactive face: the TUI in a terminal, a plain summary (and the commands to run) anywhere else.
 import { startDemo } from '../doctor/demo.js';
 import { createDoctor } from '../doctor/session.js';
-import type { DoctorConfig, InstanceView } from '../doctor/types.js';
+import type { DoctorConfig, InstanceRow } from '../doctor/types.js';
 import { ExitCode } from '../errors.js';
 import { terminalSafeLine as safe, terminalSafe } from '../terminalText.js';
 import { runTui } from '../tui/index.js';
@@ -11,13 +11,13 @@ export function canRunTui(): boolean {
   return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
 }
 
-function summary(views: InstanceView[]): string {
+function summary(views: InstanceRow[]): string {
   const counts = new Map<string, number>();
   for (const v of views) counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
   const lines = [`${views.length} instance(s): ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ') || 'none found'}`];
   for (const v of views.filter((x) => x.status === 'stale' || x.status === 'half-fixed' || x.status === 'untraced')) {
     const props = v.incident?.mismatches.map((m) => `${m.property}='${m.value}'`).join(' ') ?? '';
-    const stale = v.diagnosis ? `${v.diagnosis.stale.length} stale value(s)` : 'not traced';
+    const stale = v.staleCount === null ? 'not traced' : `${v.staleCount} stale value(s)`;
     lines.push(
       `  ${safe(v.uuid)}  ${v.status.padEnd(10)} ${safe(v.cellName ?? '-').padEnd(8)} ${stale}  ${safe(props)}`,
     );

@@ -71,11 +71,12 @@ export async function* shownInstances(
 
 /**
  * The plan of a shown instance (every shown instance has one). A planner that throws on one instance's data is
- * that instance's "skipped", never the whole list's error.
+ * that instance's "skipped", never the whole list's error. `brief`: planBrief's (a list's status and rows to
+ * write, without the spec edited or checked), never to be applied.
  */
-export function planShown(t: TracedInstance, options: PlanOptions): RepairPlan {
+export function planShown(t: TracedInstance, options: PlanOptions, brief = false): RepairPlan {
   try {
-    return planFor(t, options);
+    return planFor(t, options, brief);
   } catch (err) {
     return {
       uuid: t.uuid,

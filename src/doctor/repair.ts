@@ -6,14 +6,14 @@ import type { NovaDatabases } from '../db/trace.js';
 import { DoctorError, ExitCode } from '../errors.js';
 import { applyPlans, type RepairConnections } from '../repair/apply.js';
 import { defaultJournalPath as journalDefaultPath } from '../repair/journal.js';
-import { type PlanOptions, planRepair } from '../repair/plan.js';
+import { type PlanOptions, planBrief, planRepair } from '../repair/plan.js';
 import { type ResumeResult, resumeJournal } from '../repair/resume.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
 import { undoJournal } from '../repair/undo.js';
 import type { TracedInstance } from './trace.js';
 
-export function planFor(traced: TracedInstance, options: PlanOptions): RepairPlan {
-  return planRepair(traced.snapshot, options, traced.reading ?? undefined);
+export function planFor(traced: TracedInstance, options: PlanOptions, brief = false): RepairPlan {
+  return (brief ? planBrief : planRepair)(traced.snapshot, options, traced.reading ?? undefined);
 }
 
 /**

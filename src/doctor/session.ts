@@ -11,7 +11,16 @@ import { planShown, shownInstances, undoCommand } from './flow.js';
 import { applyRepairs, defaultJournalPath, undoRepairs } from './repair.js';
 import { nothingRead, scan } from './scan.js';
 import { openDatabases, type TracedInstance, traceInstances } from './trace.js';
-import type { DoctorApi, DoctorConfig, DoctorEvent, InstanceStatus, InstanceView, RepairOutcome } from './types.js';
+import type {
+  DoctorApi,
+  DoctorConfig,
+  DoctorEvent,
+  InstanceRow,
+  InstanceStatus,
+  InstanceView,
+  PlanSummary,
+  RepairOutcome,
+} from './types.js';
 
 function statusOf(t: TracedInstance, plan: RepairPlan | null, last: ApplyResult | null): InstanceStatus {
   if (last?.status === 'repaired') return 'repaired';
@@ -27,17 +36,63 @@ function statusOf(t: TracedInstance, plan: RepairPlan | null, last: ApplyResult 
   }
 }
 
+/** The rows a plan writes, per database and table; `spec of` counts the spec when no row change names it. */
+function writesOf(plan: RepairPlan): PlanSummary['writes'] {
+  const rows = new Map<string, Set<string | number>>();
+  let specRow = false;
+  for (const change of plan.rowChanges) {
+    if (change.table === 'request_specs') specRow = true;
+    const key = `${change.database}\n${change.table}`;
+    const set = rows.get(key) ?? new Set();
+    set.add(change.rowId);
+    rows.set(key, set);
+  }
+  if (!specRow && plan.requestSpecPatch.length > 0) rows.set('api\nrequest_specs', new Set(['spec']));
+  return [...rows.entries()].map(([key, set]) => {
+    const [database, table] = key.split('\n') as ['api' | 'cell', string];
+    return { database, table, rows: set.size };
+  });
+}
+
+/**
+ * Plans in brief, shared between instances that plan alike: a sweep of 100k instances has a few hundred kinds
+ * of plan, not 100k (bounded, so reasons that name their instance do not grow it without end).
+ */
+const summaries = new Map<string, PlanSummary>();
+const MAX_SUMMARIES = 4096;
+
+export function planSummary(plan: RepairPlan): PlanSummary {
+  const summary: PlanSummary = { status: plan.status, reason: plan.reason, cell: plan.cell, writes: writesOf(plan) };
+  const key = JSON.stringify(summary);
+  const known = summaries.get(key);
+  if (known) return known;
+  if (summaries.size < MAX_SUMMARIES) summaries.set(key, summary);
+  return summary;
+}
+
+function rowOf(t: TracedInstance, plan: RepairPlan, last: ApplyResult | null): InstanceRow {
+  return {
+    uuid: t.uuid,
+    status: statusOf(t, plan, last),
+    cellName: t.diagnosis.cell?.name ?? null,
+    displayName: t.snapshot.instance?.displayName ?? null,
+    incident: t.incident,
+    staleCount: t.diagnosis.stale.length,
+    planSummary: planSummary(plan),
+    lastResult: last,
+  };
+}
+
 /** An instance the logs name, before (or without) the database: what the list shows when it cannot trace. */
-function untracedView(incident: Incident): InstanceView {
+function untracedRow(incident: Incident): InstanceRow {
   return {
     uuid: incident.uuid,
     status: 'untraced',
     cellName: null,
     displayName: null,
     incident,
-    snapshot: null,
-    diagnosis: null,
-    plan: null,
+    staleCount: null,
+    planSummary: null,
     lastResult: null,
   };
 }
@@ -45,8 +100,8 @@ function untracedView(incident: Incident): InstanceView {
 export class DoctorSession implements DoctorApi {
   private readonly listeners = new Set<(e: DoctorEvent) => void>();
   private nova: NovaDatabases | null = null;
-  private readonly traced = new Map<string, TracedInstance>();
-  private readonly views = new Map<string, InstanceView>();
+  /** One row per listed instance: what a sweep keeps (the rows read, diagnosis and plan are let go). */
+  private readonly rows = new Map<string, InstanceRow>();
   private readonly planOptions: PlanOptions;
 
   constructor(readonly config: DoctorConfig) {
@@ -71,34 +126,32 @@ export class DoctorSession implements DoctorApi {
     });
   }
 
-  private publish(t: TracedInstance, last: ApplyResult | null = null): InstanceView {
-    this.traced.set(t.uuid, t);
-    const plan = planShown(t, this.planOptions);
-    const view: InstanceView = {
-      uuid: t.uuid,
-      status: statusOf(t, plan, last),
-      cellName: t.diagnosis.cell?.name ?? null,
-      displayName: t.snapshot.instance?.displayName ?? null,
-      incident: t.incident,
-      snapshot: t.snapshot,
-      diagnosis: t.diagnosis,
-      plan,
-      lastResult: last,
-    };
-    this.views.set(t.uuid, view);
-    this.emit({ type: 'instance', view });
-    return view;
+  private publish(t: TracedInstance, last: ApplyResult | null = null): InstanceRow {
+    // The list's status and the confirmation's writes need the plan's decisions, not its spec text: the brief
+    // plan is a third of a sweep's CPU less (the full one is made when the instance is opened or repaired).
+    const row = rowOf(t, planShown(t, this.planOptions, true), last);
+    this.rows.set(t.uuid, row);
+    this.emit({ type: 'instance', view: row });
+    return row;
   }
 
   private publishUntraced(incidents: readonly Incident[]): void {
     for (const incident of incidents) {
-      const view = untracedView(incident);
-      this.views.set(view.uuid, view);
-      this.emit({ type: 'instance', view });
+      const row = untracedRow(incident);
+      this.rows.set(row.uuid, row);
+      this.emit({ type: 'instance', view: row });
     }
   }
 
-  async start(signal?: AbortSignal): Promise<InstanceView[]> {
+  /** Instances read again (named, so every one is traced), with what the list knew of them kept. */
+  private async *retrace(uuids: string[]): AsyncGenerator<TracedInstance> {
+    if (!this.nova || uuids.length === 0) return;
+    for await (const t of traceInstances(this.nova, { uuids, scan: null, all: false })) {
+      yield { ...t, incident: this.rows.get(t.uuid)?.incident ?? null };
+    }
+  }
+
+  async start(signal?: AbortSignal): Promise<InstanceRow[]> {
     const { config } = this;
     let report = null;
     if (config.logs.length > 0 || !config.db) {
@@ -118,7 +171,7 @@ export class DoctorSession implements DoctorApi {
     if (!config.db) {
       // Log-only mode: the log's incidents, untraced.
       this.publishUntraced(incidents);
-      return [...this.views.values()];
+      return [...this.rows.values()];
     }
     try {
       this.nova = await openDatabases(config.db);
@@ -126,7 +179,7 @@ export class DoctorSession implements DoctorApi {
       // The database's error goes in the header; the list still shows what the logs found.
       this.error('database', err);
       this.publishUntraced(incidents);
-      return [...this.views.values()];
+      return [...this.rows.values()];
     }
     this.emit({ type: 'cells', cells: this.nova.cells() });
     try {
@@ -139,18 +192,36 @@ export class DoctorSession implements DoctorApi {
     } catch (err) {
       this.error('trace', err);
       // Whatever the trace did not reach is still listed as the logs found it.
-      this.publishUntraced(incidents.filter((i) => !this.views.has(i.uuid.toLowerCase()) && !this.views.has(i.uuid)));
+      this.publishUntraced(incidents.filter((i) => !this.rows.has(i.uuid.toLowerCase()) && !this.rows.has(i.uuid)));
     }
-    return [...this.views.values()];
+    return [...this.rows.values()];
+  }
+
+  async detail(uuid: string): Promise<InstanceView> {
+    const row = this.rows.get(uuid);
+    for await (const t of this.retrace([uuid])) {
+      const plan = planShown(t, this.planOptions);
+      const fresh = rowOf(t, plan, row?.lastResult ?? null);
+      // The list shows what was read last; the caller gets the same row inside the view.
+      if (row) this.rows.set(uuid, fresh);
+      return { ...fresh, snapshot: t.snapshot, diagnosis: t.diagnosis, plan };
+    }
+    const known = row ?? untracedRow({ uuid } as Incident);
+    return { ...known, snapshot: null, diagnosis: null, plan: null };
   }
 
   async repair(uuids: string[], options: { apply: boolean; journalPath?: string }): Promise<RepairOutcome> {
     if (!this.nova) throw new Error('repair before start: no database open');
     if (options.apply && this.config.readOnly) throw new Error('read-only session: repairs are disabled');
+    // Planned again from the rows as they are now: the list keeps no plans, and a plan made from what the sweep
+    // read minutes ago would only meet conflicts.
     const plans: RepairPlan[] = [];
-    for (const uuid of uuids) {
-      const view = this.views.get(uuid);
-      if (view?.plan) plans.push(view.plan);
+    try {
+      for await (const t of this.retrace(uuids.filter((u) => this.rows.has(u))))
+        plans.push(planShown(t, this.planOptions));
+    } catch (err) {
+      this.error('repair', err);
+      return { journalPath: null, undoCommand: null, results: [] };
     }
     const journalPath = options.apply ? (options.journalPath ?? defaultJournalPath(this.config.journalDir)) : null;
     const undo = (results: ApplyResult[]) =>
@@ -190,16 +261,9 @@ export class DoctorSession implements DoctorApi {
 
   /** Re-read instances after a write so the list shows what the database holds now, not what we hoped. */
   private async refresh(uuids: string[], results: ApplyResult[] = []): Promise<void> {
-    if (!this.nova || uuids.length === 0) return;
     const byUuid = new Map(results.map((r) => [r.uuid, r]));
     try {
-      for await (const t of traceInstances(this.nova, { uuids, scan: null, all: false })) {
-        const before = this.traced.get(t.uuid);
-        this.publish(
-          { ...t, incident: before?.incident ?? null, origin: before?.origin ?? t.origin },
-          byUuid.get(t.uuid) ?? null,
-        );
-      }
+      for await (const t of this.retrace(uuids)) this.publish(t, byUuid.get(t.uuid) ?? null);
     } catch (err) {
       this.error('refresh', err);
     }

@@ -33,17 +33,38 @@ export type InstanceStatus =
   | 'unreadable'
   | 'untraced';
 
-/** One row of the instance list: what the log says joined with what the database says. */
-export interface InstanceView {
+/** What the confirmation of a repair says about a plan: its outcome, and the rows it writes per table. */
+export interface PlanSummary {
+  status: RepairPlan['status'];
+  reason: string | null;
+  cell: RepairPlan['cell'];
+  /** Distinct rows written, per database and table (the spec's row counted when the patch has ops). */
+  writes: readonly { database: 'api' | 'cell'; table: string; rows: number }[];
+}
+
+/**
+ * One row of the instance list: what the log says joined with what the database says, without the rows read:
+ * a sweep of 100k instances keeps a row each, never each one's snapshot, diagnosis and plan (read again with
+ * DoctorApi.detail() when an instance is opened, and by repair() when it is applied).
+ */
+export interface InstanceRow {
   uuid: string;
   status: InstanceStatus;
   cellName: string | null;
   displayName: string | null;
   incident: Incident | null; // from the scan, null when only found by a sweep
+  /** Stale values found (null: not traced). */
+  staleCount: number | null;
+  /** The plan in brief (null: not traced). */
+  planSummary: PlanSummary | null;
+  lastResult: ApplyResult | null;
+}
+
+/** An instance in full: its row with the rows read, the diagnosis and the plan (null where not traced). */
+export interface InstanceView extends InstanceRow {
   snapshot: InstanceSnapshot | null;
   diagnosis: Diagnosis | null;
   plan: RepairPlan | null;
-  lastResult: ApplyResult | null;
 }
 
 export type DoctorEvent =
@@ -51,7 +72,7 @@ export type DoctorEvent =
   | { type: 'scan-done'; report: ScanReport }
   | { type: 'cells'; cells: CellStatus[] }
   | { type: 'trace-progress'; done: number; total: number | null }
-  | { type: 'instance'; view: InstanceView }
+  | { type: 'instance'; view: InstanceRow }
   | { type: 'apply-progress'; uuid: string; done: number; total: number }
   | {
       type: 'error';
@@ -77,7 +98,10 @@ export interface DoctorApi {
   readonly config: DoctorConfig;
   subscribe(listener: (event: DoctorEvent) => void): () => void;
   /** Scan the logs (if any), then trace the instances found (and every instance with --all) when a db is given. */
-  start(signal?: AbortSignal): Promise<InstanceView[]>;
+  start(signal?: AbortSignal): Promise<InstanceRow[]>;
+  /** One instance in full, read again from the databases (its row alone when it cannot be traced). */
+  detail(uuid: string): Promise<InstanceView>;
+  /** Reads the instances again, plans them as they are now, and applies (or dry-runs) the plans. */
   repair(uuids: string[], options: { apply: boolean; journalPath?: string }): Promise<RepairOutcome>;
   undo(journalPath: string, options: { apply: boolean }): Promise<UndoResult[]>;
   close(): Promise<void>;

@@ -146,6 +146,30 @@ export function planRepair(
   options: PlanOptions = {},
   specReading?: SpecReading,
 ): RepairPlan {
+  return plan(snapshot, options, specReading, false);
+}
+
+/**
+ * planRepair's decisions without their costly half, for a list of 100k instances (the TUI's sweep): the same
+ * status, reason and rows written, but the spec text is not edited (its row change keeps the old text as the new,
+ * specAfter is null) and the repaired properties are not checked against the hosts (verification is absent).
+ * Where that half would decide, the brief can be wrong: a spec whose edit proves unsafe is 'planned' here and
+ * 'skipped' in full, and with setHost the full plan is made. Never applied: a repair plans in full first.
+ */
+export function planBrief(
+  snapshot: InstanceSnapshot,
+  options: PlanOptions = {},
+  specReading?: SpecReading,
+): RepairPlan {
+  return options.setHost ? planRepair(snapshot, options, specReading) : plan(snapshot, options, specReading, true);
+}
+
+function plan(
+  snapshot: InstanceSnapshot,
+  options: PlanOptions,
+  specReading: SpecReading | undefined,
+  brief: boolean,
+): RepairPlan {
   const instance = snapshot.instance;
   const problems = snapshot.problems.length > 0 ? ` (${snapshot.problems.join('; ')})` : '';
   if (!snapshot.cell)
@@ -200,7 +224,7 @@ export function planRepair(
     .map((c) => ({ field: c.property as string, old: c.value, next: c.becomes }));
   if (specDecisions.length > 0 && specRow && reading?.ok) {
     requestSpecPatch = specOps(reading.changes, specDecisions);
-    const edited = editSpecText(specRow.spec, requestSpecPatch);
+    const edited = brief ? { ok: true as const, text: specRow.spec } : editSpecText(specRow.spec, requestSpecPatch);
     if (!edited.ok) {
       return emptyPlan(
         snapshot,
@@ -208,7 +232,7 @@ export function planRepair(
         `nova_api.request_specs id ${specRow.id}: cannot edit the spec safely: ${edited.reason}`,
       );
     }
-    specAfter = edited.text;
+    specAfter = brief ? null : edited.text;
     // The spec is one row change too: apply compares the whole stored text, byte for byte, before writing.
     rowChanges.push({
       database: 'api',
@@ -294,6 +318,21 @@ export function planRepair(
     );
     plan.warnings = warnings;
     return plan;
+  }
+
+  if (brief) {
+    return {
+      uuid: snapshot.uuid,
+      cell: snapshot.cell,
+      status: 'planned',
+      reason: null,
+      requestSpecPatch,
+      specBefore: null,
+      specAfter: null,
+      rowChanges,
+      warnings,
+      target,
+    };
   }
 
   // ---- prove it: nova's filter on every target host with the patched properties

@@ -1,42 +1,39 @@
 // What `a` and `u` would do, said before they do it: which instances, which databases and tables.
 // Pure: reads the doctor's plans, decides nothing about nova.
-import type { InstanceView } from '../doctor/types.js';
+import type { InstanceRow, PlanSummary } from '../doctor/types.js';
 import { plural } from './format.js';
 import type { ConfirmRequest } from './screen.js';
 
 export type RequestOrNotice = { request: ConfirmRequest } | { notice: string };
 
 /** 'nova_api' or 'cell <name>': how the confirmation names a database. */
-export function databaseLabel(database: 'api' | 'cell', view: InstanceView): string {
+export function databaseLabel(database: 'api' | 'cell', view: InstanceRow): string {
   if (database === 'api') return 'nova_api';
-  const name = view.plan?.cell?.name ?? view.cellName ?? view.plan?.cell?.uuid ?? 'unknown cell';
+  const cell = view.planSummary?.cell;
+  const name = cell?.name ?? view.cellName ?? cell?.uuid ?? 'unknown cell';
   return `cell ${name}`;
 }
 
-/** "nova_api: request_specs (3 rows)" per database the plans write to: rows, not the values changed in them. */
-export function writesSummary(views: readonly InstanceView[]): string[] {
-  const byDb = new Map<string, Map<string, Set<string>>>();
-  const count = (db: string, table: string, row: string) => {
-    const tables = byDb.get(db) ?? new Map<string, Set<string>>();
-    const rows = tables.get(table) ?? new Set<string>();
-    rows.add(row);
-    tables.set(table, rows);
-    byDb.set(db, tables);
-  };
+/**
+ * "nova_api: request_specs (3 rows)" per database the plans write to: rows, not the values changed in them. From
+ * each plan's summary (its distinct rows per table: instances never share a row), so marking thousands of
+ * instances keeps no plan in memory.
+ */
+export function writesSummary(views: readonly InstanceRow[]): string[] {
+  const byDb = new Map<string, Map<string, number>>();
   for (const view of views) {
-    const plan = view.plan;
-    if (!plan) continue;
-    let specRow = false;
-    for (const change of plan.rowChanges) {
-      if (change.table === 'request_specs') specRow = true;
-      const db = databaseLabel(change.database, view);
-      count(db, change.table, `${db}/${change.rowId}`);
+    const summary: PlanSummary | null = view.planSummary;
+    if (!summary) continue;
+    for (const w of summary.writes) {
+      const db = databaseLabel(w.database, view);
+      const tables = byDb.get(db) ?? new Map<string, number>();
+      tables.set(w.table, (tables.get(w.table) ?? 0) + w.rows);
+      byDb.set(db, tables);
     }
-    if (!specRow && plan.requestSpecPatch.length > 0) count('nova_api', 'request_specs', `spec of ${view.uuid}`);
   }
   return [...byDb.entries()].map(
     ([db, tables]) =>
-      `${db}: ${[...tables.entries()].map(([table, rows]) => `${table} (${plural(rows.size, 'row')})`).join(', ')}`,
+      `${db}: ${[...tables.entries()].map(([table, rows]) => `${table} (${plural(rows, 'row')})`).join(', ')}`,
   );
 }
 
@@ -44,13 +41,16 @@ export function writesSummary(views: readonly InstanceView[]): string[] {
  * The confirmation for repairing `uuids` (the marked instances, or the one under the cursor).
  * Only instances with a planned repair take part; the rest are named as left alone.
  */
-export function applyRequest(uuids: readonly string[], views: ReadonlyMap<string, InstanceView>): RequestOrNotice {
-  const chosen = uuids.map((u) => views.get(u)).filter((v): v is InstanceView => v !== undefined);
-  const planned = chosen.filter((v) => v.plan?.status === 'planned');
+export function applyRequest(
+  uuids: readonly string[],
+  views: { get(uuid: string): InstanceRow | undefined },
+): RequestOrNotice {
+  const chosen = uuids.map((u) => views.get(u)).filter((v): v is InstanceRow => v !== undefined);
+  const planned = chosen.filter((v) => v.planSummary?.status === 'planned');
   if (planned.length === 0) {
     if (chosen.length === 1 && chosen[0]) {
       const v = chosen[0];
-      const why = v.plan ? (v.plan.reason ?? v.plan.status) : 'no plan (not traced)';
+      const why = v.planSummary ? (v.planSummary.reason ?? v.planSummary.status) : 'no plan (not traced)';
       return { notice: `nothing to repair for ${v.uuid}: ${why}` };
     }
     return {

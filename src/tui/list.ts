@@ -1,5 +1,6 @@
 // The instance list's state machine: selection, window, sort, filter, marks. Pure.
-import type { InstanceStatus, InstanceView } from '../doctor/types.js';
+import type { InstanceRow, InstanceStatus } from '../doctor/types.js';
+import { RowTable } from './rows.js';
 
 export type SortKey = 'status' | 'last-seen' | 'hosts' | 'cell' | 'uuid';
 export const SORT_KEYS: readonly SortKey[] = ['status', 'last-seen', 'hosts', 'cell', 'uuid'];
@@ -63,37 +64,45 @@ export type ListAction =
   | { type: 'mark-all'; uuids: readonly string[] }
   | { type: 'unmark'; uuids: readonly string[] };
 
-function lastSeen(view: InstanceView): string {
+function lastSeen(view: InstanceRow): string {
   return view.incident?.lastSeen ?? '';
 }
 
-function hostsRejected(view: InstanceView): number {
+function hostsRejected(view: InstanceRow): number {
   return view.incident?.hostsRejected.length ?? 0;
 }
 
-function compareBy(key: SortKey): (a: InstanceView, b: InstanceView) => number {
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Each sort key as a bucket key and the order of the buckets: rows are kept in uuid order, so putting them into
+ * their key's bucket, in order, gives the key's order with uuid breaking ties in O(n), where a comparison sort
+ * of 100k rows took 250 ms.
+ */
+function bucketsOf(key: SortKey): {
+  key: (v: InstanceRow) => string | number;
+  order: (a: string | number, b: string | number) => number;
+} | null {
   switch (key) {
     case 'status':
-      return (a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status];
+      return { key: (v) => STATUS_RANK[v.status], order: (a, b) => (a as number) - (b as number) };
     case 'last-seen':
       // oslo.log times ('2026-11-27 14:46:46.693') sort as text; newest first.
-      return (a, b) => (lastSeen(a) < lastSeen(b) ? 1 : lastSeen(a) > lastSeen(b) ? -1 : 0);
+      return { key: lastSeen, order: (a, b) => byText(b as string, a as string) };
     case 'hosts':
-      return (a, b) => hostsRejected(b) - hostsRejected(a);
-    case 'cell': {
-      // Plain code-unit order: localeCompare costs a microsecond a call, a tenth of a second on 10k rows.
-      const name = (v: InstanceView) => v.cellName ?? '\uffff';
-      return (a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
-    }
+      return { key: hostsRejected, order: (a, b) => (b as number) - (a as number) };
+    case 'cell':
+      // Plain code-unit order (localeCompare costs a microsecond a call); no cell last.
+      return { key: (v) => v.cellName ?? '\uffff', order: (a, b) => byText(a as string, b as string) };
     case 'uuid':
-      return () => 0;
+      return null;
   }
 }
 
-const haystacks = new WeakMap<InstanceView, string>();
+const haystacks = new WeakMap<InstanceRow, string>();
 
-/** Everything `/` matches against, lower-cased, built once per view object. */
-function haystack(view: InstanceView): string {
+/** Everything `/` matches against, lower-cased, built once per row object (rows warm it as they arrive). */
+export function haystack(view: InstanceRow): string {
   let text = haystacks.get(view);
   if (text === undefined) {
     const parts: string[] = [view.uuid, view.status, view.displayName ?? '', view.cellName ?? ''];
@@ -108,40 +117,77 @@ function haystack(view: InstanceView): string {
   return text;
 }
 
+function termsOf(filter: string): string[] {
+  return filter.toLowerCase().split(/\s+/).filter(Boolean);
+}
+
 /** Every space-separated term must appear somewhere in the instance's fields. */
-export function matchesFilter(view: InstanceView, filter: string): boolean {
-  const terms = filter.toLowerCase().split(/\s+/).filter(Boolean);
-  if (terms.length === 0) return true;
+export function matchesFilter(view: InstanceRow, filter: string): boolean {
+  const terms = termsOf(filter);
   const text = haystack(view);
   return terms.every((t) => text.includes(t));
 }
 
-/** Every instance in the list's order. Sorting is the costly part, so it is done apart from filtering. */
-export function sortInstances(
-  views: ReadonlyMap<string, InstanceView>,
+/** Every instance in the list's order: the key's order, uuid breaking ties; reversed, the whole order turned. */
+export function sortInstances<R extends InstanceRow>(
+  views: RowTable | ReadonlyMap<string, R>,
   sort: SortKey,
   reversed: boolean,
-): InstanceView[] {
-  const rows = [...views.values()];
-  const primary = compareBy(sort);
-  const sign = reversed ? -1 : 1;
-  rows.sort((a, b) => sign * primary(a, b) || (a.uuid < b.uuid ? -sign : a.uuid > b.uuid ? sign : 0));
-  return rows;
+): R[] {
+  const ordered = (
+    views instanceof RowTable ? views.rows : [...views.values()].sort((a, b) => byText(a.uuid, b.uuid))
+  ) as readonly R[];
+  const buckets = bucketsOf(sort);
+  let rows: R[];
+  if (!buckets) rows = [...ordered];
+  else {
+    const groups = new Map<string | number, R[]>();
+    for (const row of ordered) {
+      const k = buckets.key(row);
+      const group = groups.get(k);
+      if (group) group.push(row);
+      else groups.set(k, [row]);
+    }
+    rows = new Array(ordered.length);
+    let i = 0;
+    for (const k of [...groups.keys()].sort(buckets.order)) for (const row of groups.get(k) as R[]) rows[i++] = row;
+  }
+  return reversed ? rows.reverse() : rows;
 }
 
 /** The sorted rows that match the filter, order kept. */
-export function filterInstances(sorted: readonly InstanceView[], filter: string): readonly InstanceView[] {
-  if (filter.trim() === '') return sorted;
-  return sorted.filter((v) => matchesFilter(v, filter));
+export function filterInstances<R extends InstanceRow>(sorted: readonly R[], filter: string): readonly R[] {
+  const terms = termsOf(filter);
+  if (terms.length === 0) return sorted;
+  return sorted.filter((v) => {
+    const text = haystack(v);
+    return terms.every((t) => text.includes(t));
+  });
+}
+
+/**
+ * filterInstances, remembering its last answer: a filter typed on (the same sorted rows, the text only longer)
+ * can only narrow, so the next keystroke searches the rows the last one kept instead of every row.
+ */
+export function narrowingFilter(): <R extends InstanceRow>(sorted: readonly R[], filter: string) => readonly R[] {
+  let last: { sorted: readonly InstanceRow[]; filter: string; result: readonly InstanceRow[] } | null = null;
+  return <R extends InstanceRow>(sorted: readonly R[], filter: string): readonly R[] => {
+    if (last && last.sorted === sorted && last.filter === filter) return last.result as readonly R[];
+    const narrows =
+      last !== null && last.sorted === sorted && termsOf(last.filter).length > 0 && filter.startsWith(last.filter);
+    const result = filterInstances(narrows ? (last!.result as readonly R[]) : sorted, filter);
+    last = { sorted, filter, result };
+    return result;
+  };
 }
 
 /** The rows the list shows, in order. */
-export function visibleInstances(
-  views: ReadonlyMap<string, InstanceView>,
+export function visibleInstances<R extends InstanceRow>(
+  views: RowTable | ReadonlyMap<string, R>,
   sort: SortKey,
   reversed: boolean,
   filter: string,
-): readonly InstanceView[] {
+): readonly R[] {
   return filterInstances(sortInstances(views, sort, reversed), filter);
 }
 

@@ -1,7 +1,9 @@
 // The doctor's event stream folded into what the screens show. Pure: time comes in with the action.
 import type { CellStatus } from '../db/types.js';
-import type { DoctorConfig, DoctorEvent, InstanceView } from '../doctor/types.js';
+import type { DoctorConfig, DoctorEvent, InstanceRow, InstanceView } from '../doctor/types.js';
 import type { ScanProgress, ScanReport } from '../logscan/types.js';
+import { haystack } from './list.js';
+import { RowTable } from './rows.js';
 
 export type Phase = 'starting' | 'scanning' | 'tracing' | 'ready' | 'failed';
 
@@ -29,9 +31,15 @@ export interface SessionState {
   scanReport: ScanReport | null;
   cells: CellStatus[];
   trace: { done: number; total: number | null } | null;
-  views: ReadonlyMap<string, InstanceView>;
+  /** One row per listed instance (no rows read, diagnosis or plan: see `details`). */
+  views: RowTable;
   /** Bumps whenever `views` changes, so derived lists can be memoised on it. */
   revision: number;
+  /**
+   * Instances read in full (DoctorApi.detail) for the screen that shows one: the few opened last, dropped when
+   * a newer row of theirs arrives.
+   */
+  details: ReadonlyMap<string, InstanceView>;
   /** Instances being repaired or restored right now, with the doctor's per-instance progress. */
   applying: Readonly<Record<string, { done: number; total: number }>>;
   errors: ErrorNote[];
@@ -39,10 +47,14 @@ export interface SessionState {
 
 export type SessionAction =
   | { type: 'events'; events: readonly DoctorEvent[]; at: number }
-  | { type: 'started'; views: readonly InstanceView[]; at: number }
+  | { type: 'started'; views: readonly InstanceRow[]; at: number }
+  | { type: 'detail'; view: InstanceView }
   | { type: 'start-failed'; message: string; at: number }
   | { type: 'failure'; where: string; message: string; hint: string | null; at: number }
   | { type: 'apply-finished'; uuids: readonly string[] };
+
+/** Instances kept in full; older ones are read again when opened again. */
+export const MAX_DETAILS = 4;
 
 /** Errors kept for display; older ones scroll away. */
 export const MAX_ERRORS = 50;
@@ -56,8 +68,9 @@ export function initialSession(config: Pick<DoctorConfig, 'db'>, at: number): Se
     scanReport: null,
     cells: [],
     trace: null,
-    views: new Map(),
+    views: RowTable.empty,
     revision: 0,
+    details: new Map(),
     applying: {},
     errors: [],
   };
@@ -76,7 +89,7 @@ function advance(phase: Phase, to: Phase): Phase {
 
 function applyEvents(state: SessionState, events: readonly DoctorEvent[], at: number): SessionState {
   let next = state;
-  let views: Map<string, InstanceView> | null = null; // copied once per batch, on the first instance event
+  const rows: InstanceRow[] = []; // merged into the table once per batch
   for (const event of events) {
     switch (event.type) {
       case 'scan-progress': {
@@ -98,8 +111,7 @@ function applyEvents(state: SessionState, events: readonly DoctorEvent[], at: nu
         next = { ...next, phase: advance(next.phase, 'tracing'), trace: { done: event.done, total: event.total } };
         break;
       case 'instance':
-        views ??= new Map(next.views);
-        views.set(event.view.uuid, event.view);
+        rows.push(event.view);
         break;
       case 'apply-progress':
         next = { ...next, applying: { ...next.applying, [event.uuid]: { done: event.done, total: event.total } } };
@@ -112,18 +124,42 @@ function applyEvents(state: SessionState, events: readonly DoctorEvent[], at: nu
         break;
     }
   }
-  if (views) next = { ...next, views, revision: next.revision + 1 };
+  if (rows.length > 0) next = withRows(next, rows);
   return next;
+}
+
+/** The rows merged in; a full view read before a newer row of its instance is dropped (it is out of date). */
+function withRows(state: SessionState, rows: readonly InstanceRow[]): SessionState {
+  const views = state.views.with(rows);
+  if (views === state.views) return state;
+  // Built now, spread over the sweep's batches, not 100k at once at the first filter keystroke.
+  for (const row of rows) haystack(row);
+  let details = state.details;
+  for (const row of rows) {
+    if (details.has(row.uuid) && details.get(row.uuid) !== row) {
+      if (details === state.details) details = new Map(details);
+      (details as Map<string, InstanceView>).delete(row.uuid);
+    }
+  }
+  return { ...state, views, details, revision: state.revision + 1 };
 }
 
 export function sessionReducer(state: SessionState, action: SessionAction): SessionState {
   switch (action.type) {
     case 'events':
       return action.events.length === 0 ? state : applyEvents(state, action.events, action.at);
-    case 'started': {
-      const views = new Map(state.views);
-      for (const view of action.views) views.set(view.uuid, view);
-      return { ...state, phase: 'ready', views, revision: state.revision + 1 };
+    case 'started':
+      return { ...withRows(state, action.views), phase: 'ready' };
+    case 'detail': {
+      const { view } = action;
+      const details = new Map(state.details);
+      details.delete(view.uuid);
+      details.set(view.uuid, view);
+      for (const uuid of details.keys()) if (details.size > MAX_DETAILS) details.delete(uuid);
+      // Its row as read now: the list shows the same as the detail.
+      const { snapshot: _s, diagnosis: _d, plan: _p, ...row } = view;
+      const next = withRows(state, [row]);
+      return { ...next, details };
     }
     case 'start-failed':
       return {
@@ -181,7 +217,7 @@ export function scanFigures(meter: ScanMeter): ScanFigures {
 }
 
 /** How many instances there are of each status, for the header. */
-export function statusCounts(views: ReadonlyMap<string, InstanceView>): Map<string, number> {
+export function statusCounts(views: { values(): Iterable<InstanceRow> }): Map<string, number> {
   const counts = new Map<string, number>();
   for (const view of views.values()) counts.set(view.status, (counts.get(view.status) ?? 0) + 1);
   return counts;

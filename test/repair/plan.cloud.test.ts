@@ -2,9 +2,10 @@
 // beside the dumps as the oracle: what must change, what must not, and what must be refused.
 import jsonc from 'jsonc-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planSummary } from '../../src/doctor/session.js';
 import { canonicalVmMode } from '../../src/nova/canonical.js';
 import type { InstanceSnapshot } from '../../src/nova/snapshot.js';
-import { planRepair } from '../../src/repair/plan.js';
+import { planBrief, planRepair } from '../../src/repair/plan.js';
 import { parsePointer } from '../../src/repair/specEdit.js';
 import type { RepairPlan, RowChange } from '../../src/repair/types.js';
 import { usePrivateMariadb } from '../helpers/mariadb.js';
@@ -62,6 +63,16 @@ function valueAt(text: string, pointer: string): unknown {
 }
 
 describe('plans for the fixture cloud', () => {
+  it('the brief plan (for the TUI list) decides as the full one: status, reason, cell and rows written', () => {
+    for (const i of tc.manifest.instances) {
+      const s = snapshots.get(i.label)!;
+      const brief = planBrief(s);
+      expect(planSummary(brief), i.label).toEqual(planSummary(plans.get(i.label)!));
+      expect(brief.specAfter, i.label).toBeNull();
+      expect(brief.verification, i.label).toBeUndefined();
+    }
+  });
+
   it('covers every instance of the manifest', () => {
     expect(plans.size).toBe(tc.manifest.instances.length);
     expect(tc.manifest.instances.filter((i) => i.repair).length).toBeGreaterThanOrEqual(10);

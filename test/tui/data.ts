@@ -4,6 +4,7 @@
 // the byte-minimal edit repair/ makes.
 import { readFileSync } from 'node:fs';
 import type { Operation } from 'fast-json-patch';
+import { planSummary } from '../../src/doctor/session.js';
 import type { DoctorConfig, InstanceStatus, InstanceView } from '../../src/doctor/types.js';
 import type { Incident, Rejection } from '../../src/logscan/types.js';
 import type { HostCapabilities, SupportedInstance } from '../../src/nova/types.js';
@@ -158,7 +159,7 @@ export function plan(uuid: string, i: number): RepairPlan {
 export function staleView(i: number, overrides: Partial<InstanceView> = {}): InstanceView {
   const uuid = uuidOf(i);
   const specRowId = 17 + i;
-  return {
+  const view: InstanceView = {
     uuid,
     status: 'stale',
     cellName: 'cell1',
@@ -213,9 +214,15 @@ export function staleView(i: number, overrides: Partial<InstanceView> = {}): Ins
       problems: [],
     },
     plan: plan(uuid, i),
+    staleCount: 3,
+    planSummary: null,
     lastResult: null,
     ...overrides,
   };
+  // The row's summary of the plan, as the doctor makes it, unless the test says otherwise.
+  if (!('planSummary' in overrides)) view.planSummary = view.plan ? planSummary(view.plan) : null;
+  if (!('staleCount' in overrides)) view.staleCount = view.diagnosis ? view.diagnosis.stale.length : null;
+  return view;
 }
 
 export function withStatus(view: InstanceView, status: InstanceStatus): InstanceView {

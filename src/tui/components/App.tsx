@@ -1,8 +1,9 @@
 // The root: wires the doctor's session, the list and screen state machines, the keys and the layout.
 import { Box, Text, useApp } from 'ink';
 import { type ReactNode, useCallback, useMemo } from 'react';
-import type { DoctorApi, DoctorConfig, InstanceView } from '../../doctor/types.js';
+import type { DoctorApi, DoctorConfig, InstanceRow, InstanceView } from '../../doctor/types.js';
 import { type InputEnv, useAppInput } from '../hooks/useAppInput.js';
+import { useDetail } from '../hooks/useDetail.js';
 import { useDoctorSession } from '../hooks/useDoctorSession.js';
 import { useRunner } from '../hooks/useRunner.js';
 import { memoLast, useStore } from '../hooks/useStore.js';
@@ -10,7 +11,7 @@ import { useTerminalSize } from '../hooks/useTerminalSize.js';
 import type { KeyContext } from '../keymap.js';
 import { type Layout, layoutFor } from '../layout.js';
 import { type Line, wrapLines } from '../lines.js';
-import { filterInstances, initialList, type ListState, listReducer, listWindow, sortInstances } from '../list.js';
+import { initialList, type ListState, listReducer, listWindow, narrowingFilter, sortInstances } from '../list.js';
 import { errorsLines } from '../panes/errors.js';
 import { helpLines } from '../panes/help.js';
 import { type PaneContext, paneLines } from '../panes/index.js';
@@ -56,21 +57,28 @@ export function keyContext(ui: UiState, list: ListState): KeyContext {
  * render and the key handler share: a key sees exactly what the next frame will show.
  */
 function createView() {
-  const sorted = memoLast(sortInstances);
-  const rows = memoLast(filterInstances);
-  const uuids = memoLast((r: readonly InstanceView[]) => r.map((v) => v.uuid));
+  const sorted = memoLast(sortInstances<InstanceRow>);
+  const rows = narrowingFilter();
+  const uuids = memoLast((r: readonly InstanceRow[]) => r.map((v) => v.uuid));
+  // An instance not read in full yet is shown from its row (the evidence is the log's) while it is read.
+  const rowView = memoLast(
+    (row: InstanceRow | undefined): InstanceView | undefined =>
+      row && { ...row, snapshot: null, diagnosis: null, plan: null },
+  );
   const paneContext = memoLast(
     (
       config: DoctorConfig,
       cells: SessionState['cells'],
       errors: SessionState['errors'],
       width: number,
+      reading: boolean,
     ): PaneContext => ({
       hasDb: config.db !== null,
       sweep: config.all,
       cells,
       errors,
       width,
+      reading,
     }),
   );
   const detail = memoLast(
@@ -93,8 +101,11 @@ function createView() {
     const listRows = Math.max(1, layout.mainRows - LIST_CHROME_ROWS);
     const win = listWindow(visibleUuids, list.selected, list.offset, listRows);
     const { screen, overlay } = ui;
-    const detailView = screen.name === 'detail' ? session.views.get(screen.uuid) : undefined;
-    const ctx = paneContext(config, session.cells, session.errors, layout.columns);
+    const open = screen.name === 'detail' ? screen.uuid : null;
+    const full = open === null ? undefined : session.details.get(open);
+    const detailView = open === null ? undefined : (full ?? rowView(session.views.get(open)));
+    const reading = detailView !== undefined && full === undefined && detailNeeded(config, detailView);
+    const ctx = paneContext(config, session.cells, session.errors, layout.columns, reading);
     const detailLines = detail(detailView, screen.name === 'detail' ? screen.pane : null, ctx, layout.columns);
     const errorsHere = detailView ? detailErrors(detailView, session.errors) : [];
     const overlayBody = Math.max(1, layout.mainRows - OVERLAY_CHROME_ROWS);
@@ -126,6 +137,11 @@ function createView() {
   };
 }
 
+/** Whether an instance has more to show than its row: there is a database and it was traced. */
+export function detailNeeded(config: DoctorConfig, row: InstanceRow): boolean {
+  return config.db !== null && row.status !== 'untraced';
+}
+
 export function App({ api, onExit }: AppProps) {
   const { exit } = useApp();
   const { config } = api;
@@ -135,6 +151,9 @@ export function App({ api, onExit }: AppProps) {
   const size = useTerminalSize();
   const layout = layoutFor(size, doctor.session.errors.length);
   const derive = useMemo(createView, []);
+  const opened = ui.screen.name === 'detail' ? ui.screen.uuid : null;
+  const openedRow = opened === null ? undefined : doctor.session.views.get(opened);
+  useDetail(api, openedRow && detailNeeded(config, openedRow) ? opened : null, doctor);
   useRunner(ui.overlay, {
     api,
     dispatchUi,

@@ -1,7 +1,7 @@
 // The instance list, virtualised: only the rows in the window are built.
 import { Box, Text } from 'ink';
 import { memo } from 'react';
-import type { InstanceView } from '../../doctor/types.js';
+import type { InstanceRow } from '../../doctor/types.js';
 import { cell, plural } from '../format.js';
 import { type ListState, SORT_LABELS } from '../list.js';
 import { safe } from '../sanitize.js';
@@ -42,7 +42,7 @@ function columnsFor(columns: number): ListColumns {
 /** Rows of chrome above the rows: the info line and the column titles. */
 export const LIST_CHROME_ROWS = 2;
 
-function statusText(view: InstanceView, applying: SessionState['applying']): string {
+function statusText(view: InstanceRow, applying: SessionState['applying']): string {
   const progress = applying[view.uuid];
   return progress ? `applying ${progress.done}/${progress.total}` : view.status;
 }
@@ -55,7 +55,7 @@ const Row = memo(function Row({
   applying,
   cols,
 }: {
-  view: InstanceView;
+  view: InstanceRow;
   selected: boolean;
   marked: boolean;
   applying: SessionState['applying'];
@@ -88,7 +88,7 @@ export function InstanceList({
   columns,
   session,
 }: {
-  rows: readonly InstanceView[];
+  rows: readonly InstanceRow[];
   list: ListState;
   index: number;
   offset: number;

@@ -1,7 +1,7 @@
 // Keys in, intents out: every key goes through the keymap; nothing here knows a key by its letter.
 import { type Key, useInput } from 'ink';
 import { useCallback, useRef } from 'react';
-import type { InstanceView } from '../../doctor/types.js';
+import type { InstanceRow } from '../../doctor/types.js';
 import { ExitCode } from '../../errors.js';
 import { applyRequest, type RequestOrNotice, undoRequest } from '../confirm.js';
 import { Command, type KeyContext, keyName, resolveCommand } from '../keymap.js';
@@ -16,7 +16,7 @@ export interface InputEnv {
   list: ListState;
   session: SessionState;
   /** The list's rows in order, and the instance under the cursor. */
-  rows: readonly InstanceView[];
+  rows: readonly InstanceRow[];
   visibleUuids: readonly string[];
   cursor: string | null;
   listRows: number;
@@ -132,7 +132,7 @@ export function runCommand(command: Command, env: InputEnv): void {
       dispatchList({ type: 'toggle-mark', uuid: env.cursor });
       return move(1, env);
     case Command.MarkAll: {
-      const planned = env.rows.filter((v) => v.plan?.status === 'planned').map((v) => v.uuid);
+      const planned = env.rows.filter((v) => v.planSummary?.status === 'planned').map((v) => v.uuid);
       if (planned.length === 0) return dispatchUi({ type: 'notice', text: 'no listed instance has a planned repair' });
       return dispatchList({ type: 'mark-all', uuids: planned });
     }

@@ -1,5 +1,7 @@
 // Subscribes to the doctor, starts it, and feeds its events to the session reducer in batches:
 // a trace can emit thousands of events a second, and one render per event would starve the keys.
+
+import { performance } from 'node:perf_hooks';
 import { useCallback, useEffect, useRef } from 'react';
 import type { DoctorApi, DoctorEvent } from '../../doctor/types.js';
 import { initialSession, type SessionAction, type SessionState, sessionReducer } from '../state.js';
@@ -7,6 +9,18 @@ import { useStore } from './useStore.js';
 
 /** At most one render per this many ms from the event stream. */
 export const EVENT_BATCH_MS = 16;
+/** A batch waits at most this long, however costly its render. */
+export const MAX_BATCH_MS = 500;
+/**
+ * A batch waits this many times what the last one took to apply and render: the first rows show at once, and
+ * a list of 100k rows (whose every batch is merged, re-ordered and counted) spends a bounded share of the CPU
+ * on rendering while the sweep streams, not most of it.
+ */
+export const BATCH_COST_FACTOR = 8;
+
+export function batchDelay(lastCostMs: number): number {
+  return Math.min(MAX_BATCH_MS, Math.max(EVENT_BATCH_MS, lastCostMs * BATCH_COST_FACTOR));
+}
 
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
@@ -25,6 +39,7 @@ export function useDoctorSession(api: DoctorApi): DoctorSession {
   const [session, dispatch, get] = useStore(sessionReducer, () => initialSession(api.config, Date.now()));
   const queue = useRef<DoctorEvent[]>([]);
   const timer = useRef<NodeJS.Timeout | null>(null);
+  const cost = useRef({ dispatchedAt: null as number | null, last: 0 });
 
   const flush = useCallback(() => {
     if (timer.current) clearTimeout(timer.current);
@@ -32,15 +47,25 @@ export function useDoctorSession(api: DoctorApi): DoctorSession {
     if (queue.current.length === 0) return;
     const events = queue.current;
     queue.current = [];
+    cost.current.dispatchedAt = performance.now();
     dispatch({ type: 'events', events, at: Date.now() });
   }, [dispatch]);
+
+  // After the render a batch caused: what it cost, to space the next one.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs after each render of a new session state
+  useEffect(() => {
+    const c = cost.current;
+    if (c.dispatchedAt === null) return;
+    c.last = performance.now() - c.dispatchedAt;
+    c.dispatchedAt = null;
+  }, [session]);
 
   useEffect(() => {
     let live = true;
     const unsubscribe = api.subscribe((event) => {
       if (!live) return;
       queue.current.push(event);
-      timer.current ??= setTimeout(flush, EVENT_BATCH_MS);
+      timer.current ??= setTimeout(flush, batchDelay(cost.current.last));
     });
     const abort = new AbortController();
     api.start(abort.signal).then(

@@ -10,7 +10,11 @@ export interface PaneContext {
   cells: readonly CellStatus[];
   errors: readonly ErrorNote[];
   width: number;
+  /** The instance is being read in full: what is not in its row is on its way. */
+  reading?: boolean;
 }
+
+export const READING = 'Reading its rows from the databases…';
 
 export const NEEDS_DB =
   'Log-only mode: no database given. To trace stale values and plan repairs pass --config /etc/nova/nova.conf (or --api-db URL and --cell-db URL).';

@@ -2,14 +2,14 @@
 import type { InstanceView } from '../../doctor/types.js';
 import { formatHypervisorVersion } from '../format.js';
 import { blank, type Line, line, seg } from '../lines.js';
-import { type PaneContext, passing, tuple } from './context.js';
+import { type PaneContext, passing, READING, tuple } from './context.js';
 
 export function hostsLines(view: InstanceView, ctx: PaneContext): Line[] {
   const out: Line[] = [];
   const hosts = view.snapshot?.hosts ?? [];
   out.push(line(seg("Compute nodes in the instance's cell", { bold: true })));
   if (!ctx.hasDb) out.push(line(seg('  not read: log-only mode (pass --config or --api-db)', { dim: true })));
-  else if (hosts.length === 0) out.push(line(seg('  none read', { dim: true })));
+  else if (hosts.length === 0) out.push(line(seg(ctx.reading ? `  ${READING}` : '  none read', { dim: true })));
   for (const h of hosts) {
     out.push(
       line(

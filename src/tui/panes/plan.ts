@@ -6,7 +6,7 @@ import { databaseLabel } from '../confirm.js';
 import { plural } from '../format.js';
 import { blank, type Color, type Line, line, type Segment, seg } from '../lines.js';
 import { specDiffHunks } from '../specdiff.js';
-import { NEEDS_DB, type PaneContext } from './context.js';
+import { NEEDS_DB, type PaneContext, READING } from './context.js';
 
 const OP_COLORS: Record<Operation['op'], Color> = {
   test: 'gray',
@@ -115,6 +115,7 @@ function targetLines(plan: RepairPlan): Line[] {
 export function planLines(view: InstanceView, ctx: PaneContext): Line[] {
   if (!ctx.hasDb) return [line(seg(NEEDS_DB, { color: 'yellow' }))];
   const plan = view.plan;
+  if (!plan && ctx.reading) return [line(seg(READING, { dim: true }))];
   if (!plan) return [line(seg('No plan: this instance has not been traced.', { dim: true }))];
   const out: Line[] = [
     line(

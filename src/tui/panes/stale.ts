@@ -3,7 +3,7 @@ import type { InstanceView } from '../../doctor/types.js';
 import type { StaleValue } from '../../nova/snapshot.js';
 import { plural } from '../format.js';
 import { blank, type Line, line, seg } from '../lines.js';
-import { NEEDS_DB, type PaneContext } from './context.js';
+import { NEEDS_DB, type PaneContext, READING } from './context.js';
 
 /** 'nova_api' or 'cell cell1 (mysql+pymysql://nova:***@db/nova_cell1)'. */
 function databaseOf(stale: StaleValue, view: InstanceView, ctx: PaneContext): string {
@@ -38,7 +38,9 @@ export function staleLines(view: InstanceView, ctx: PaneContext): Line[] {
   const diagnosis = view.diagnosis;
   const problems = [...(diagnosis?.problems ?? []), ...(view.snapshot?.problems ?? [])];
   const out: Line[] = [];
-  if (!diagnosis) {
+  if (!diagnosis && ctx.reading) {
+    out.push(line(seg(READING, { dim: true })));
+  } else if (!diagnosis) {
     out.push(line(seg('Not traced yet: no database rows read for this instance.', { dim: true })));
   } else {
     out.push(

@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+// The real TUI (node bin/nova-doctor.js --config … --all) over a grown cloud, in a real terminal (tmux, polled
+// every 10 ms): when the first rows show while the sweep runs, when it is ready, its peak RSS and CPU time
+// (/usr/bin/time), then keypress latencies on the full list (j, G, g, a filter keystroke), next to the CLI sweep
+// (`trace --all --json > /dev/null`) on the same cloud. The figures include the 10 ms polling.
+// usage: node bench/tui/run.mjs is the in-process bench; this one needs a cloud:
+//   node bench/trace/run.mjs --shell --specs 100000 --nova-size &   # prints the nova.conf to use
+//   node bench/tui/cloud.mjs NOVA_CONF [--runs 3] [--no-cli]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const conf = process.argv[2];
+if (!conf || !existsSync(conf)) {
+  console.error('usage: node bench/tui/cloud.mjs NOVA_CONF [--runs 3] [--no-cli]');
+  process.exit(2);
+}
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const RUNS = arg('runs', 3);
+const WIDTH = 140;
+const HEIGHT = 40;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.now();
+const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+
+function timed(args) {
+  const t0 = now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', process.execPath, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  const ms = now() - t0;
+  const [rss, user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { ms, rssMiB: rss / 1024, cpuMs: (user + sys) * 1000 };
+}
+
+async function tuiRun() {
+  const name = `ndb-${randomBytes(4).toString('hex')}`;
+  const timeFile = join(tmpdir(), `${name}.time`);
+  const env = { ...process.env, TERM: 'xterm-256color' };
+  delete env.CI;
+  delete env.TMUX;
+  // A server of our own (-L): never another engineer's tmux.
+  const tmux = (...a) => execFileSync('tmux', ['-L', name, ...a], { env, encoding: 'utf8' });
+  const cmd = `/usr/bin/time -f '%M %U %S' -o ${timeFile} ${process.execPath} ${join(root, 'bin/nova-doctor.js')} --config ${conf} --all`;
+  const t0 = now();
+  tmux('new-session', '-d', '-s', name, '-x', String(WIDTH), '-y', String(HEIGHT), '-c', root, cmd);
+  const screen = () => tmux('capture-pane', '-p', '-t', name);
+  const rowsOf = (s) => s.split('\n').filter((l) => /^[› ] /.test(l) && UUID.test(l));
+  const selected = (s) => (s.split('\n').find((l) => l.startsWith('›')) ?? '').match(UUID)?.[0] ?? null;
+  const waitFor = async (pred, what, timeoutMs = 180_000) => {
+    const end = now() + timeoutMs;
+    while (now() < end) {
+      const s = screen();
+      if (pred(s)) return { at: now(), s };
+      await sleep(10);
+    }
+    throw new Error(`no ${what}:\n${screen()}`);
+  };
+  try {
+    const first = await waitFor((s) => rowsOf(s).length > 0, 'first rows');
+    const firstStatus = first.s.split('\n')[1]?.slice(0, 40);
+    const ready = await waitFor((s) => /^ready/m.test(s.split('\n')[1] ?? ''), 'ready');
+    const count = ready.s.split('\n')[2]?.match(/^([\d,]+) instances/)?.[1];
+    const press = async (keys, pred, what, literal = false) => {
+      await sleep(60);
+      const t = now();
+      tmux('send-keys', '-t', name, ...(literal ? ['-l'] : []), ...keys);
+      return (await waitFor(pred, what, 20_000)).at - t;
+    };
+    const j = [];
+    for (let i = 0; i < 10; i++) {
+      const before = selected(screen());
+      j.push(await press(['j'], (s) => selected(s) !== null && selected(s) !== before, 'j'));
+    }
+    const jumps = [];
+    for (let i = 0; i < 3; i++) {
+      let before = selected(screen());
+      jumps.push(await press(['G'], (s) => selected(s) !== before && /rows [\d,]+–/.test(s), 'G'));
+      before = selected(screen());
+      jumps.push(await press(['g'], (s) => selected(s) !== before, 'g'));
+    }
+    await press(['/'], (s) => s.split('\n').some((l) => l.startsWith('/')), 'filter field');
+    const keys = [];
+    let typed = '';
+    for (const ch of 'ab12') {
+      typed += ch;
+      const want = `filter: ${typed} →`;
+      keys.push(await press([ch], (s) => s.includes(want), want, true));
+    }
+    tmux('send-keys', '-t', name, 'Escape');
+    await sleep(200);
+    tmux('send-keys', '-t', name, 'q');
+    const end = now() + 20_000;
+    while (now() < end && !(existsSync(timeFile) && readFileSync(timeFile, 'utf8').trim())) await sleep(50);
+    const [rss, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+    return {
+      firstRowsMs: Math.round(first.at - t0),
+      firstStatus,
+      readyMs: Math.round(ready.at - t0),
+      listed: count,
+      peakRssMiB: +(rss / 1024).toFixed(0),
+      cpuMs: Math.round((user + sys) * 1000),
+      jMs: +med(j).toFixed(0),
+      jMaxMs: +Math.max(...j).toFixed(0),
+      GgMs: +med(jumps).toFixed(0),
+      GgMaxMs: +Math.max(...jumps).toFixed(0),
+      filterKeyMs: +med(keys).toFixed(0),
+      filterKeyMaxMs: +Math.max(...keys).toFixed(0),
+    };
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {}
+    rmSync(timeFile, { force: true });
+  }
+}
+
+const cli = [];
+const tui = [];
+for (let i = 0; i < RUNS; i++) {
+  if (!process.argv.includes('--no-cli')) {
+    const c = timed([join(root, 'bin/nova-doctor.js'), 'trace', '--all', '--json', '--config', conf]);
+    cli.push(c);
+    console.log(
+      JSON.stringify({
+        cli: { ms: Math.round(c.ms), cpuMs: Math.round(c.cpuMs), rssMiB: +c.rssMiB.toFixed(0) },
+        load: +loadavg()[0].toFixed(2),
+      }),
+    );
+  }
+  const t = await tuiRun();
+  tui.push(t);
+  console.log(JSON.stringify({ tui: t, load: +loadavg()[0].toFixed(2) }));
+}
+const m = (xs, k) => med(xs.map((x) => x[k]));
+if (cli.length)
+  console.log(
+    `CLI sweep median ${Math.round(m(cli, 'ms'))} ms (cpu ${Math.round(m(cli, 'cpuMs'))} ms, RSS ${m(cli, 'rssMiB').toFixed(0)} MiB)`,
+  );
+console.log(
+  `TUI medians of ${RUNS}: first rows ${m(tui, 'firstRowsMs')} ms, ready ${m(tui, 'readyMs')} ms` +
+    (cli.length ? ` (${(m(tui, 'readyMs') / m(cli, 'ms')).toFixed(2)}× the CLI sweep)` : '') +
+    `, cpu ${m(tui, 'cpuMs')} ms, peak RSS ${m(tui, 'peakRssMiB')} MiB; j ${m(tui, 'jMs')} ms, G/g ${m(tui, 'GgMs')} ms, filter key ${m(tui, 'filterKeyMs')} ms; load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+);
