@@ -218,6 +218,7 @@ export function planRepair(
       action: 'update',
       oldValue: specRow.spec,
       newValue: specAfter,
+      spans: edited.edits,
     });
   }
 
