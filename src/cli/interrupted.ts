@@ -1,7 +1,6 @@
 // What `repair --apply` says when a signal stopped it: what was done, where the journal is, and the exact commands
 // to check it and to go on. Database options are repeated only where they hold no secret (--config,
 // --config-dir); a URL given with --api-db/--cell-db is not printed (it may carry a password).
-import type { ApplyResult } from '../repair/types.js';
 import type { DbFlags } from './options.js';
 
 /** Single-quote for a POSIX shell when needed. */
@@ -23,21 +22,20 @@ export function resumeCommand(journalPath: string, flags: DbFlags): string {
   return `nova-doctor repair --resume --journal ${shellQuote(journalPath)}${dbArgs(flags)}`;
 }
 
-/** The lines for stderr after an interrupted repair (results as applyPlans returned them). */
+/** The lines for stderr after an interrupted repair: counts gathered from its results as they streamed by. */
 export function interruptedReport(
   signal: string,
-  results: readonly ApplyResult[],
+  counts: { repaired: number; notTried: number },
+  /** The journal, when a change set ran (whatever came of it). */
   journalPath: string | null,
   flags: DbFlags,
 ): string {
-  const repaired = results.filter((r) => r.status === 'repaired').length;
-  // Tried means a change set ran (it has an id, whatever came of it); planned and without one: never started.
-  const notTried = results.filter((r) => r.plan.status === 'planned' && r.changeSetId === undefined).length;
+  const { repaired, notTried } = counts;
   const lines = [
     `nova-doctor: interrupted by ${signal}: the instance(s) in progress were finished, no new one was started.`,
     `nova-doctor: ${repaired} repaired, ${notTried} not tried (their rows are unchanged).`,
   ];
-  if (journalPath && results.some((r) => r.changeSetId !== undefined)) {
+  if (journalPath) {
     lines.push(
       `nova-doctor: journal: ${journalPath}`,
       `nova-doctor: nothing is left half done; to check (and finish anything that is): ${resumeCommand(journalPath, flags)} --apply`,
