@@ -14,6 +14,7 @@ import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
 import {
   defaultJournalPath,
   durabilityWarnings,
+  PARALLEL_FROM,
   PARALLEL_SETS,
   planFor,
   type RepairRun,
@@ -181,7 +182,8 @@ export async function repairPages(
   },
   onResult: (r: ApplyResult, t: TracedInstance) => void | Promise<void>,
 ): Promise<string | null> {
-  const sets = run.apply ? PARALLEL_SETS : 1;
+  // As applyRepairs: several instances at once only when there are enough to gain from it.
+  const sets = run.apply && (run.confirmed?.size ?? 0) >= PARALLEL_FROM ? PARALLEL_SETS : 1;
   return withConnections(
     nova,
     run.cellUuids,

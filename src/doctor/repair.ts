@@ -107,7 +107,7 @@ export async function durabilityWarnings(conns: RepairConnections): Promise<stri
  * pools' size (4) so reads never wait for a connection.
  */
 export const PARALLEL_SETS = 3;
-const PARALLEL_FROM = 20;
+export const PARALLEL_FROM = 20;
 
 export interface RepairRun {
   apply: boolean;
