@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // Repair benchmark: N stale Xen instances (clones of the fixture's web01, made with SQL in a private MariaDB).
-// Times the repair engine (per instance: row locks, compare-and-swap, journal fsynced before each COMMIT,
-// re-read and re-diagnosis after) against piping the same changes as plain UPDATE statements to the
-// `mariadb` client, and prints the ratio. Target: ≤ 3.
+// Times `nova-doctor repair --all --apply --yes --json` (two passes: count, then plan and apply page by page;
+// per instance row locks, compare-and-swap, journal fsynced before each COMMIT, re-read and re-diagnosis after)
+// against piping the same changes as plain UPDATE statements to the `mariadb` client, alternating, and prints
+// the ratio (target ≤ 3 at 50k), peak RSS (target ≤ 256 MiB at 100k), journal bytes an instance (target ≤ 2 KB),
+// CPU (user+sys of each side and the server's) and the load average. `--engine` times applyPlans in-process
+// instead of the CLI (no sweep, no first pass: the engine alone).
 //
-// Usage: npm run build && node bench/repair/run.mjs [N=10000] [--concurrency C]
+// Usage: npm run build && node bench/repair/run.mjs [N=10000] [--rounds R] [--cli DIR] [--engine] [--concurrency C]
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { loadCloud } from '../../dist/db/loadCloud.js';
@@ -22,25 +26,42 @@ const ci = args.indexOf('--concurrency');
 const CONCURRENCY = ci >= 0 ? Number(args[ci + 1]) : 8;
 const ri = args.indexOf('--rounds');
 const ROUNDS = ri >= 0 ? Number(args[ri + 1]) : 3;
+const ENGINE = args.includes('--engine');
+const cliDir =
+  args.indexOf('--cli') >= 0 ? args[args.indexOf('--cli') + 1] : new URL('../../', import.meta.url).pathname;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const TEMPLATE = 'web01';
 
 const ms = (t0) => performance.now() - t0;
 const fmt = (x) => `${(x / 1000).toFixed(2)} s`;
 
-function runClient(server, file) {
+// The server's CPU time (utime + stime, ms) from /proc.
+function serverCpuMs(server) {
+  const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** Run a shell command under /usr/bin/time: wall ms, peak RSS, user+sys of the command, the server's CPU. */
+function timed(server, script, scriptArgs, okCodes = [0]) {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      'sh',
-      ['-c', `mariadb --no-defaults --socket="$1" -u root < "$2"`, 'bench', server.socketPath, file],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
+    const s0 = serverCpuMs(server);
+    const t0 = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', 'sh', '-c', script, 'bench', ...scriptArgs], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mariadb client exited ${code}: ${err}`))));
+    child.on('exit', (code) => {
+      const ms = performance.now() - t0;
+      if (!okCodes.includes(code)) return reject(new Error(`${script} exited ${code}: ${err}`));
+      const [rss, user, sys] = err.trim().split('\n').pop().split(' ').map(Number);
+      resolve({ ms, rssMiB: rss / 1024, cpuMs: (user + sys) * 1000, serverCpuMs: serverCpuMs(server) - s0 });
+    });
   });
+}
+
+function runClient(server, file) {
+  return timed(server, `mariadb --no-defaults --socket="$1" -u root < "$2"`, [server.socketPath, file]);
 }
 
 async function columnsOf(conn, db, table) {
@@ -187,41 +208,94 @@ try {
   // from other processes on the machine hits both alike; medians are reported.
   const plain = [];
   const repair = [];
+  const journalBytes = [];
+  const conf = join(work, 'nova.conf');
+  await writeFile(conf, cloud.novaConf);
   for (let round = 1; round <= ROUNDS; round++) {
-    const t3 = performance.now();
-    await runClient(server, forward);
-    plain.push(ms(t3));
+    plain.push(await runClient(server, forward));
     await runClient(server, backward);
-    const t4 = performance.now();
-    const results = await applyPlans(planned, sets, {
-      apply: true,
-      journal: join(work, 'journal', `repair-${round}.jsonl`),
-    });
-    repair.push(ms(t4));
-    const repaired = results.filter((r) => r.status === 'repaired' && r.verified).length;
-    if (repaired !== N) {
-      const other = results.find((r) => r.status !== 'repaired');
-      throw new Error(`expected ${N} repaired, got ${repaired}: ${other?.status} ${other?.reason}`);
+    const journal = join(work, 'journal', `repair-${round}.jsonl`);
+    if (ENGINE) {
+      const s0 = serverCpuMs(server);
+      const c0 = process.cpuUsage();
+      const t4 = performance.now();
+      const results = await applyPlans(planned, sets, { apply: true, journal });
+      const c = process.cpuUsage(c0);
+      repair.push({
+        ms: ms(t4),
+        rssMiB: NaN,
+        cpuMs: (c.user + c.system) / 1000,
+        serverCpuMs: serverCpuMs(server) - s0,
+      });
+      const repaired = results.filter((r) => r.status === 'repaired' && r.verified).length;
+      if (repaired !== N) {
+        const other = results.find((r) => r.status !== 'repaired');
+        throw new Error(`expected ${N} repaired, got ${repaired}: ${other?.status} ${other?.reason}`);
+      }
+    } else {
+      // Exit 3: the fixture has a retired cell; 5: some fixture instances are busy (task_state) on purpose.
+      const out = join(work, `out-${round}.json`);
+      repair.push(
+        await timed(
+          server,
+          `node "$1/bin/nova-doctor.js" repair --all --apply --yes --json --config "$2" --journal "$3" > "$4"`,
+          [cliDir, conf, journal, out],
+          [0, 3, 5],
+        ),
+      );
+      const tail = readFileSync(out, 'utf8').slice(-3000);
+      const summary = JSON.parse(
+        tail
+          .slice(tail.lastIndexOf('"summary"'))
+          .replace(/^"summary": /, '')
+          .replace(/,\s*"interrupted".*$/s, '')
+          .replace(/\}\s*$/, ''),
+      );
+      if ((summary.repaired ?? 0) < N) throw new Error(`expected ≥ ${N} repaired: ${JSON.stringify(summary)}`);
+      await rm(out);
     }
+    journalBytes.push((await stat(journal)).size);
     await runClient(server, backward);
+    const p = plain.at(-1);
+    const r = repair.at(-1);
     console.log(
-      `round ${round}: plain ${fmt(plain.at(-1))}, repair ${fmt(repair.at(-1))}, ratio ${(repair.at(-1) / plain.at(-1)).toFixed(2)}`,
+      `round ${round} (load ${loadavg()[0].toFixed(1)}): plain ${fmt(p.ms)} (cpu ${fmt(p.cpuMs)}, server ${fmt(p.serverCpuMs)}), ` +
+        `repair ${fmt(r.ms)} (cpu ${fmt(r.cpuMs)}, server ${fmt(r.serverCpuMs)}, peak RSS ${r.rssMiB.toFixed(0)} MiB), ratio ${(r.ms / p.ms).toFixed(2)}, ` +
+        `journal ${(journalBytes.at(-1) / N).toFixed(0)} B an instance`,
     );
   }
   for (const s of sets) {
     s.api.release();
     for (const c of s.cells.values()) c.release();
   }
-  const tPlain = median(plain);
-  const tRepair = median(repair);
+  const pick = (runs, k) => median(runs.map((x) => x[k]));
   await nova.close();
   await root.end();
 
-  console.log(`plain UPDATEs via mariadb client: ${fmt(tPlain)} (${rows} statements)`);
+  const summary = {
+    instances: N,
+    mode: ENGINE ? 'engine (applyPlans)' : 'cli (repair --all --apply --yes --json)',
+    loadAverage: loadavg().map((x) => +x.toFixed(1)),
+    plain: {
+      ms: Math.round(pick(plain, 'ms')),
+      cpuMs: Math.round(pick(plain, 'cpuMs')),
+      serverCpuMs: Math.round(pick(plain, 'serverCpuMs')),
+      statements: rows,
+    },
+    repair: {
+      ms: Math.round(pick(repair, 'ms')),
+      cpuMs: Math.round(pick(repair, 'cpuMs')),
+      serverCpuMs: Math.round(pick(repair, 'serverCpuMs')),
+      peakRssMiB: +Math.max(...repair.map((r) => r.rssMiB)).toFixed(1),
+      journalBytesPerInstance: Math.round(median(journalBytes) / N),
+    },
+    ratio: +(pick(repair, 'ms') / pick(plain, 'ms')).toFixed(2),
+  };
+  console.log(JSON.stringify(summary));
   console.log(
-    `nova-doctor repair (CAS + journal + verify), ${CONCURRENCY} connection sets: ${fmt(tRepair)} (${(tRepair / N).toFixed(2)} ms per instance)`,
+    `ratio repair / plain = ${summary.ratio} (target ≤ 3 at 50k); peak RSS ${summary.repair.peakRssMiB} MiB (target ≤ 256 at 100k); ` +
+      `journal ${summary.repair.journalBytesPerInstance} B an instance (target ≤ 2000)`,
   );
-  console.log(`ratio repair / plain = ${(tRepair / tPlain).toFixed(2)} (target ≤ 3)`);
 } finally {
   await server.stop();
   await rm(work, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { confirmTyped } from './confirm.js';
 import { interruptedReport } from './interrupted.js';
 import { type CommonFlags, doctorConfigFrom, splitTargets, threadCount } from './options.js';
 import { BufferedOut } from './output/bufferedOut.js';
-import { renderApplyResult, renderUndoResult, repairSummary, undoSummary } from './output/repairText.js';
+import { renderApplyResult, renderUndoResult, repairSummaryOf, undoSummary } from './output/repairText.js';
 import { renderScanText } from './output/scanText.js';
 import { renderCells, renderTraced } from './output/traceText.js';
 import { progressLine } from './progress.js';
@@ -373,16 +373,17 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         d.checkSetHost(nova, planOptions.setHost); // before the logs are scanned: no work for a host nobody has
         const targets = await targetsOf(request);
         for (const note of d.cellNotes(nova.cells())) warn(note);
-        const { traced, plans } = await d.planTargets(nova, targets, planOptions);
-        const planned = plans.filter((p) => p.status === 'planned');
+        // Planned and applied page by page as the sweep reads (memory stays flat whatever the cloud's size). The
+        // confirmation needs the count first: a first pass plans and keeps only which instances are planned.
         let apply = Boolean(flags.apply);
+        const first = apply ? await d.countPlanned(nova, targets, planOptions) : null;
         let declined = false;
-        if (apply && planned.length > 0) {
-          const cells = [...new Set(planned.map((p) => p.cell?.name ?? p.cell?.uuid ?? '?'))];
+        if (first && first.planned.size > 0) {
+          const cells = [...new Set(first.cells.values())];
           declined = !(await confirmed(
             flags,
-            `apply ${planned.length} repair(s) to nova_api and cell(s) ${cells.join(', ')}`,
-            `apply ${planned.length}`,
+            `apply ${first.planned.size} repair(s) to nova_api and cell(s) ${cells.join(', ')}`,
+            `apply ${first.planned.size}`,
           ));
           apply &&= !declined;
         }
@@ -390,52 +391,94 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         const progress = progressLine();
         // Ctrl-C / SIGTERM while writing: finish the instances in progress, then report (exit 130).
         const stop = apply ? stopGracefully(() => progress.message('finishing the instance(s) in progress…')) : null;
-        const results = await d
-          .applyRepairs(nova, plans, {
-            signal: stop?.signal,
-            apply,
-            journalPath,
-            planOptions,
-            onWarning: (text) => warn(`warning: ${text}`),
-            onProgress: (done, total, uuid) =>
-              progress.message(`${apply ? 'repairing' : 'checking'} ${done}/${total} ${uuid}`),
-          })
-          .finally(() => {
-            progress.done();
-            stop?.dispose();
-          });
+        const cellUuids = first
+          ? [...first.cells.keys()]
+          : nova
+              .cells()
+              .filter((c) => c.reachable && !c.isCell0)
+              .map((c) => c.uuid);
+        const stdout = new BufferedOut(process.stdout, undefined, flags.json ? 'json' : 'text');
+        const counts = new Map<ApplyResult['status'], number>();
+        const outcome = { unknown: false, notMade: false, pending: false };
+        const unknown: string[] = [];
+        const sofar = { repaired: 0, notTried: 0, tried: 0, planned: 0 };
+        if (flags.json)
+          await stdout.write(
+            `{\n  "dryRun": ${!apply},\n  "journal": ${JSON.stringify(journalPath)},\n  "instances": [`,
+          );
+        let written: string | null = null;
+        try {
+          written = await d.repairPages(
+            nova,
+            targets,
+            {
+              signal: stop?.signal,
+              apply,
+              journalPath,
+              planOptions,
+              cellUuids,
+              confirmed: first?.planned ?? null,
+              total: first?.shown ?? null,
+              onWarning: (text) => warn(`warning: ${text}`),
+              onProgress: (done, total, uuid) =>
+                progress.message(`${apply ? 'repairing' : 'checking'} ${done}${total ? `/${total}` : ''} ${uuid}`),
+            },
+            async (r, t) => {
+              const n = (counts.get(r.status) ?? 0) + 1;
+              counts.set(r.status, n);
+              d.noteOutcome(outcome, r, t, apply);
+              if (d.unknownToNova(t)) unknown.push(t.uuid);
+              if (r.status === 'repaired') sofar.repaired++;
+              if (r.plan.status === 'planned') {
+                sofar.planned++;
+                if (r.changeSetId === undefined) sofar.notTried++;
+                else sofar.tried++;
+              }
+              const total = [...counts.values()].reduce((a, b) => a + b, 0);
+              const piece = flags.json
+                ? `${total > 1 ? ',' : ''}\n    ${JSON.stringify(repairJson(r), null, 2).replaceAll('\n', '\n    ')}`
+                : renderApplyResult(r);
+              const wrote = stdout.write(piece);
+              if (wrote) await wrote;
+            },
+          );
+        } finally {
+          progress.done();
+          stop?.dispose();
+        }
         const interrupted = stop?.received() ?? null;
-        const written = results.some((r) => r.status === 'repaired');
-        const undo = journalPath && written ? d.undoCommand(config.db, journalPath) : null;
+        const journalWritten = written !== null && sofar.repaired > 0 ? written : null;
+        const undo = journalWritten ? d.undoCommand(config.db, journalWritten) : null;
         if (flags.json) {
-          const summary: Record<string, number> = {};
-          for (const r of results) summary[r.status] = (summary[r.status] ?? 0) + 1;
-          json({
-            dryRun: !apply,
-            journal: journalPath,
-            undoCommand: undo,
-            instances: results.map(repairJson),
-            summary,
-            ...(interrupted ? { interrupted } : {}),
-          });
+          const summary = Object.fromEntries(counts);
+          await stdout.write(
+            `\n  ],\n  "undoCommand": ${JSON.stringify(undo)},\n  "summary": ${JSON.stringify(summary, null, 2).replaceAll('\n', '\n  ')}${
+              interrupted ? `,\n  "interrupted": ${JSON.stringify(interrupted)}` : ''
+            }\n}\n`,
+          );
         } else {
-          for (const r of results) out(renderApplyResult(r));
-          out(`\n${repairSummary(results, apply)}\n`);
-          if (journalPath && written) out(`Journal: ${journalPath}\nUndo: ${undo}\n`);
-          if (!apply && planned.length > 0)
-            out(
+          await stdout.write(`\n${repairSummaryOf(counts, apply)}\n`);
+          if (journalWritten) await stdout.write(`Journal: ${journalWritten}\nUndo: ${undo}\n`);
+          if (!apply && sofar.planned > 0)
+            await stdout.write(
               declined
                 ? 'Nothing was written (not confirmed).\n'
                 : 'Nothing was written. Run again with --apply to make these changes.\n',
             );
         }
-        for (const t of traced.values()) if (d.unknownToNova(t)) warn(d.unknownNote(t.uuid));
-        if (interrupted) process.stderr.write(interruptedReport(interrupted, results, journalPath, config.db));
-        setExitCode(
-          interrupted
-            ? ExitCode.interrupted
-            : d.repairExitCode(results, traced, { applied: apply, cells: nova.cells() }),
-        );
+        await stdout.flush();
+        for (const u of unknown) warn(d.unknownNote(u));
+        if (interrupted)
+          process.stderr.write(
+            interruptedReport(
+              interrupted,
+              // Instances the first pass planned that were never reached are not tried either.
+              { repaired: sofar.repaired, notTried: first ? first.planned.size - sofar.tried : sofar.notTried },
+              written !== null && sofar.tried > 0 ? written : null,
+              config.db,
+            ),
+          );
+        setExitCode(interrupted ? ExitCode.interrupted : d.repairExitCodeOf(outcome, nova.cells()));
       });
     },
   );

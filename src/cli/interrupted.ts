@@ -3,23 +3,21 @@
 // undoCommand: a URL's password is masked).
 import type { DbOptions } from '../db/types.js';
 import { resumeCommand, undoCommand } from '../doctor/flow.js';
-import type { ApplyResult } from '../repair/types.js';
 
-/** The lines for stderr after an interrupted repair (results as applyPlans returned them). */
+/** The lines for stderr after an interrupted repair: counts gathered from its results as they streamed by. */
 export function interruptedReport(
   signal: string,
-  results: readonly ApplyResult[],
+  counts: { repaired: number; notTried: number },
+  /** The journal, when a change set ran (whatever came of it). */
   journalPath: string | null,
   db: DbOptions | null,
 ): string {
-  const repaired = results.filter((r) => r.status === 'repaired').length;
-  // Tried means a change set ran (it has an id, whatever came of it); planned and without one: never started.
-  const notTried = results.filter((r) => r.plan.status === 'planned' && r.changeSetId === undefined).length;
+  const { repaired, notTried } = counts;
   const lines = [
     `nova-doctor: interrupted by ${signal}: the instance(s) in progress were finished, no new one was started.`,
     `nova-doctor: ${repaired} repaired, ${notTried} not tried (their rows are unchanged).`,
   ];
-  if (journalPath && results.some((r) => r.changeSetId !== undefined)) {
+  if (journalPath) {
     lines.push(
       `nova-doctor: journal: ${journalPath}`,
       `nova-doctor: nothing is left half done; to check (and finish anything that is): ${resumeCommand(db, journalPath)}`,

@@ -6,9 +6,21 @@ import { maskUrl } from '../db/dbUrl.js';
 import type { NovaDatabases } from '../db/trace.js';
 import type { CellStatus, DbOptions } from '../db/types.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { applyPlans } from '../repair/apply.js';
+import { cloudOf } from '../repair/cloudIdentity.js';
+import { Journal } from '../repair/journal.js';
 import type { PlanOptions } from '../repair/plan.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
-import { planFor } from './repair.js';
+import {
+  defaultJournalPath,
+  durabilityWarnings,
+  PARALLEL_FROM,
+  PARALLEL_SETS,
+  planFor,
+  type RepairRun,
+  requireRepairGrants,
+  withConnections,
+} from './repair.js';
 import { type TracedInstance, type TraceTargets, traceInstances } from './trace.js';
 
 /**
@@ -107,6 +119,119 @@ export async function planTargets(
   return { traced, plans };
 }
 
+/** What a first pass over the targets found to repair: asked for in the confirmation, and all a second pass applies. */
+export interface PlannedCount {
+  /** Instances traced and shown. */
+  shown: number;
+  /** Instances with a planned change. */
+  planned: Set<string>;
+  /** Cells those are in (uuid → name). */
+  cells: Map<string, string>;
+}
+
+/** repair's first pass: plans every shown instance and keeps only which are planned, and where (memory stays flat). */
+export async function countPlanned(
+  nova: NovaDatabases,
+  targets: TraceTargets,
+  options: PlanOptions,
+): Promise<PlannedCount> {
+  const out: PlannedCount = { shown: 0, planned: new Set(), cells: new Map() };
+  for await (const t of shownInstances(nova, targets)) {
+    out.shown++;
+    const plan = planShown(t, options);
+    if (plan.status !== 'planned') continue;
+    out.planned.add(plan.uuid);
+    if (plan.cell) out.cells.set(plan.cell.uuid, plan.cell.name ?? plan.cell.uuid);
+  }
+  return out;
+}
+
+/** The reason of an instance that was not planned (or not stale) when the repair was confirmed, and is now. */
+export const NOT_CONFIRMED_REASON =
+  'not planned when the repair was confirmed (it changed since): nothing was changed; run repair again';
+
+/** Instances planned and applied per page: each page is one applyPlans (its instances in parallel). */
+const REPAIR_PAGE = 200;
+
+/** Tells whether a repair's results make an exit code (see repairExitCode), gathered as they stream by. */
+export interface RepairOutcome {
+  unknown: boolean;
+  notMade: boolean;
+  pending: boolean;
+}
+
+export function noteOutcome(o: RepairOutcome, r: ApplyResult, t: TracedInstance | undefined, applied: boolean): void {
+  if (t && unknownToNova(t)) o.unknown = true;
+  if (changeNotMade(r, t, applied)) o.notMade = true;
+  // A declined confirmation ran as a dry run: its changes are pending like any dry run's.
+  if (r.status === 'dry-run' || (r.status === 'skipped' && t !== undefined && hasStaleValues(t))) o.pending = true;
+}
+
+/**
+ * repair, page by page as the sweep reads: each page of shown instances is planned and applied (or checked, in a
+ * dry run), and its results handed to `onResult` in trace's order; nothing of a page is kept after it. With
+ * `confirmed`, only instances planned in the first pass (countPlanned) are applied: a confirmation covers what
+ * it counted. Every change is still compare-and-swapped under its row locks (applyPlans). The journal is made
+ * when the first planned change is about to be written. Returns the journal's path if one was written.
+ */
+export async function repairPages(
+  nova: NovaDatabases,
+  targets: TraceTargets,
+  run: RepairRun & {
+    /** Cells to open connections to (a first pass's cells; a dry run: every reachable cell). */
+    cellUuids: readonly string[];
+    confirmed: ReadonlySet<string> | null;
+    total: number | null;
+  },
+  onResult: (r: ApplyResult, t: TracedInstance) => void | Promise<void>,
+): Promise<string | null> {
+  // As applyRepairs: several instances at once only when there are enough to gain from it.
+  const sets = run.apply && (run.confirmed?.size ?? 0) >= PARALLEL_FROM ? PARALLEL_SETS : 1;
+  return withConnections(
+    nova,
+    run.cellUuids,
+    async (conns) => {
+      if (run.apply && conns[0]) {
+        await requireRepairGrants(conns[0]);
+        for (const w of await durabilityWarnings(conns[0])) run.onWarning?.(w);
+      }
+      let journal: Journal | null = null;
+      let done = 0;
+      let page: { t: TracedInstance; plan: RepairPlan }[] = [];
+      const flush = async () => {
+        const plans = page.map((x) => x.plan);
+        if (run.apply && journal === null && plans.some((p) => p.status === 'planned') && conns[0]) {
+          journal = await Journal.create(run.journalPath ?? defaultJournalPath(), { cloud: await cloudOf(conns[0]) });
+        }
+        const results = await applyPlans(plans, conns, {
+          apply: run.apply,
+          journal: journal ?? undefined,
+          planOptions: run.planOptions,
+          signal: run.signal,
+          onProgress: (n, _total, uuid) => run.onProgress?.(done + n, run.total ?? 0, uuid),
+        });
+        for (const [i, r] of results.entries()) await onResult(r, page[i]!.t);
+        done += plans.length;
+        page = [];
+      };
+      try {
+        for await (const t of shownInstances(nova, targets, { signal: run.signal })) {
+          let plan = planShown(t, run.planOptions);
+          if (run.confirmed && plan.status === 'planned' && !run.confirmed.has(plan.uuid))
+            plan = { ...plan, status: 'skipped', reason: NOT_CONFIRMED_REASON };
+          page.push({ t, plan });
+          if (page.length >= REPAIR_PAGE) await flush();
+        }
+        if (page.length > 0) await flush();
+      } finally {
+        await (journal as Journal | null)?.close();
+      }
+      return (journal as Journal | null)?.path ?? null;
+    },
+    sets,
+  );
+}
+
 /** Cells whose instances a trace could not read: traced cells (not cell0, not disabled) that are unreachable. */
 export function skippedCells(cells: readonly CellStatus[]): CellStatus[] {
   return cells.filter((c) => !c.reachable && !c.disabled && !c.isCell0);
@@ -161,15 +286,17 @@ export function repairExitCode(
   traced: ReadonlyMap<string, TracedInstance>,
   run: { applied: boolean; cells: readonly CellStatus[] },
 ): ExitCodeValue {
-  if ([...traced.values()].some(unknownToNova)) return ExitCode.usage;
-  if (results.some((r) => changeNotMade(r, traced.get(r.uuid), run.applied))) return ExitCode.incomplete;
-  if (skippedCells(run.cells).length > 0) return ExitCode.partial;
-  // A declined confirmation ran as a dry run: its changes are pending like any dry run's.
-  const pending = results.some(
-    (r) =>
-      r.status === 'dry-run' || (r.status === 'skipped' && traced.has(r.uuid) && hasStaleValues(traced.get(r.uuid)!)),
-  );
-  return pending ? ExitCode.found : ExitCode.ok;
+  const o: RepairOutcome = { unknown: [...traced.values()].some(unknownToNova), notMade: false, pending: false };
+  for (const r of results) noteOutcome(o, r, traced.get(r.uuid), run.applied);
+  return repairExitCodeOf(o, run.cells);
+}
+
+/** repairExitCode from what noteOutcome gathered. */
+export function repairExitCodeOf(o: RepairOutcome, cells: readonly CellStatus[]): ExitCodeValue {
+  if (o.unknown) return ExitCode.usage;
+  if (o.notMade) return ExitCode.incomplete;
+  if (skippedCells(cells).length > 0) return ExitCode.partial;
+  return o.pending ? ExitCode.found : ExitCode.ok;
 }
 
 /** undo (and resume): 5 a row not restored (conflict, failure); 1 a dry run with restores pending; else 0. */

@@ -106,8 +106,8 @@ export async function durabilityWarnings(conns: RepairConnections): Promise<stri
  * Instances repaired at once: each still one transaction per database, but round trips overlap. Kept below the
  * pools' size (4) so reads never wait for a connection.
  */
-const PARALLEL_SETS = 3;
-const PARALLEL_FROM = 20;
+export const PARALLEL_SETS = 3;
+export const PARALLEL_FROM = 20;
 
 export interface RepairRun {
   apply: boolean;

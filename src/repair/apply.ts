@@ -77,6 +77,7 @@ export function toJournalChange(c: RowChange, instanceUuid: string): JournalChan
     after: c.action === 'delete' ? null : c.newValue,
     beforeSha256: sha256(c.oldValue),
     afterSha256: sha256(c.action === 'delete' ? null : c.newValue),
+    ...(c.spans ? { spans: c.spans } : {}),
   };
 }
 
@@ -90,6 +91,7 @@ export function toRowChange(c: JournalChange): RowChange {
     action: c.action,
     oldValue: c.before,
     newValue: c.after,
+    ...(c.spans ? { spans: c.spans } : {}),
   };
 }
 

@@ -15,9 +15,12 @@ import { faultStep } from './faultStep.js';
 import {
   type ChangeSetKind,
   type DatabaseIdentity,
+  hydrateSpans,
   type Journal,
   type JournalChange,
   type JournalValue,
+  journalForm,
+  needsHydration,
   sealChange,
 } from './journal.js';
 import {
@@ -363,8 +366,9 @@ export async function runChangeSet(
         api: apiOpen ? (await locationOf(apiConn)).schema : null,
         cell: (await locationOf(cellConn)).schema,
       };
+      // A request spec's texts go in as their edits (v3): the sha256s of both texts stand for them.
       const sealed = applied.map((c) =>
-        sealChange({ ...c, schema: schemas[c.database], instanceUuid: c.instanceUuid ?? spec.uuid }),
+        journalForm(sealChange({ ...c, schema: schemas[c.database], instanceUuid: c.instanceUuid ?? spec.uuid })),
       );
       await options.journal.append({
         type: 'intent',
@@ -438,6 +442,19 @@ export async function runChangeSet(
       );
     }
     return { ...outcome('failed', `${message}; nothing was changed`), ...lost };
+  }
+}
+
+/**
+ * Changes read from a journal that keeps request spec texts as their edits (v3) get both texts back from what
+ * the row holds now (journal.ts hydrateSpans); before that no change of them can be compared or swapped.
+ */
+export async function hydrateChanges(conns: RepairConnections, changes: readonly JournalChange[]): Promise<void> {
+  for (const c of changes) {
+    if (!needsHydration(c)) continue;
+    const [rows] = await conns.api.execute<RowDataPacket[]>('SELECT spec FROM request_specs WHERE id = ?', [c.rowId]);
+    const spec = rows[0]?.spec;
+    hydrateSpans(c, spec === undefined || spec === null ? null : String(spec));
   }
 }
 

@@ -15,6 +15,11 @@
 // values hashed) are still read: each change set there recorded its databases' names and host:port, and every
 // row of a change set belongs to its instance, so the same checks apply (see README, Safety).
 //
+// Version 3 keeps a request spec's change as the edits made to its text (offset, old and new text, applied in
+// order: `spans`) with the sha256 of the whole text before and after, instead of both texts (~10 KB an instance
+// at scale). Undo and resume read the row's current text and rebuild the other from the edits; the hashes say
+// which one the row holds and that the rebuilt text is byte for byte the one the repair read (hydrateSpans).
+//
 // The file is 0600 in a 0700 directory; journalFiles.ts refuses files and directories others could write.
 // Nothing about connections is written except database names and server identities: never a password.
 import { createHash } from 'node:crypto';
@@ -26,10 +31,11 @@ import { DoctorError } from '../errors.js';
 import type { CellRef } from '../nova/snapshot.js';
 import type { CloudIdentity } from './cloudIdentity.js';
 import { checkNewJournal, openTrustedJournal, prepareJournalDirectory } from './journalFiles.js';
+import { applySpans, revertSpans, type SpecSpan } from './specEdit.js';
 
-export const JOURNAL_VERSION = 2;
-/** What this build reads: 1 (before cloud identity) and 2. */
-export const READABLE_JOURNAL_VERSIONS: readonly number[] = [1, 2];
+export const JOURNAL_VERSION = 3;
+/** What this build reads: 1 (before cloud identity), 2 (whole spec texts) and 3 (spec edits). */
+export const READABLE_JOURNAL_VERSIONS: readonly number[] = [1, 2, 3];
 
 export type TableName = 'request_specs' | 'instance_system_metadata' | 'instances' | 'block_device_mapping';
 
@@ -58,6 +64,11 @@ export interface JournalChange {
   row?: Record<string, JournalValue>;
   /** v2: sha256 of the whole change (identity, values and row, see changeDigest): an edited field shows. */
   sha256?: string;
+  /**
+   * v3, request_specs updates: the edits from before to after. The journal then holds no `before`/`after` (only
+   * their sha256); hydrateSpans fills them in from the row when the journal is read back.
+   */
+  spans?: SpecSpan[];
 }
 
 /** Which server and schema a change set touched (no credentials). */
@@ -110,6 +121,10 @@ export function sha256(value: string | null): string | null {
 
 /** sha256 over every field of a change that says which row it is and what it writes. */
 export function changeDigest(c: JournalChange): string {
+  // A change kept as edits: the edits and the hashes of both texts stand for the texts.
+  const values: unknown[] = c.spans
+    ? [c.beforeSha256, c.afterSha256, c.spans.map((s) => [s.at, s.old, s.new])]
+    : [c.before, c.after];
   const row = c.row
     ? Object.keys(c.row)
         .sort()
@@ -124,8 +139,7 @@ export function changeDigest(c: JournalChange): string {
     c.column,
     c.key ?? null,
     c.action,
-    c.before,
-    c.after,
+    ...values,
     row,
   ];
   return createHash('sha256').update(JSON.stringify(fields), 'utf8').digest('hex');
@@ -136,6 +150,54 @@ export function sealChange(c: JournalChange): JournalChange {
   const { sha256: _old, ...rest } = c;
   return { ...rest, sha256: changeDigest(rest) };
 }
+
+/** A change as the journal keeps it: a request spec's texts as their edits (v3), everything else as it is. */
+export function journalForm(c: JournalChange): JournalChange {
+  if (!c.spans) return c;
+  const { before: _before, after: _after, ...rest } = c;
+  return rest as JournalChange;
+}
+
+/** Is this change kept as edits, its texts not read back yet (hydrateSpans)? */
+export function needsHydration(c: JournalChange): boolean {
+  return c.spans !== undefined && (c.before === undefined || c.after === undefined);
+}
+
+/**
+ * Fill in a change kept as edits from the text its row holds now: whichever of the two texts it is (by sha256),
+ * the other is rebuilt from the edits and must hash to what the journal says. A row that holds neither (changed
+ * since, or gone) keeps `current` as what it was found to hold: its change then reads as a conflict.
+ */
+export function hydrateSpans(c: JournalChange, current: string | null): void {
+  if (!needsHydration(c)) return;
+  const spans = c.spans!;
+  const hash = sha256(current);
+  let before: string | null = null;
+  let after: string | null = null;
+  try {
+    if (current !== null && hash === c.afterSha256) {
+      after = current;
+      before = revertSpans(current, spans);
+    } else if (current !== null && hash === c.beforeSha256) {
+      before = current;
+      after = applySpans(current, spans);
+    }
+  } catch {
+    before = after = null;
+  }
+  if (before !== null && after !== null && sha256(before) === c.beforeSha256 && sha256(after) === c.afterSha256) {
+    c.before = before;
+    c.after = after;
+    return;
+  }
+  // Neither text: nothing can be compared-and-swapped against it. Values no row can hold (`before` and
+  // `after` differ from `current`) make every check report the row as changed, with what it holds now.
+  c.before = UNKNOWN_TEXT;
+  c.after = UNKNOWN_TEXT;
+}
+
+/** Stands for a spec text that the row no longer holds and the journal keeps only the edits of. */
+export const UNKNOWN_TEXT = '\u0000nova-doctor: the text is not in the row any more\u0000';
 
 /** Where a journal goes when the operator names none: $XDG_STATE_HOME/nova-doctor/, else ~/.local/state/nova-doctor/. */
 export function defaultJournalPath(now: Date = new Date()): string {
@@ -356,7 +418,20 @@ function checkIntent(intent: Intent, version: number): string | null {
     if (!TABLES.has(c.table)) return `${what}: table ${String(c.table)} is not one a repair changes`;
     if (!Number.isSafeInteger(c.rowId) || c.rowId < 1) return `${what}: row id ${String(c.rowId)}`;
     if (c.database === 'cell' && !intent.cell) return `${what}: a cell row without a cell`;
-    if (c.beforeSha256 !== sha256(c.before) || c.afterSha256 !== sha256(c.after)) {
+    if (c.spans !== undefined) {
+      if (version < 3) return `${what}: edits in a version ${version} journal`;
+      if (c.table !== 'request_specs' || c.action !== 'update') return `${what}: edits of ${c.table}`;
+      if (
+        !Array.isArray(c.spans) ||
+        !c.spans.every(
+          (s) => s && Number.isSafeInteger(s.at) && s.at >= 0 && typeof s.old === 'string' && typeof s.new === 'string',
+        )
+      )
+        return `${what}: its edits are not edits`;
+      if (typeof c.beforeSha256 !== 'string' || typeof c.afterSha256 !== 'string')
+        return `${what}: edits without the sha256 of the texts`;
+      if (c.before !== undefined || c.after !== undefined) return `${what}: both edits and texts`;
+    } else if (c.beforeSha256 !== sha256(c.before) || c.afterSha256 !== sha256(c.after)) {
       return `${what}: a value does not match its sha256`;
     }
     if (c.sha256 === undefined) {

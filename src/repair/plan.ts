@@ -224,7 +224,9 @@ function plan(
     .map((c) => ({ field: c.property as string, old: c.value, next: c.becomes }));
   if (specDecisions.length > 0 && specRow && reading?.ok) {
     requestSpecPatch = specOps(reading.changes, specDecisions);
-    const edited = brief ? { ok: true as const, text: specRow.spec } : editSpecText(specRow.spec, requestSpecPatch);
+    const edited = brief
+      ? { ok: true as const, text: specRow.spec, edits: [] }
+      : editSpecText(specRow.spec, requestSpecPatch);
     if (!edited.ok) {
       return emptyPlan(
         snapshot,
@@ -242,6 +244,7 @@ function plan(
       action: 'update',
       oldValue: specRow.spec,
       newValue: specAfter,
+      ...(brief ? {} : { spans: edited.edits }),
     });
   }
 

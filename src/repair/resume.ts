@@ -8,6 +8,7 @@ import {
   describeConflicts,
   type FaultPoint,
   faultFromEnv,
+  hydrateChanges,
   inspectChanges,
   type RepairConnections,
   runChangeSet,
@@ -114,6 +115,7 @@ export async function resumeJournal(
     }
     let states;
     try {
+      await hydrateChanges(conns, intent.changes); // a v3 journal's spec edits: their texts from the row
       states = await inspectChanges(conns, intent.cell, intent.changes);
     } catch (err) {
       return {

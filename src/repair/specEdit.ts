@@ -11,7 +11,17 @@ import jsonc, { type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { pointer } from '../nova/requestSpec.js';
 import { type PyJsonValue, pyDumps, pyDumpsString } from './pyJson.js';
 
-export type SpecEditResult = { ok: true; text: string } | { ok: false; reason: string };
+/**
+ * One edit of the text, as applied in order: at `at` (a UTF-16 offset into the text as the previous edits left
+ * it), `old` becomes `new`. The journal keeps these instead of the whole text before and after.
+ */
+export interface SpecSpan {
+  at: number;
+  old: string;
+  new: string;
+}
+
+export type SpecEditResult = { ok: true; text: string; edits: SpecSpan[] } | { ok: false; reason: string };
 
 class Refusal extends Error {}
 
@@ -85,7 +95,11 @@ interface Span {
   content: string;
 }
 
+/** The edits applyOne made (collected by editSpecText). */
+let recorded: SpecSpan[] | null = null;
+
 function splice(text: string, span: Span): string {
+  recorded?.push({ at: span.offset, old: text.slice(span.offset, span.offset + span.length), new: span.content });
   return text.slice(0, span.offset) + span.content + text.slice(span.offset + span.length);
 }
 
@@ -200,11 +214,17 @@ export function editSpecText(text: string, patch: readonly Operation[]): SpecEdi
     }
     let edited = text;
     let tree: JsonNode | null = null;
-    for (const op of patch) {
-      tree ??= parseStrict(edited);
-      const next = applyOne(edited, tree, op);
-      if (next !== edited) tree = null; // offsets moved: parse again before the next op
-      edited = next;
+    const edits: SpecSpan[] = [];
+    recorded = edits;
+    try {
+      for (const op of patch) {
+        tree ??= parseStrict(edited);
+        const next = applyOne(edited, tree, op);
+        if (next !== edited) tree = null; // offsets moved: parse again before the next op
+        edited = next;
+      }
+    } finally {
+      recorded = null;
     }
     // JSON.parse below is strict JSON: the edited text is checked for syntax there.
     const expected = expectedDocument(original, patch);
@@ -220,9 +240,41 @@ export function editSpecText(text: string, patch: readonly Operation[]): SpecEdi
     if (/^[\x20-\x7e]*$/.test(text) && !/^[\x20-\x7e]*$/.test(edited)) {
       refuse('the edited text is not printable ASCII like the original');
     }
-    return { ok: true, text: edited };
+    // The edits must give the text again, and taken back, the original (the journal keeps only them).
+    let reproduced = false;
+    try {
+      reproduced = applySpans(text, edits) === edited && revertSpans(edited, edits) === text;
+    } catch {
+      // reported below
+    }
+    if (!reproduced) refuse('the edits do not reproduce the edited text');
+    return { ok: true, text: edited, edits };
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, reason: err.message };
     throw err;
   }
+}
+
+/** The text after `spans`, applied in order. */
+export function applySpans(text: string, spans: readonly SpecSpan[]): string {
+  let out = text;
+  for (const s of spans) {
+    if (out.slice(s.at, s.at + s.old.length) !== s.old) return refuseSpan(s);
+    out = out.slice(0, s.at) + s.new + out.slice(s.at + s.old.length);
+  }
+  return out;
+}
+
+/** The text before `spans`: each taken back, last first. */
+export function revertSpans(text: string, spans: readonly SpecSpan[]): string {
+  return applySpans(text, reverseSpans(spans));
+}
+
+/** The spans that take `spans` back. */
+export function reverseSpans(spans: readonly SpecSpan[]): SpecSpan[] {
+  return [...spans].reverse().map((s) => ({ at: s.at, old: s.new, new: s.old }));
+}
+
+function refuseSpan(s: SpecSpan): never {
+  throw new Error(`the text does not hold ${JSON.stringify(s.old.slice(0, 40))} at ${s.at}`);
 }

@@ -1,5 +1,6 @@
 import type { Operation } from 'fast-json-patch';
 import type { CellRef } from '../nova/snapshot.js';
+import type { SpecSpan } from './specEdit.js';
 
 /** One row change with the exact old value it compares against (CAS). */
 export interface RowChange {
@@ -13,6 +14,8 @@ export interface RowChange {
   action: 'update' | 'delete' | 'insert';
   oldValue: string | null;
   newValue: string | null; // null with action 'delete'
+  /** request_specs: the edits from oldValue to newValue (what the journal keeps instead of both texts). */
+  spans?: SpecSpan[];
 }
 
 export type PlanStatus =

@@ -8,12 +8,14 @@ import {
   describeConflicts,
   type FaultPoint,
   faultFromEnv,
+  hydrateChanges,
   inspectChanges,
   type RepairConnections,
   runChangeSet,
 } from './engine.js';
 import { type ChangeSetHistory, changeSets, Journal, type JournalChange, loadJournal, sha256 } from './journal.js';
 import { requireJournalCloud } from './journalCloud.js';
+import { reverseSpans } from './specEdit.js';
 import type { RowChange, UndoResult } from './types.js';
 
 export interface UndoOptions {
@@ -43,6 +45,7 @@ export function reverseChange(c: JournalChange): JournalChange {
     beforeSha256: sha256(c.after),
     afterSha256: sha256(c.before),
     ...(c.row ? { row: c.row } : {}),
+    ...(c.spans ? { spans: reverseSpans(c.spans) } : {}),
   };
 }
 
@@ -96,9 +99,10 @@ export async function undoJournal(path: string, conns: RepairConnections, option
       return base('failed', 'an earlier undo of this instance was interrupted; run resume on this journal first');
     }
 
-    const reversed = repair.intent.changes.map(reverseChange);
     let states;
     try {
+      await hydrateChanges(conns, repair.intent.changes);
+      const reversed = repair.intent.changes.map(reverseChange);
       states = await inspectChanges(conns, repair.intent.cell, reversed);
     } catch (err) {
       return base('failed', (err as Error).message);

@@ -1,12 +1,13 @@
 // Apply, conflicts, journal and undo on a real MariaDB with the fixture cloud nova wrote. One cloud for the
 // file; the tests run in order and each leaves the databases as it found them unless it says otherwise.
-import { chmod, mkdir, mkdtemp, readFile, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPlans } from '../../src/repair/apply.js';
-import { changeSets, Journal, readJournal, sha256 } from '../../src/repair/journal.js';
+import { hydrateChanges } from '../../src/repair/engine.js';
+import { changeSets, Journal, type JournalRecord, readJournal, sealChange, sha256 } from '../../src/repair/journal.js';
 import { planRepair } from '../../src/repair/plan.js';
 import type { RepairPlan } from '../../src/repair/types.js';
 import { undoJournal } from '../../src/repair/undo.js';
@@ -256,6 +257,13 @@ describe('repair, journal, undo', () => {
         expect(s.intent.databases.api.schema).toMatch(/nova_api$/);
       else expect(s.intent.databases.api.schema).toBeNull();
       for (const c of s.intent.changes) {
+        if (c.table === 'request_specs') {
+          // Version 3: the spec's edits and the sha256 of both texts, not the texts (~10 KB an instance at scale).
+          expect(c.before).toBeUndefined();
+          expect(c.spans?.length).toBeGreaterThan(0);
+          expect(c.beforeSha256).toMatch(/^[0-9a-f]{64}$/);
+          continue;
+        }
         expect(c.beforeSha256).toBe(sha256(c.before));
         expect(c.afterSha256).toBe(sha256(c.after));
       }
@@ -330,6 +338,75 @@ describe('repair, journal, undo', () => {
   it('undo twice: already undone', async () => {
     const results = await undoJournal(path, tc.conns, { apply: true });
     expect(new Set(results.map((r) => r.status))).toEqual(new Set(['nothing-to-do']));
+    expect(await tc.dump()).toEqual(original);
+  });
+});
+
+describe('spec edits in the journal (version 3) and whole texts (version 2)', () => {
+  async function repairAll(): Promise<string> {
+    const path = journalPath();
+    const results = await applyPlans(await planAll(), tc.conns, { apply: true, journal: path });
+    expect(results.filter((r) => r.status === 'repaired').length).toBeGreaterThan(3);
+    return path;
+  }
+
+  it('journals a spec as its edits, not its texts, and undo gives every row back byte for byte', async () => {
+    const path = await repairAll();
+    const text = await readFile(path, 'utf8');
+    const intents = text.split('\n').filter((l) => l.includes('"type":"intent"'));
+    const [spec] = await sql('api', 'SELECT spec FROM request_specs WHERE instance_uuid = ?', [
+      tc.instance('web01').uuid,
+    ]);
+    expect(text).not.toContain(String(spec!.spec).slice(0, 200)); // no whole text, before or after
+    // The spec's change is its edits and two sha256s: a few hundred bytes, not the two texts (~7 KB here).
+    const specChanges = intents.flatMap((l) =>
+      (JSON.parse(l) as { changes: { table: string }[] }).changes.filter((c) => c.table === 'request_specs'),
+    );
+    expect(specChanges.length).toBeGreaterThan(3);
+    for (const c of specChanges) expect(JSON.stringify(c).length).toBeLessThan(700);
+    expect((await undoJournal(path, tc.conns, { apply: true })).every((r) => r.status === 'restored')).toBe(true);
+    expect(await tc.dump()).toEqual(original);
+  });
+
+  it('a spec changed since the repair is left alone and reported, the other rows restored', async () => {
+    const web = tc.instance('web01');
+    const [old] = await sql('api', 'SELECT spec FROM request_specs WHERE instance_uuid = ?', [web.uuid]);
+    const path = await repairAll();
+    const [row] = await sql('api', 'SELECT spec FROM request_specs WHERE instance_uuid = ?', [web.uuid]);
+    const repairedSpec = String(row!.spec);
+    await sql('api', 'UPDATE request_specs SET spec = ? WHERE instance_uuid = ?', [`${repairedSpec} `, web.uuid]);
+    const results = await undoJournal(path, tc.conns, { apply: true });
+    const webResult = results.find((r) => r.uuid === web.uuid)!;
+    expect(webResult.status).toBe('conflict');
+    expect(webResult.conflicts.map((c) => [c.change.table, c.currentValue])).toEqual([
+      ['request_specs', `${repairedSpec} `],
+    ]);
+    expect(webResult.restored.length).toBeGreaterThan(5);
+    // Put the spec back by hand: then every row is byte-identical to before the repair.
+    await sql('api', 'UPDATE request_specs SET spec = ? WHERE instance_uuid = ?', [String(old!.spec), web.uuid]);
+    expect(await tc.dump()).toEqual(original);
+  });
+
+  it('a version 2 journal (whole spec texts) is still undone byte for byte', async () => {
+    const path = await repairAll();
+    // Rewrite it as version 2 wrote it: the texts themselves, no edits.
+    const records = await readJournal(path);
+    const lines: string[] = [];
+    let texts = 0;
+    for (const r of records as JournalRecord[]) {
+      if (r.type === 'header') lines.push(JSON.stringify({ ...r, version: 2 }));
+      else if (r.type === 'intent') {
+        await hydrateChanges(tc.conns, r.changes);
+        const changes = r.changes.map(({ spans: _spans, sha256: _seal, ...c }) => sealChange(c));
+        texts += changes.filter((c) => c.table === 'request_specs' && (c.before?.length ?? 0) > 500).length;
+        lines.push(JSON.stringify({ ...r, changes }));
+      } else lines.push(JSON.stringify(r));
+    }
+    expect(texts).toBeGreaterThan(3);
+    const v2 = journalPath();
+    await writeFile(v2, `${lines.join('\n')}\n`, { mode: 0o600 });
+    const results = await undoJournal(v2, tc.conns, { apply: true });
+    expect(results.every((r) => r.status === 'restored')).toBe(true);
     expect(await tc.dump()).toEqual(original);
   });
 });

@@ -115,7 +115,7 @@ describe('journal', () => {
     // The same unsealed line under a version 1 header: what version 1 wrote, read with the change set's identity.
     const v1 = join(dir, 'v1.jsonl');
     const [header, , line] = (await readFile(path, 'utf8')).split('\n');
-    await writeFile(v1, `${header!.replace('"version":2', '"version":1')}\n${line}\n`, { mode: 0o600 });
+    await writeFile(v1, `${header!.replace('"version":3', '"version":1')}\n${line}\n`, { mode: 0o600 });
     const [old] = changeSets(await readJournal(v1));
     expect(old!.damage).toBeNull();
     expect(old!.intent.changes[0]).toMatchObject({ instanceUuid: 'uuid-b', schema: 'nova_cell1' });

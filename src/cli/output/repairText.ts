@@ -74,6 +74,15 @@ export function repairSummary(results: readonly ApplyResult[], applied: boolean)
       )}`;
 }
 
+/** repairSummary from counts per status (a repair that streams its results keeps only those). */
+export function repairSummaryOf(counts: ReadonlyMap<ApplyResult['status'], number>, applied: boolean): string {
+  const n = [...counts.values()].reduce((a, b) => a + b, 0);
+  const head = `${applied ? 'Applied' : 'Dry run'}, ${n} instance(s)`;
+  return n === 0
+    ? `${head}: nothing to do`
+    : `${head}: ${[...counts].map(([s, k]) => `${k} ${APPLY_LABELS[s]}`).join(', ')}`;
+}
+
 export function undoSummary(results: readonly UndoResult[], applied: boolean): string {
   const head = `${applied ? 'Undone' : 'Dry run'}, ${results.length} instance(s)`;
   return results.length === 0
