@@ -21,7 +21,9 @@ import { hasTmux, startTmux, type TmuxSession } from '../e2e/tmux.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const LAUNCHER = join(ROOT, 'bin', 'nova-doctor.js');
-const FIXTURE_LOG = join(ROOT, 'test', 'fixtures', 'nova', 'logs', 'scheduler-zed.log');
+// Issue 15's newcomer: a nova 2025.1 scheduler log and cloud (written by nova 31's own code), as on a current controller.
+const FIXTURE_LOG = join(ROOT, 'test', 'fixtures', 'nova', '2025.1', 'logs', 'scheduler-2025.1.log');
+const FIXTURE_CLOUD = join(ROOT, 'test', 'fixtures', 'nova', '2025.1', 'cloud');
 
 /** Why the executable cannot be built here, or null when it can. */
 function cannotBuild(): string | null {
@@ -210,7 +212,7 @@ describe.skipIf(skipReason !== null)('the single executable, where no Node.js is
       stdio: ['ignore', 'ignore', 'inherit'],
       timeout: 180_000,
     });
-    ({ server, cloud } = await startCloudServer());
+    ({ server, cloud } = await startCloudServer({ cloudDir: FIXTURE_CLOUD }));
     writeIsolation(dirname(server.socketPath));
     conf = join(dir, 'nova.conf');
     writeFileSync(conf, cloud.novaConf, { mode: 0o600 });
@@ -244,10 +246,10 @@ describe.skipIf(skipReason !== null)('the single executable, where no Node.js is
   it('scans the scheduler log as node does: plain in one thread, then big plain and gzipped logs on two', () => {
     if (isolation !== 'PATH only') {
       const hidden = runExe(['scan', FIXTURE_LOG]);
-      expect(hidden.stdout + hidden.stderr).toContain('scheduler-zed.log: no such file'); // the tree is out of sight
+      expect(hidden.stdout + hidden.stderr).toContain('scheduler-2025.1.log: no such file'); // the tree is out of sight
       expect(hidden.status).toBe(2); // nothing could be read: bad usage (README, exit codes)
     }
-    const log = join(dir, 'scheduler-zed.log');
+    const log = join(dir, 'scheduler-2025.1.log');
     writeFileSync(log, readFileSync(FIXTURE_LOG));
     const mine = runExe(['scan', '--json', log]);
     const theirs = runNode(['scan', '--json', log]);
@@ -329,7 +331,7 @@ describe.skipIf(skipReason !== null)('the single executable, where no Node.js is
   it.skipIf(!hasTmux())(
     'opens the TUI in tmux (ink, and yoga: WebAssembly) and quits',
     async () => {
-      const log = join(dir, 'scheduler-zed.log');
+      const log = join(dir, 'scheduler-2025.1.log');
       if (!existsSync(log)) writeFileSync(log, readFileSync(FIXTURE_LOG));
       const quoted = noNode(['--config', conf, log]).map((a) => `'${a}'`);
       session = startTmux(quoted.join(' '), { cwd: dir, env: { XDG_STATE_HOME: join(dir, 'state') } });
