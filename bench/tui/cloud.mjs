@@ -117,10 +117,13 @@ async function tuiRun() {
       filterKeyMaxMs: +Math.max(...keys).toFixed(0),
     };
   } finally {
+    let socket = null;
     try {
+      socket = tmux('display-message', '-p', '#{socket_path}').trim();
       tmux('kill-server');
     } catch {}
     rmSync(timeFile, { force: true });
+    if (socket) rmSync(socket, { force: true }); // the socket file outlives its server
   }
 }
 
