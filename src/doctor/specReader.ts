@@ -3,6 +3,7 @@
 // decodes the database's answers and serialises the output. Without a compiled worker (running from src/), or
 // when the worker fails, the specs are read here: slower, never different.
 import { Worker } from 'node:worker_threads';
+import { youngGenerationKeptSmall } from '../logscan/scanHeap.js';
 import { readSpec, type SpecReading } from '../nova/requestSpec.js';
 import type { InstanceSnapshot, RequestSpecRow } from '../nova/snapshot.js';
 import { compiledScript } from '../workerScript.js';
@@ -64,7 +65,8 @@ export function startSpecReader(): SpecReader {
   const script = compiledScript(import.meta.url, 'specReadWorker.js');
   let worker: Worker | null = null;
   try {
-    worker = script ? new Worker(script) : null;
+    // A worker's start resets V8's flags process-wide: it sets the tight heap again when this thread has one.
+    worker = script ? new Worker(script, { workerData: { smallYoungGeneration: youngGenerationKeptSmall() } }) : null;
   } catch {
     worker = null;
   }
