@@ -323,20 +323,19 @@ function plan(
     return plan;
   }
 
-  if (brief) {
-    return {
-      uuid: snapshot.uuid,
-      cell: snapshot.cell,
-      status: 'planned',
-      reason: null,
-      requestSpecPatch,
-      specBefore: null,
-      specAfter: null,
-      rowChanges,
-      warnings,
-      target,
-    };
-  }
+  const planned: RepairPlan = {
+    uuid: snapshot.uuid,
+    cell: snapshot.cell,
+    status: 'planned',
+    reason: null,
+    requestSpecPatch,
+    specBefore: specAfter ? (specRow?.spec ?? null) : null,
+    specAfter,
+    rowChanges,
+    warnings,
+    target,
+  };
+  if (brief) return planned;
 
   // ---- prove it: nova's filter on every target host with the patched properties
   const verification: HostCheck[] = [];
@@ -379,17 +378,5 @@ function plan(
     );
   }
 
-  return {
-    uuid: snapshot.uuid,
-    cell: snapshot.cell,
-    status: 'planned',
-    reason: null,
-    requestSpecPatch,
-    specBefore: specAfter ? (specRow?.spec ?? null) : null,
-    specAfter,
-    rowChanges,
-    warnings,
-    target,
-    verification,
-  };
+  return { ...planned, verification };
 }
