@@ -87,9 +87,9 @@ interface CellLookup {
 
 /**
  * A request spec row whose text is decoded from the bytes it was read as each time `spec` is read, and whose
- * bytes stay available (specBytes) for a worker to read the spec from. A sweep's spec texts are the bulk of
- * its data: kept as strings, every young-generation GC copied them and this thread decoded them all, although
- * trace only needs them parsed, on another thread.
+ * bytes stay available (specBytes). A sweep's spec texts are the bulk of its data: kept as strings, every
+ * young-generation GC copied them (and promoted them); as bytes they sit outside the JavaScript heap until the
+ * one reading of each spec decodes it.
  */
 function specRowFromBytes(id: number, instanceUuid: string, read: Buffer | null): RequestSpecRow {
   if (read === null) return { id, instanceUuid, spec: 'null' }; // NOT NULL in nova's schema; as String(null)
