@@ -189,6 +189,7 @@ class Nova implements NovaDatabases {
     const run: ReadRunner = (fn) => readOnly(pool, target, fn, false);
     const withComputeId = hasComputeId(cell.schema);
     const parts = await Promise.all(chunks(uuids, CHUNK).map((c) => readCellRows(run, c, sysmetaKeys, withComputeId)));
+    if (parts.length === 1) return parts[0] as CellRows; // a sweep's page: one chunk, nothing to merge
     const merged: CellRows = { instances: new Map(), systemMetadata: new Map(), blockDeviceMappings: new Map() };
     for (const p of parts) {
       for (const [k, v] of p.instances) merged.instances.set(k, v);
