@@ -42,11 +42,13 @@ export function maskPassword(url: string): string {
 const SCHEME_ANYWHERE = /[A-Za-z][\w+.-]*:\/\//g;
 const BARE_USERINFO = /(?<=^|[\s'"(=,<[])([^\s:@/'"()<>[\]=,]+):([^\s]*)@(?=[^\s@])/g;
 const SECRET_QUERY = /([?&](?:password|passwd|pass)=)[^&\s'"]*/gi;
-const SECRET_HINT = /@|[?&]pass(?:word|wd)?=/i;
+const SECRET_QUERY_HINT = /[?&]pass(?:word|wd)?=/i;
 
 /** False when `text` certainly holds nothing maskSecrets would mask (no '@', no `password=`): the fast path. */
 export function mayHoldSecret(text: string): boolean {
-  return SECRET_HINT.test(text);
+  // Plain searches first: every JSON record of a sweep goes through here, and one case-insensitive pattern with
+  // an alternation was a scan several times slower than indexOf's.
+  return text.includes('@') || (text.includes('=') && SECRET_QUERY_HINT.test(text));
 }
 
 /**

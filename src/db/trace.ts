@@ -85,28 +85,6 @@ interface CellLookup {
   foundIn: Map<string, { cell: OpenCell; rows: CellRows }>;
 }
 
-/**
- * A request spec row whose text is decoded from the bytes it was read as each time `spec` is read, and whose
- * bytes stay available (specBytes) for a worker to read the spec from. A sweep's spec texts are the bulk of
- * its data: kept as strings, every young-generation GC copied them and this thread decoded them all, although
- * trace only needs them parsed, on another thread.
- */
-function specRowFromBytes(id: number, instanceUuid: string, read: Buffer | null): RequestSpecRow {
-  if (read === null) return { id, instanceUuid, spec: 'null' }; // NOT NULL in nova's schema; as String(null)
-  // A copy: mysql2's slice would keep the whole socket chunk it came in alive for as long as the row lives
-  // (the TUI keeps the rows of every affected instance).
-  const bytes = Buffer.from(read);
-  const row = {
-    id,
-    instanceUuid,
-    get spec(): string {
-      return bytes.toString('utf8');
-    },
-  };
-  Object.defineProperty(row, 'specBytes', { value: bytes, enumerable: false });
-  return row;
-}
-
 function chunks<T>(list: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
@@ -211,6 +189,7 @@ class Nova implements NovaDatabases {
     const run: ReadRunner = (fn) => readOnly(pool, target, fn, false);
     const withComputeId = hasComputeId(cell.schema);
     const parts = await Promise.all(chunks(uuids, CHUNK).map((c) => readCellRows(run, c, sysmetaKeys, withComputeId)));
+    if (parts.length === 1) return parts[0] as CellRows; // a sweep's page: one chunk, nothing to merge
     const merged: CellRows = { instances: new Map(), systemMetadata: new Map(), blockDeviceMappings: new Map() };
     for (const p of parts) {
       for (const [k, v] of p.instances) merged.instances.set(k, v);
@@ -372,13 +351,14 @@ class Nova implements NovaDatabases {
           {
             sql: 'SELECT id, instance_uuid, spec FROM request_specs WHERE id >= ? AND id <= ? ORDER BY id',
             rowsAsArray: true,
-            // The spec as the bytes mysql2 read: see specRowFromBytes.
-            typeCast: (field, next) => (field.name === 'spec' ? field.buffer() : next()),
           },
           [entries[0]?.id, entries[entries.length - 1]?.id],
         );
-        for (const [id, uuid, spec] of rows as unknown as [number, string, Buffer | null][])
-          out.set(String(uuid), specRowFromBytes(Number(id), String(uuid), spec));
+        // The text as the driver decoded it (once; readSpec parses it): a copy of the bytes kept beside it, to be
+        // decoded later, cost more (a fresh allocation each, outside the heap) than the young generation copying
+        // strings that live until their page is consumed. String(null) for a NULL spec, as snapshots() reads it.
+        for (const [id, uuid, spec] of rows as unknown as [number, string, string | null][])
+          out.set(String(uuid), { id: Number(id), instanceUuid: String(uuid), spec: String(spec) });
         return out;
       }, false);
     const slices = (page: SpecPage) => chunks(page.traced, opts.specsPerRead ?? 500);

@@ -12,11 +12,6 @@ export interface RequestSpecRow {
   instanceUuid: string;
   /** The column exactly as stored: repairs edit this text, never a re-serialisation. */
   spec: string;
-  /**
-   * The same text as the UTF-8 bytes it was read as, when the reader kept them (a sweep; not enumerable, so
-   * copies and comparisons see only the text): a worker can read the spec without this thread decoding it.
-   */
-  readonly specBytes?: Uint8Array;
 }
 
 export interface InstanceRow {

@@ -18,7 +18,18 @@ import { findLeftovers, type ImageProperty, isXenValue, systemMetadataProps } fr
 /** Start of the problem db/ reports when a reachable cell has no instances row for the instance. */
 export const MISSING_INSTANCE_ROW = 'no row in the instances table';
 
+/** Whether two rows share a key: a pairwise look for the few rows an instance has, without two Sets each. */
+function anyDuplicateKey(rows: readonly SystemMetadataRow[]): boolean {
+  if (rows.length > 32) return true; // the Sets below decide
+  for (let i = 1; i < rows.length; i++) {
+    const key = (rows[i] as SystemMetadataRow).key;
+    for (let j = 0; j < i; j++) if ((rows[j] as SystemMetadataRow).key === key) return true;
+  }
+  return false;
+}
+
 function duplicateKeys(rows: readonly SystemMetadataRow[]): string[] {
+  if (!anyDuplicateKey(rows)) return [];
   const seen = new Set<string>();
   const dups = new Set<string>();
   for (const r of rows) {

@@ -32,7 +32,6 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const WORKERS = {
   'worker.js': 'src/logscan/worker.ts',
   'gunzipWorker.js': 'src/logscan/gunzipWorker.ts',
-  'specReadWorker.js': 'src/doctor/specReadWorker.ts',
 };
 
 class BuildError extends Error {}

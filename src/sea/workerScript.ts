@@ -4,7 +4,7 @@
 // The callers keep their contract: a URL (whose href may travel to another thread, as the gzip helper's
 // does) or null.
 
-/** Worker bundles by script name ('worker.js', 'gunzipWorker.js', 'specReadWorker.js'); set by the build. */
+/** Worker bundles by script name ('worker.js', 'gunzipWorker.js'); set by the build. */
 declare const NOVA_DOCTOR_WORKER_SOURCES: Readonly<Record<string, string>> | undefined;
 
 const urls = new Map<string, URL>();
