@@ -2,7 +2,6 @@
 import type { CellStatus } from '../db/types.js';
 import type { DoctorConfig, DoctorEvent, InstanceRow, InstanceView } from '../doctor/types.js';
 import type { ScanProgress, ScanReport } from '../logscan/types.js';
-import { haystack } from './list.js';
 import { RowTable } from './rows.js';
 
 export type Phase = 'starting' | 'scanning' | 'tracing' | 'ready' | 'failed';
@@ -135,8 +134,6 @@ function applyEvents(state: SessionState, events: readonly DoctorEvent[], at: nu
 function withRows(state: SessionState, rows: readonly InstanceRow[]): SessionState {
   const views = state.views.with(rows);
   if (views === state.views) return state;
-  // Built now, spread over the sweep's batches, not 100k at once at the first filter keystroke.
-  for (const row of rows) haystack(row);
   let details = state.details;
   for (const row of rows) {
     if (details.has(row.uuid) && details.get(row.uuid) !== row) {
