@@ -65,7 +65,9 @@ const MAX_SUMMARIES = 4096;
 
 export function planSummary(plan: RepairPlan): PlanSummary {
   const summary: PlanSummary = { status: plan.status, reason: plan.reason, cell: plan.cell, writes: writesOf(plan) };
-  const key = JSON.stringify(summary);
+  // Every field, as text (a JSON.stringify of each instance's summary was a tenth of a sweep's CPU).
+  let key = `${summary.status}\n${summary.reason ?? '\u0000'}\n${summary.cell?.uuid ?? '\u0000'}\n${summary.cell?.name ?? '\u0000'}`;
+  for (const w of summary.writes) key += `\n${w.database}.${w.table}=${w.rows}`;
   const known = summaries.get(key);
   if (known) return known;
   if (summaries.size < MAX_SUMMARIES) summaries.set(key, summary);
@@ -108,8 +110,16 @@ export function appliedOutcome(result: ApplyResult): AppliedOutcome {
 export class DoctorSession implements DoctorApi {
   private readonly listeners = new Set<(e: DoctorEvent) => void>();
   private nova: NovaDatabases | null = null;
-  /** One row per listed instance: what a sweep keeps (the rows read, diagnosis and plan are let go). */
+  /**
+   * The rows that carry more than the list shows again after a read (the log's incident, the last repair's
+   * outcome), by uuid: a sweep's other rows live in the list alone (a map of 100k rows was 100k more entries
+   * for every garbage collection to mark).
+   */
   private readonly rows = new Map<string, InstanceRow>();
+  /** Every row start() published, in order: what it resolves with. */
+  private listed: InstanceRow[] | null = [];
+  /** Cells with a planned repair: where a repair needs its connections (and grants). */
+  private readonly plannedCells = new Set<string>();
   private readonly planOptions: PlanOptions;
 
   /** Instances planned and applied per page of a repair (the CLI's page; tests make it small). */
@@ -145,7 +155,7 @@ export class DoctorSession implements DoctorApi {
     // The list's status and the confirmation's writes need the plan's decisions, not its spec text: the brief
     // plan is a third of a sweep's CPU less (the full one is made when the instance is opened or repaired).
     const row = rowOf(t, planShown(t, this.planOptions, true), last);
-    this.rows.set(t.uuid, row);
+    this.keep(row);
     this.emit({ type: 'instance', view: row });
     return row;
   }
@@ -153,9 +163,16 @@ export class DoctorSession implements DoctorApi {
   private publishUntraced(incidents: readonly Incident[]): void {
     for (const incident of incidents) {
       const row = untracedRow(incident);
-      this.rows.set(row.uuid, row);
+      this.keep(row);
       this.emit({ type: 'instance', view: row });
     }
+  }
+
+  private keep(row: InstanceRow): void {
+    if (row.incident || row.lastResult) this.rows.set(row.uuid, row);
+    else this.rows.delete(row.uuid);
+    if (row.planSummary?.status === 'planned' && row.planSummary.cell) this.plannedCells.add(row.planSummary.cell.uuid);
+    this.listed?.push(row);
   }
 
   /** Instances read again (named, so every one is traced), with what the list knew of them kept. */
@@ -186,7 +203,7 @@ export class DoctorSession implements DoctorApi {
     if (!config.db) {
       // Log-only mode: the log's incidents, untraced.
       this.publishUntraced(incidents);
-      return [...this.rows.values()];
+      return this.started();
     }
     try {
       this.nova = await openDatabases(config.db);
@@ -194,7 +211,7 @@ export class DoctorSession implements DoctorApi {
       // The database's error goes in the header; the list still shows what the logs found.
       this.error('database', err);
       this.publishUntraced(incidents);
-      return [...this.rows.values()];
+      return this.started();
     }
     this.emit({ type: 'cells', cells: this.nova.cells() });
     try {
@@ -209,7 +226,14 @@ export class DoctorSession implements DoctorApi {
       // Whatever the trace did not reach is still listed as the logs found it.
       this.publishUntraced(incidents.filter((i) => !this.rows.has(i.uuid.toLowerCase()) && !this.rows.has(i.uuid)));
     }
-    return [...this.rows.values()];
+    return this.started();
+  }
+
+  /** What start() resolves with; later rows (read again, repaired) are only reported as events. */
+  private started(): InstanceRow[] {
+    const rows = this.listed ?? [];
+    this.listed = null;
+    return rows;
   }
 
   async detail(uuid: string): Promise<InstanceView> {
@@ -218,7 +242,7 @@ export class DoctorSession implements DoctorApi {
       const plan = planShown(t, this.planOptions);
       const fresh = rowOf(t, plan, row?.lastResult ?? null);
       // The list shows what was read last; the caller gets the same row inside the view.
-      if (row) this.rows.set(uuid, fresh);
+      this.keep(fresh);
       return { ...fresh, snapshot: t.snapshot, diagnosis: t.diagnosis, plan };
     }
     const known = row ?? untracedRow({ uuid } as Incident);
@@ -233,12 +257,8 @@ export class DoctorSession implements DoctorApi {
     // as they are now (the list keeps no plans, and a plan made from what the sweep read minutes ago would only
     // meet conflicts) and applied 200 at a time, each page's rows read back for the list; nothing of a page is
     // kept after it but each instance's outcome (no plan), so repairing the whole list stays in the sweep's memory.
-    const chosen = uuids.filter((u) => this.rows.has(u));
-    const cells = new Set<string>();
-    for (const uuid of chosen) {
-      const cell = this.rows.get(uuid)?.planSummary?.cell?.uuid;
-      if (cell) cells.add(cell);
-    }
+    // Connections (and grants) for every cell with a planned repair: the list's rows are not kept here.
+    const cells = this.plannedCells;
     const journalPath = options.apply ? (options.journalPath ?? defaultJournalPath(this.config.journalDir)) : null;
     const results: AppliedOutcome[] = [];
     let page: AppliedOutcome[] = [];
@@ -246,14 +266,14 @@ export class DoctorSession implements DoctorApi {
     try {
       written = await repairPages(
         nova,
-        { uuids: chosen, scan: null, all: false },
+        { uuids, scan: null, all: false },
         {
           apply: options.apply,
           journalPath,
           planOptions: this.planOptions,
           cellUuids: [...cells],
-          confirmed: new Set(chosen),
-          total: chosen.length,
+          confirmed: new Set(uuids),
+          total: uuids.length,
           pageSize: this.repairPage,
           onProgress: (done, total, uuid) => this.emit({ type: 'apply-progress', uuid, done, total }),
         },
