@@ -104,21 +104,6 @@ export function planShown(t: TracedInstance, options: PlanOptions, brief = false
   }
 }
 
-/** repair's first step: every shown instance with its plan (the TUI's session does the same, one at a time). */
-export async function planTargets(
-  nova: NovaDatabases,
-  targets: TraceTargets,
-  options: PlanOptions,
-): Promise<{ traced: Map<string, TracedInstance>; plans: RepairPlan[] }> {
-  const traced = new Map<string, TracedInstance>();
-  const plans: RepairPlan[] = [];
-  for await (const t of shownInstances(nova, targets)) {
-    traced.set(t.uuid, t);
-    plans.push(planShown(t, options));
-  }
-  return { traced, plans };
-}
-
 /** What a first pass over the targets found to repair: asked for in the confirmation, and all a second pass applies. */
 export interface PlannedCount {
   /** Instances traced and shown. */
@@ -151,7 +136,7 @@ export const NOT_CONFIRMED_REASON =
   'not planned when the repair was confirmed (it changed since): nothing was changed; run repair again';
 
 /** Instances planned and applied per page: each page is one applyPlans (its instances in parallel). */
-const REPAIR_PAGE = 200;
+export const REPAIR_PAGE = 200;
 
 /** Tells whether a repair's results make an exit code (see repairExitCode), gathered as they stream by. */
 export interface RepairOutcome {
@@ -168,7 +153,7 @@ export function noteOutcome(o: RepairOutcome, r: ApplyResult, t: TracedInstance 
 }
 
 /**
- * repair, page by page as the sweep reads: each page of shown instances is planned and applied (or checked, in a
+ * repair (the CLI's `repair`, and the TUI's `a` through DoctorSession.repair), page by page as the sweep reads: each page of shown instances is planned and applied (or checked, in a
  * dry run), and its results handed to `onResult` in trace's order; nothing of a page is kept after it. With
  * `confirmed`, only instances planned in the first pass (countPlanned) are applied: a confirmation covers what
  * it counted. Every change is still compare-and-swapped under its row locks (applyPlans). The journal is made
@@ -182,10 +167,12 @@ export async function repairPages(
     cellUuids: readonly string[];
     confirmed: ReadonlySet<string> | null;
     total: number | null;
+    /** Instances planned and applied per page (default 200). */
+    pageSize?: number;
   },
   onResult: (r: ApplyResult, t: TracedInstance) => void | Promise<void>,
 ): Promise<string | null> {
-  // As applyRepairs: several instances at once only when there are enough to gain from it.
+  // Several instances at once only when there are enough to gain from it.
   const sets = run.apply && (run.confirmed?.size ?? 0) >= PARALLEL_FROM ? PARALLEL_SETS : 1;
   return withConnections(
     nova,
@@ -220,7 +207,7 @@ export async function repairPages(
           if (run.confirmed && plan.status === 'planned' && !run.confirmed.has(plan.uuid))
             plan = { ...plan, status: 'skipped', reason: NOT_CONFIRMED_REASON };
           page.push({ t, plan });
-          if (page.length >= REPAIR_PAGE) await flush();
+          if (page.length >= (run.pageSize ?? REPAIR_PAGE)) await flush();
         }
         if (page.length > 0) await flush();
       } finally {

@@ -4,11 +4,11 @@ import type { Connection, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { describeMissingGrants, type MissingGrant, missingRepairGrants } from '../db/grants.js';
 import type { NovaDatabases } from '../db/trace.js';
 import { DoctorError, ExitCode } from '../errors.js';
-import { applyPlans, type RepairConnections } from '../repair/apply.js';
+import type { RepairConnections } from '../repair/apply.js';
 import { defaultJournalPath as journalDefaultPath } from '../repair/journal.js';
 import { type PlanOptions, planBrief, planRepair } from '../repair/plan.js';
 import { type ResumeResult, resumeJournal } from '../repair/resume.js';
-import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
+import type { RepairPlan, UndoResult } from '../repair/types.js';
 import { undoJournal } from '../repair/undo.js';
 import type { TracedInstance } from './trace.js';
 
@@ -117,29 +117,6 @@ export interface RepairRun {
   onWarning?: (text: string) => void;
   /** Aborted: finish the instances in progress, start no other (see applyPlans). */
   signal?: AbortSignal;
-}
-
-export async function applyRepairs(nova: NovaDatabases, plans: RepairPlan[], run: RepairRun): Promise<ApplyResult[]> {
-  const cells = plans.filter((p) => p.status === 'planned' && p.cell).map((p) => p.cell!.uuid);
-  const sets = run.apply && cells.length >= PARALLEL_FROM ? PARALLEL_SETS : 1;
-  return withConnections(
-    nova,
-    cells,
-    async (conns) => {
-      if (run.apply && conns[0]) {
-        await requireRepairGrants(conns[0]);
-        for (const w of await durabilityWarnings(conns[0])) run.onWarning?.(w);
-      }
-      return applyPlans(plans, conns, {
-        apply: run.apply,
-        journal: run.apply ? (run.journalPath ?? defaultJournalPath()) : undefined,
-        planOptions: run.planOptions,
-        onProgress: run.onProgress,
-        signal: run.signal,
-      });
-    },
-    sets,
-  );
 }
 
 /** Cells named in a journal, so undo/resume can open exactly those. */

@@ -1,17 +1,19 @@
 // The DoctorApi the TUI holds: scan → trace → plan as one streamed session, apply and undo on demand. Which
 // instances are listed and planned is flow.ts's rule, the same one trace and repair use.
 
+import { existsSync } from 'node:fs';
 import type { NovaDatabases } from '../db/trace.js';
 import { ExitCode } from '../errors.js';
 import type { Incident } from '../logscan/types.js';
 import type { PlanOptions } from '../repair/plan.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
 import { describeError, userFacing } from './errors.js';
-import { planShown, shownInstances, undoCommand } from './flow.js';
-import { applyRepairs, defaultJournalPath, undoRepairs } from './repair.js';
+import { planShown, REPAIR_PAGE, repairPages, shownInstances, undoCommand } from './flow.js';
+import { defaultJournalPath, undoRepairs } from './repair.js';
 import { nothingRead, scan } from './scan.js';
 import { openDatabases, type TracedInstance, traceInstances } from './trace.js';
 import type {
+  AppliedOutcome,
   DoctorApi,
   DoctorConfig,
   DoctorEvent,
@@ -22,7 +24,7 @@ import type {
   RepairOutcome,
 } from './types.js';
 
-function statusOf(t: TracedInstance, plan: RepairPlan | null, last: ApplyResult | null): InstanceStatus {
+function statusOf(t: TracedInstance, plan: RepairPlan | null, last: AppliedOutcome | null): InstanceStatus {
   if (last?.status === 'repaired') return 'repaired';
   switch (t.diagnosis.health) {
     case 'deleted':
@@ -63,14 +65,16 @@ const MAX_SUMMARIES = 4096;
 
 export function planSummary(plan: RepairPlan): PlanSummary {
   const summary: PlanSummary = { status: plan.status, reason: plan.reason, cell: plan.cell, writes: writesOf(plan) };
-  const key = JSON.stringify(summary);
+  // Every field, as text (a JSON.stringify of each instance's summary was a tenth of a sweep's CPU).
+  let key = `${summary.status}\n${summary.reason ?? '\u0000'}\n${summary.cell?.uuid ?? '\u0000'}\n${summary.cell?.name ?? '\u0000'}`;
+  for (const w of summary.writes) key += `\n${w.database}.${w.table}=${w.rows}`;
   const known = summaries.get(key);
   if (known) return known;
   if (summaries.size < MAX_SUMMARIES) summaries.set(key, summary);
   return summary;
 }
 
-function rowOf(t: TracedInstance, plan: RepairPlan, last: ApplyResult | null): InstanceRow {
+function rowOf(t: TracedInstance, plan: RepairPlan, last: AppliedOutcome | null): InstanceRow {
   return {
     uuid: t.uuid,
     status: statusOf(t, plan, last),
@@ -97,14 +101,35 @@ function untracedRow(incident: Incident): InstanceRow {
   };
 }
 
+/** The outcome of an ApplyResult, its plan let go (see AppliedOutcome). */
+export function appliedOutcome(result: ApplyResult): AppliedOutcome {
+  const { plan: _plan, ...outcome } = result;
+  return outcome;
+}
+
 export class DoctorSession implements DoctorApi {
   private readonly listeners = new Set<(e: DoctorEvent) => void>();
   private nova: NovaDatabases | null = null;
-  /** One row per listed instance: what a sweep keeps (the rows read, diagnosis and plan are let go). */
+  /**
+   * The rows that carry more than the list shows again after a read (the log's incident, the last repair's
+   * outcome), by uuid: a sweep's other rows live in the list alone (a map of 100k rows was 100k more entries
+   * for every garbage collection to mark).
+   */
   private readonly rows = new Map<string, InstanceRow>();
+  /** Every row start() published, in order: what it resolves with. */
+  private listed: InstanceRow[] | null = [];
+  /** Cells with a planned repair: where a repair needs its connections (and grants). */
+  private readonly plannedCells = new Set<string>();
   private readonly planOptions: PlanOptions;
 
-  constructor(readonly config: DoctorConfig) {
+  /** Instances planned and applied per page of a repair (the CLI's page; tests make it small). */
+  private readonly repairPage: number;
+
+  constructor(
+    readonly config: DoctorConfig,
+    options: { repairPageSize?: number } = {},
+  ) {
+    this.repairPage = options.repairPageSize ?? REPAIR_PAGE;
     this.planOptions = { hvType: config.hvType, widen: config.widen ?? [] };
   }
 
@@ -126,11 +151,11 @@ export class DoctorSession implements DoctorApi {
     });
   }
 
-  private publish(t: TracedInstance, last: ApplyResult | null = null): InstanceRow {
+  private publish(t: TracedInstance, last: AppliedOutcome | null = null): InstanceRow {
     // The list's status and the confirmation's writes need the plan's decisions, not its spec text: the brief
     // plan is a third of a sweep's CPU less (the full one is made when the instance is opened or repaired).
     const row = rowOf(t, planShown(t, this.planOptions, true), last);
-    this.rows.set(t.uuid, row);
+    this.keep(row);
     this.emit({ type: 'instance', view: row });
     return row;
   }
@@ -138,9 +163,16 @@ export class DoctorSession implements DoctorApi {
   private publishUntraced(incidents: readonly Incident[]): void {
     for (const incident of incidents) {
       const row = untracedRow(incident);
-      this.rows.set(row.uuid, row);
+      this.keep(row);
       this.emit({ type: 'instance', view: row });
     }
+  }
+
+  private keep(row: InstanceRow): void {
+    if (row.incident || row.lastResult) this.rows.set(row.uuid, row);
+    else this.rows.delete(row.uuid);
+    if (row.planSummary?.status === 'planned' && row.planSummary.cell) this.plannedCells.add(row.planSummary.cell.uuid);
+    this.listed?.push(row);
   }
 
   /** Instances read again (named, so every one is traced), with what the list knew of them kept. */
@@ -171,7 +203,7 @@ export class DoctorSession implements DoctorApi {
     if (!config.db) {
       // Log-only mode: the log's incidents, untraced.
       this.publishUntraced(incidents);
-      return [...this.rows.values()];
+      return this.started();
     }
     try {
       this.nova = await openDatabases(config.db);
@@ -179,7 +211,7 @@ export class DoctorSession implements DoctorApi {
       // The database's error goes in the header; the list still shows what the logs found.
       this.error('database', err);
       this.publishUntraced(incidents);
-      return [...this.rows.values()];
+      return this.started();
     }
     this.emit({ type: 'cells', cells: this.nova.cells() });
     try {
@@ -194,7 +226,14 @@ export class DoctorSession implements DoctorApi {
       // Whatever the trace did not reach is still listed as the logs found it.
       this.publishUntraced(incidents.filter((i) => !this.rows.has(i.uuid.toLowerCase()) && !this.rows.has(i.uuid)));
     }
-    return [...this.rows.values()];
+    return this.started();
+  }
+
+  /** What start() resolves with; later rows (read again, repaired) are only reported as events. */
+  private started(): InstanceRow[] {
+    const rows = this.listed ?? [];
+    this.listed = null;
+    return rows;
   }
 
   async detail(uuid: string): Promise<InstanceView> {
@@ -203,7 +242,7 @@ export class DoctorSession implements DoctorApi {
       const plan = planShown(t, this.planOptions);
       const fresh = rowOf(t, plan, row?.lastResult ?? null);
       // The list shows what was read last; the caller gets the same row inside the view.
-      if (row) this.rows.set(uuid, fresh);
+      this.keep(fresh);
       return { ...fresh, snapshot: t.snapshot, diagnosis: t.diagnosis, plan };
     }
     const known = row ?? untracedRow({ uuid } as Incident);
@@ -211,38 +250,59 @@ export class DoctorSession implements DoctorApi {
   }
 
   async repair(uuids: string[], options: { apply: boolean; journalPath?: string }): Promise<RepairOutcome> {
-    if (!this.nova) throw new Error('repair before start: no database open');
+    const nova = this.nova;
+    if (!nova) throw new Error('repair before start: no database open');
     if (options.apply && this.config.readOnly) throw new Error('read-only session: repairs are disabled');
-    // Planned again from the rows as they are now: the list keeps no plans, and a plan made from what the sweep
-    // read minutes ago would only meet conflicts.
-    const plans: RepairPlan[] = [];
-    try {
-      for await (const t of this.retrace(uuids.filter((u) => this.rows.has(u))))
-        plans.push(planShown(t, this.planOptions));
-    } catch (err) {
-      this.error('repair', err);
-      return { journalPath: null, undoCommand: null, results: [] };
-    }
+    // The same paged flow as `repair --all --apply`: the chosen instances are read again, planned from their rows
+    // as they are now (the list keeps no plans, and a plan made from what the sweep read minutes ago would only
+    // meet conflicts) and applied 200 at a time, each page's rows read back for the list; nothing of a page is
+    // kept after it but each instance's outcome (no plan), so repairing the whole list stays in the sweep's memory.
+    // Connections (and grants) for every cell with a planned repair: the list's rows are not kept here.
+    const cells = this.plannedCells;
     const journalPath = options.apply ? (options.journalPath ?? defaultJournalPath(this.config.journalDir)) : null;
-    const undo = (results: ApplyResult[]) =>
-      journalPath && results.some((r) => r.status === 'repaired') ? undoCommand(this.config.db, journalPath) : null;
-    let results: ApplyResult[] = [];
+    const results: AppliedOutcome[] = [];
+    let page: AppliedOutcome[] = [];
+    let written: string | null = null;
     try {
-      results = await applyRepairs(this.nova, plans, {
-        apply: options.apply,
-        journalPath,
-        planOptions: this.planOptions,
-        onProgress: (done, total, uuid) => this.emit({ type: 'apply-progress', uuid, done, total }),
-      });
+      written = await repairPages(
+        nova,
+        { uuids, scan: null, all: false },
+        {
+          apply: options.apply,
+          journalPath,
+          planOptions: this.planOptions,
+          cellUuids: [...cells],
+          confirmed: new Set(uuids),
+          total: uuids.length,
+          pageSize: this.repairPage,
+          onProgress: (done, total, uuid) => this.emit({ type: 'apply-progress', uuid, done, total }),
+        },
+        async (r) => {
+          const outcome = appliedOutcome(r);
+          results.push(outcome);
+          page.push(outcome);
+          if (page.length >= this.repairPage) {
+            const done = page;
+            page = [];
+            await this.refresh(
+              done.map((o) => o.uuid),
+              done,
+            );
+          }
+        },
+      );
     } catch (err) {
       this.error('repair', err);
-      return { journalPath, undoCommand: undo(results), results };
+      // Pages applied before the failure are in the journal: the operator needs it to undo or resume them.
+      if (journalPath && existsSync(journalPath)) written = journalPath;
     }
+    // What was applied before a failure is listed as the database holds it too.
     await this.refresh(
-      results.map((r) => r.uuid),
-      results,
+      page.map((o) => o.uuid),
+      page,
     );
-    return { journalPath, undoCommand: undo(results), results };
+    const undo = written && results.some((r) => r.status === 'repaired') ? undoCommand(this.config.db, written) : null;
+    return { journalPath: written, undoCommand: undo, results };
   }
 
   async undo(journalPath: string, options: { apply: boolean }): Promise<UndoResult[]> {
@@ -260,8 +320,8 @@ export class DoctorSession implements DoctorApi {
   }
 
   /** Re-read instances after a write so the list shows what the database holds now, not what we hoped. */
-  private async refresh(uuids: string[], results: ApplyResult[] = []): Promise<void> {
-    const byUuid = new Map(results.map((r) => [r.uuid, r]));
+  private async refresh(uuids: string[], outcomes: readonly AppliedOutcome[] = []): Promise<void> {
+    const byUuid = new Map(outcomes.map((r) => [r.uuid, r]));
     try {
       for await (const t of this.retrace(uuids)) this.publish(t, byUuid.get(t.uuid) ?? null);
     } catch (err) {

@@ -43,6 +43,12 @@ export interface PlanSummary {
 }
 
 /**
+ * What the list and a repair's results keep of an ApplyResult: its outcome, without the plan (whose spec texts
+ * before and after are ~7 KB an instance: a repair of 100k instances would keep 700 MB of them).
+ */
+export type AppliedOutcome = Omit<ApplyResult, 'plan'>;
+
+/**
  * One row of the instance list: what the log says joined with what the database says, without the rows read:
  * a sweep of 100k instances keeps a row each, never each one's snapshot, diagnosis and plan (read again with
  * DoctorApi.detail() when an instance is opened, and by repair() when it is applied).
@@ -57,7 +63,7 @@ export interface InstanceRow {
   staleCount: number | null;
   /** The plan in brief (null: not traced). */
   planSummary: PlanSummary | null;
-  lastResult: ApplyResult | null;
+  lastResult: AppliedOutcome | null;
 }
 
 /** An instance in full: its row with the rows read, the diagnosis and the plan (null where not traced). */
@@ -87,7 +93,8 @@ export interface RepairOutcome {
   journalPath: string | null; // null on a dry run
   /** The command that undoes it, with the session's database options; null when nothing was written. */
   undoCommand: string | null;
-  results: ApplyResult[];
+  /** In the order repaired, plans let go. */
+  results: AppliedOutcome[];
 }
 
 /**

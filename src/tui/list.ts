@@ -99,22 +99,16 @@ function bucketsOf(key: SortKey): {
   }
 }
 
-const haystacks = new WeakMap<InstanceRow, string>();
-
-/** Everything `/` matches against, lower-cased, built once per row object (rows warm it as they arrive). */
-export function haystack(view: InstanceRow): string {
-  let text = haystacks.get(view);
-  if (text === undefined) {
-    const parts: string[] = [view.uuid, view.status, view.displayName ?? '', view.cellName ?? ''];
-    const incident = view.incident;
-    if (incident) {
-      parts.push(...incident.requestIds, ...incident.hostsRejected);
-      for (const m of incident.mismatches) parts.push(`${m.property}=${m.value}`);
-    }
-    text = parts.join('\n').toLowerCase();
-    haystacks.set(view, text);
+/** Everything `/` matches against, lower-cased, one field a line (a term, which has no space, stays in one field). */
+export function rowText(view: InstanceRow): string {
+  let text = `${view.uuid}\n${view.status}\n${view.displayName ?? ''}\n${view.cellName ?? ''}`;
+  const incident = view.incident;
+  if (incident) {
+    for (const id of incident.requestIds) text += `\n${id}`;
+    for (const host of incident.hostsRejected) text += `\n${host}`;
+    for (const m of incident.mismatches) text += `\n${m.property}=${m.value}`;
   }
-  return text;
+  return text.toLowerCase();
 }
 
 function termsOf(filter: string): string[] {
@@ -123,10 +117,80 @@ function termsOf(filter: string): string[] {
 
 /** Every space-separated term must appear somewhere in the instance's fields. */
 export function matchesFilter(view: InstanceRow, filter: string): boolean {
-  const terms = termsOf(filter);
-  const text = haystack(view);
-  return terms.every((t) => text.includes(t));
+  const text = rowText(view);
+  return termsOf(filter).every((t) => text.includes(t));
 }
+
+/**
+ * A table's rows as one text, the rows' texts one after another (each ending in a newline), and where each row's
+ * starts: a search is indexOf over one string, and what the filter keeps is one string however many rows there
+ * are (a text kept per row of 100k was 100k more strings, and a WeakMap's ephemerons, for every garbage
+ * collection to go through while the sweep runs). Made at the first search of a table, kept for its next ones.
+ */
+interface Packed {
+  text: string;
+  starts: Int32Array;
+}
+const packs = new WeakMap<RowTable, Packed>();
+
+function packedOf(table: RowTable): Packed {
+  let packed = packs.get(table);
+  if (!packed) {
+    const rows = table.rows;
+    const starts = new Int32Array(rows.length + 1);
+    const texts: string[] = new Array(rows.length);
+    let at = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const text = rowText(rows[i] as InstanceRow);
+      starts[i] = at;
+      texts[i] = text;
+      at += text.length + 1;
+    }
+    starts[rows.length] = at;
+    packed = { text: `${texts.join('\n')}\n`, starts };
+    packs.set(table, packed);
+  }
+  return packed;
+}
+
+/**
+ * Makes the table's packed text now (when the list has settled and the operator has not typed yet), so the first
+ * `/` keystroke over 100k rows does not wait for it.
+ */
+export function prepareSearch(table: RowTable): void {
+  packedOf(table);
+}
+
+/** Which rows of a table have every term: 1 at their index. */
+function matchingRows(table: RowTable, terms: readonly string[]): Uint8Array {
+  const { text, starts } = packedOf(table);
+  const n = table.size;
+  let match: Uint8Array | null = null;
+  for (const term of terms) {
+    const has = new Uint8Array(n);
+    let from = 0;
+    let row = 0;
+    for (let at = text.indexOf(term, from); at >= 0; at = text.indexOf(term, from)) {
+      // The row the hit is in (rows come in text order: search on from the last one).
+      let lo = row;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if ((starts[mid] as number) <= at) lo = mid;
+        else hi = mid - 1;
+      }
+      row = lo;
+      has[row] = 1;
+      from = starts[row + 1] as number; // the next row: one hit a row is enough
+    }
+    if (match) for (let i = 0; i < n; i++) match[i] = (match[i] as number) & (has[i] as number);
+    else match = has;
+  }
+  return match ?? new Uint8Array(n).fill(1);
+}
+
+/** For a list sortInstances made from a table: the table, and each row's index in it. */
+const sortedFrom = new WeakMap<readonly InstanceRow[], { table: RowTable; index: Int32Array }>();
 
 /** Every instance in the list's order: the key's order, uuid breaking ties; reversed, the whole order turned. */
 export function sortInstances<R extends InstanceRow>(
@@ -134,35 +198,40 @@ export function sortInstances<R extends InstanceRow>(
   sort: SortKey,
   reversed: boolean,
 ): R[] {
-  const ordered = (
-    views instanceof RowTable ? views.rows : [...views.values()].sort((a, b) => byText(a.uuid, b.uuid))
-  ) as readonly R[];
+  const table = views instanceof RowTable ? views : null;
+  const ordered = (table ? table.rows : [...views.values()].sort((a, b) => byText(a.uuid, b.uuid))) as readonly R[];
+  const n = ordered.length;
   const buckets = bucketsOf(sort);
-  let rows: R[];
-  if (!buckets) rows = [...ordered];
+  const index = new Int32Array(n);
+  if (!buckets) for (let i = 0; i < n; i++) index[i] = i;
   else {
-    const groups = new Map<string | number, R[]>();
-    for (const row of ordered) {
-      const k = buckets.key(row);
+    const groups = new Map<string | number, number[]>();
+    for (let i = 0; i < n; i++) {
+      const k = buckets.key(ordered[i] as R);
       const group = groups.get(k);
-      if (group) group.push(row);
-      else groups.set(k, [row]);
+      if (group) group.push(i);
+      else groups.set(k, [i]);
     }
-    rows = new Array(ordered.length);
-    let i = 0;
-    for (const k of [...groups.keys()].sort(buckets.order)) for (const row of groups.get(k) as R[]) rows[i++] = row;
+    let j = 0;
+    for (const k of [...groups.keys()].sort(buckets.order)) for (const i of groups.get(k) as number[]) index[j++] = i;
   }
-  return reversed ? rows.reverse() : rows;
+  if (reversed) index.reverse();
+  const rows: R[] = new Array(n);
+  for (let j = 0; j < n; j++) rows[j] = ordered[index[j] as number] as R;
+  if (table) sortedFrom.set(rows, { table, index });
+  return rows;
 }
 
 /** The sorted rows that match the filter, order kept. */
 export function filterInstances<R extends InstanceRow>(sorted: readonly R[], filter: string): readonly R[] {
   const terms = termsOf(filter);
   if (terms.length === 0) return sorted;
-  return sorted.filter((v) => {
-    const text = haystack(v);
-    return terms.every((t) => text.includes(t));
-  });
+  const from = sortedFrom.get(sorted);
+  if (!from) return sorted.filter((v) => matchesFilter(v, filter));
+  const match = matchingRows(from.table, terms);
+  const out: R[] = [];
+  for (let j = 0; j < sorted.length; j++) if (match[from.index[j] as number]) out.push(sorted[j] as R);
+  return out;
 }
 
 /**
@@ -173,8 +242,13 @@ export function narrowingFilter(): <R extends InstanceRow>(sorted: readonly R[],
   let last: { sorted: readonly InstanceRow[]; filter: string; result: readonly InstanceRow[] } | null = null;
   return <R extends InstanceRow>(sorted: readonly R[], filter: string): readonly R[] => {
     if (last && last.sorted === sorted && last.filter === filter) return last.result as readonly R[];
+    // A table's packed text is searched whole (one indexOf pass); rows without one, the last answer's.
     const narrows =
-      last !== null && last.sorted === sorted && termsOf(last.filter).length > 0 && filter.startsWith(last.filter);
+      !sortedFrom.has(sorted) &&
+      last !== null &&
+      last.sorted === sorted &&
+      termsOf(last.filter).length > 0 &&
+      filter.startsWith(last.filter);
     const result = filterInstances(narrows ? (last!.result as readonly R[]) : sorted, filter);
     last = { sorted, filter, result };
     return result;

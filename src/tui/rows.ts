@@ -47,8 +47,11 @@ export class RowTable implements ReadonlyMap<string, InstanceRow> {
   /** This table with `updates` added or put in place of the rows with their uuid (the last one of a uuid wins). */
   with(updates: readonly InstanceRow[]): RowTable {
     if (updates.length === 0) return this;
+    // Rows already in place (start() resolves with every row its events brought) change nothing.
+    const changed = updates.filter((row) => this.rows[this.find(row.uuid)] !== row);
+    if (changed.length === 0) return this;
     const latest = new Map<string, InstanceRow>();
-    for (const row of updates) latest.set(row.uuid, row);
+    for (const row of changed) latest.set(row.uuid, row);
     let rows: InstanceRow[] | null = null;
     const added: InstanceRow[] = [];
     for (const row of latest.values()) {

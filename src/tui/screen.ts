@@ -1,5 +1,6 @@
 // Which screen is up and what sits over it: the app's state machine. Pure.
-import type { ApplyResult, UndoResult } from '../repair/types.js';
+import type { AppliedOutcome } from '../doctor/types.js';
+import type { UndoResult } from '../repair/types.js';
 
 export type PaneId = 'evidence' | 'stale' | 'hosts' | 'plan';
 export const PANES: readonly PaneId[] = ['evidence', 'stale', 'hosts', 'plan'];
@@ -32,7 +33,7 @@ export type RunReport =
       journalPath: string | null;
       /** The doctor's undo command for the journal, with the session's database options. */
       undoCommand: string | null;
-      results: ApplyResult[];
+      results: AppliedOutcome[];
       errors: RunNote[];
     }
   | { action: 'undo'; requested: number; journalPath: string; results: UndoResult[]; errors: RunNote[] };

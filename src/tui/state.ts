@@ -2,7 +2,6 @@
 import type { CellStatus } from '../db/types.js';
 import type { DoctorConfig, DoctorEvent, InstanceRow, InstanceView } from '../doctor/types.js';
 import type { ScanProgress, ScanReport } from '../logscan/types.js';
-import { haystack } from './list.js';
 import { RowTable } from './rows.js';
 
 export type Phase = 'starting' | 'scanning' | 'tracing' | 'ready' | 'failed';
@@ -40,8 +39,11 @@ export interface SessionState {
    * a newer row of theirs arrives.
    */
   details: ReadonlyMap<string, InstanceView>;
-  /** Instances being repaired or restored right now, with the doctor's per-instance progress. */
-  applying: Readonly<Record<string, { done: number; total: number }>>;
+  /**
+   * How far the repair running now is: instances done of the total, and the last one done (one value, not one per
+   * instance: a repair of the whole list reports 100k times).
+   */
+  applying: { done: number; total: number; last: string } | null;
   errors: ErrorNote[];
 }
 
@@ -71,7 +73,7 @@ export function initialSession(config: Pick<DoctorConfig, 'db'>, at: number): Se
     views: RowTable.empty,
     revision: 0,
     details: new Map(),
-    applying: {},
+    applying: null,
     errors: [],
   };
 }
@@ -114,7 +116,7 @@ function applyEvents(state: SessionState, events: readonly DoctorEvent[], at: nu
         rows.push(event.view);
         break;
       case 'apply-progress':
-        next = { ...next, applying: { ...next.applying, [event.uuid]: { done: event.done, total: event.total } } };
+        next = { ...next, applying: { done: event.done, total: event.total, last: event.uuid } };
         break;
       case 'error':
         next = {
@@ -132,8 +134,6 @@ function applyEvents(state: SessionState, events: readonly DoctorEvent[], at: nu
 function withRows(state: SessionState, rows: readonly InstanceRow[]): SessionState {
   const views = state.views.with(rows);
   if (views === state.views) return state;
-  // Built now, spread over the sweep's batches, not 100k at once at the first filter keystroke.
-  for (const row of rows) haystack(row);
   let details = state.details;
   for (const row of rows) {
     if (details.has(row.uuid) && details.get(row.uuid) !== row) {
@@ -177,11 +177,8 @@ export function sessionReducer(state: SessionState, action: SessionAction): Sess
           at: action.at,
         }),
       };
-    case 'apply-finished': {
-      const applying = { ...state.applying };
-      for (const uuid of action.uuids) delete applying[uuid];
-      return { ...state, applying };
-    }
+    case 'apply-finished':
+      return state.applying === null ? state : { ...state, applying: null };
   }
 }
 

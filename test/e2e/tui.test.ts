@@ -135,6 +135,43 @@ describe.skipIf(!hasTmux())('the TUI in tmux', () => {
     expect(session.screen()).not.toContain('nova-doctor  logs');
   }, 120_000);
 
+  it('marks every planned instance of a sweep with *, repairs them all (the paged flow), and undoes them all', async () => {
+    const before = await rows();
+    session = startTmux(`node ${BIN} --config ${conf} --all`, { cwd: ROOT, env: { XDG_STATE_HOME: state } });
+    await session.waitFor(/^ready/m, 60_000);
+    session.send('*');
+    const marked = Number(/(\d+) marked/.exec(await session.waitFor(/\d+ marked/))?.[1]);
+    expect(marked).toBeGreaterThanOrEqual(10);
+    session.send('a');
+    await session.waitFor(`Type apply ${marked} to confirm`);
+    session.type(`apply ${marked}`);
+    await session.waitFor(`> apply ${marked}`);
+    session.send('Enter');
+    const done = await session.waitFor(`Repaired ${marked} of ${marked}`, 60_000);
+    expect(done).toContain('verified after commit');
+    expect(done).not.toMatch(/conflict|failed/);
+    expect(await rows()).not.toBe(before);
+
+    // The list shows them as the database now holds them: repaired, nothing left with a planned repair.
+    session.send('Escape');
+    const list = await session.waitFor(new RegExp(`${marked} repaired`));
+    expect(list).not.toMatch(/\d+ marked/);
+    session.send('*');
+    await session.waitFor('no listed instance has a planned repair');
+
+    session.send('u');
+    await session.waitFor(`Type undo ${marked} to confirm`);
+    session.type(`undo ${marked}`);
+    await session.waitFor(`> undo ${marked}`);
+    session.send('Enter');
+    await session.waitFor(`Restored ${marked} of ${marked}`, 60_000);
+    expect(await rows()).toBe(before);
+    session.send('Escape');
+    await session.waitFor(/Space mark/);
+    session.send('q');
+    expect(await session.exitStatus()).toBe(0);
+  }, 150_000);
+
   it('ctrl-c exits at once with 130 and gives the terminal back', async () => {
     session = startTmux(`node ${BIN} --read-only --config ${conf} ${LOG}`, {
       cwd: ROOT,

@@ -7,9 +7,11 @@ import {
   listReducer,
   listWindow,
   matchesFilter,
+  narrowingFilter,
   sortInstances,
   visibleInstances,
 } from '../../src/tui/list.js';
+import { RowTable } from '../../src/tui/rows.js';
 import { incident, staleView, timeOf, withStatus } from './data.js';
 
 function mapOf(views: InstanceView[]): Map<string, InstanceView> {
@@ -160,5 +162,50 @@ describe('sorting apart from filtering', () => {
     const sorted = sortInstances(views, 'status', false);
     expect(filterInstances(sorted, '  ')).toBe(sorted);
     expect(names(filterInstances(sorted, 'cell1'))).toEqual(names(sorted).filter((n) => n !== 'web-002'));
+  });
+});
+
+describe('filtering a table through its packed text', () => {
+  // The search over a RowTable (one text, indexOf) must keep exactly the rows the per-row test keeps.
+  const many = Array.from({ length: 300 }, (_, k) => {
+    const i = k + 1;
+    const v = staleView(i, {
+      cellName: `Cell${i % 4}`,
+      displayName: i % 7 === 0 ? null : `Web-${i % 13}-Ab`,
+      incident: i % 5 === 0 ? incident('x', i, [`kvm-compute${i % 3}`]) : null,
+    });
+    return i % 3 === 0 ? withStatus(v, 'ok') : v;
+  });
+  const table = RowTable.of(many);
+
+  it.each([
+    'a',
+    'ab',
+    'web-1',
+    'cell2',
+    'CELL2 ab',
+    'ok',
+    'stale cell3',
+    'kvm-compute2',
+    'img_hv_type=xen',
+    'req-',
+    '0000',
+    'nothing-like-this',
+    '-ab\ncell1',
+    'b web',
+  ])('%j', (filter) => {
+    for (const [sort, reversed] of [
+      ['status', false],
+      ['cell', true],
+      ['uuid', false],
+    ] as const) {
+      const sorted = sortInstances(table, sort, reversed);
+      const expected = sorted.filter((v) => matchesFilter(v, filter));
+      expect(filterInstances(sorted, filter).map((v) => v.uuid)).toEqual(expected.map((v) => v.uuid));
+      const narrowing = narrowingFilter();
+      for (let n = 1; n <= filter.length; n++) narrowing(sorted, filter.slice(0, n));
+      expect(narrowing(sorted, filter).map((v) => v.uuid)).toEqual(expected.map((v) => v.uuid));
+    }
+    if (filter === 'a') expect(filterInstances(sortInstances(table, 'uuid', false), filter).length).toBeGreaterThan(0);
   });
 });

@@ -160,8 +160,6 @@ describe('results', () => {
   };
 
   it('shows verified repairs, conflicts with the value found, and the journal', () => {
-    const v = staleView(1);
-    const plan = v.plan ?? fail();
     const out = text(
       resultLines({
         action: 'apply',
@@ -170,12 +168,11 @@ describe('results', () => {
         undoCommand: 'nova-doctor undo --config /etc/nova/nova.conf --journal /var/lib/nova-doctor/j.jsonl --apply',
         errors: [],
         results: [
-          { uuid: 'u-1', status: 'repaired', reason: null, plan, verified: true },
+          { uuid: 'u-1', status: 'repaired', reason: null, verified: true },
           {
             uuid: 'u-2',
             status: 'conflict',
             reason: 'a row changed since it was read',
-            plan,
             conflicts: [{ change, currentValue: 'qemu' }],
           },
         ],

@@ -92,12 +92,21 @@ describe('session reducer', () => {
     expect(s.errors.at(-1)).toMatchObject({ where: 'start', message: 'boom' });
   });
 
-  it('tracks per-instance apply progress until the run finishes', () => {
+  it("tracks a run's progress, as one value whatever its size, until the run finishes", () => {
     let s = initialSession(config(), T0);
     s = fold(s, [{ type: 'apply-progress', uuid: 'u1', done: 1, total: 3 }], T0);
-    expect(s.applying.u1).toEqual({ done: 1, total: 3 });
-    s = sessionReducer(s, { type: 'apply-finished', uuids: ['u1'] });
-    expect(s.applying.u1).toBeUndefined();
+    expect(s.applying).toEqual({ done: 1, total: 3, last: 'u1' });
+    s = fold(
+      s,
+      [
+        { type: 'apply-progress', uuid: 'u2', done: 2, total: 3 },
+        { type: 'apply-progress', uuid: 'u3', done: 3, total: 3 },
+      ],
+      T0,
+    );
+    expect(s.applying).toEqual({ done: 3, total: 3, last: 'u3' });
+    s = sessionReducer(s, { type: 'apply-finished', uuids: ['u1', 'u2', 'u3'] });
+    expect(s.applying).toBeNull();
   });
 
   it('counts instances per status', () => {

@@ -42,23 +42,16 @@ function columnsFor(columns: number): ListColumns {
 /** Rows of chrome above the rows: the info line and the column titles. */
 export const LIST_CHROME_ROWS = 2;
 
-function statusText(view: InstanceRow, applying: SessionState['applying']): string {
-  const progress = applying[view.uuid];
-  return progress ? `applying ${progress.done}/${progress.total}` : view.status;
-}
-
 /** Memoised: moving the cursor re-renders two rows, not the window. */
 const Row = memo(function Row({
   view,
   selected,
   marked,
-  applying,
   cols,
 }: {
   view: InstanceRow;
   selected: boolean;
   marked: boolean;
-  applying: SessionState['applying'];
   cols: ListColumns;
 }) {
   const incident = view.incident;
@@ -66,9 +59,7 @@ const Row = memo(function Row({
     <Text wrap="truncate-end" inverse={selected}>
       {selected ? '› ' : '  '}
       {marked ? <Text color="yellow">● </Text> : '  '}
-      <Text color={applying[view.uuid] ? 'cyan' : STATUS_COLORS[view.status]}>
-        {cell(statusText(view, applying), W.status)}
-      </Text>
+      <Text color={STATUS_COLORS[view.status]}>{cell(view.status, W.status)}</Text>
       {cell(safe(view.uuid), W.uuid)}
       {cell(safe(view.cellName), W.cell)}
       {cols.hosts ? cell(String(incident?.hostsRejected.length ?? '-'), W.hosts) : ''}
@@ -137,7 +128,6 @@ export function InstanceList({
             view={view}
             selected={offset + i === index}
             marked={list.marked.has(view.uuid)}
-            applying={session.applying}
             cols={cols}
           />
         ))

@@ -93,22 +93,25 @@ export function RunningPanel({
   height: number;
 }) {
   const verb = request.action === 'apply' ? 'Repairing' : 'Undoing';
-  // Title and a possible '… more' row around the per-instance rows.
-  const rows = request.uuids.slice(0, Math.max(1, height - 2));
+  const progress = session.applying;
+  // Title, progress and a possible '… more' row around the per-instance rows.
+  const rows = request.uuids.slice(0, Math.max(1, height - 3));
   return (
     <Box flexDirection="column" height={height}>
       <Text color="cyan" wrap="truncate-end">
         {verb} {request.uuids.length} instance{request.uuids.length === 1 ? '' : 's'}… (Ctrl-C quits; the doctor keeps
         each instance's transaction whole)
       </Text>
+      <Text wrap="truncate-end" dimColor={progress === null}>
+        {progress ? `${progress.done} of ${progress.total} done` : 'starting…'}
+      </Text>
       {rows.map((uuid) => {
-        const p = session.applying[uuid];
         const view = session.views.get(uuid);
-        const state = p ? `${p.done}/${p.total}` : (view?.lastResult?.status ?? 'waiting');
+        const state = view?.lastResult?.status ?? (progress?.last === uuid ? 'done' : 'waiting');
         return (
           <Text key={uuid} wrap="truncate-end">
             {'  '}
-            {safe(uuid)} <Text color={p ? 'cyan' : 'gray'}>{state}</Text>
+            {safe(uuid)} <Text color={state === 'waiting' ? 'gray' : 'cyan'}>{state}</Text>
           </Text>
         );
       })}

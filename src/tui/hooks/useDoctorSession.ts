@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { useCallback, useEffect, useRef } from 'react';
 import type { DoctorApi, DoctorEvent } from '../../doctor/types.js';
+import { prepareSearch } from '../list.js';
 import { initialSession, type SessionAction, type SessionState, sessionReducer } from '../state.js';
 import { useStore } from './useStore.js';
 
@@ -16,7 +17,10 @@ export const MAX_BATCH_MS = 500;
  * a list of 100k rows (whose every batch is merged, re-ordered and counted) spends a bounded share of the CPU
  * on rendering while the sweep streams, not most of it.
  */
-export const BATCH_COST_FACTOR = 8;
+export const BATCH_COST_FACTOR = 16;
+
+/** How long after the list is whole its search text is made (after the frame that shows it). */
+const SEARCH_AFTER_MS = 50;
 
 export function batchDelay(lastCostMs: number): number {
   return Math.min(MAX_BATCH_MS, Math.max(EVENT_BATCH_MS, lastCostMs * BATCH_COST_FACTOR));
@@ -40,6 +44,7 @@ export function useDoctorSession(api: DoctorApi): DoctorSession {
   const queue = useRef<DoctorEvent[]>([]);
   const timer = useRef<NodeJS.Timeout | null>(null);
   const cost = useRef({ dispatchedAt: null as number | null, last: 0 });
+  const idle = useRef<NodeJS.Timeout | null>(null);
 
   const flush = useCallback(() => {
     if (timer.current) clearTimeout(timer.current);
@@ -73,6 +78,8 @@ export function useDoctorSession(api: DoctorApi): DoctorSession {
         if (!live) return;
         flush();
         dispatch({ type: 'started', views, at: Date.now() });
+        // The list is whole: its search text is made now, after this frame, not at the first `/` keystroke.
+        idle.current = setTimeout(() => prepareSearch(get().views), SEARCH_AFTER_MS);
       },
       (error: unknown) => {
         if (!live || abort.signal.aborted) return;
@@ -85,10 +92,11 @@ export function useDoctorSession(api: DoctorApi): DoctorSession {
       unsubscribe();
       abort.abort();
       if (timer.current) clearTimeout(timer.current);
+      if (idle.current) clearTimeout(idle.current);
       timer.current = null;
       queue.current = [];
     };
-  }, [api, dispatch, flush]);
+  }, [api, dispatch, flush, get]);
 
   return { session, dispatch, get, flush };
 }

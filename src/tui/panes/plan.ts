@@ -1,6 +1,6 @@
 // The repair plan as the operator reviews it: the JSON Patch, the row changes, the spec diff.
 import type { Operation } from 'fast-json-patch';
-import type { InstanceView } from '../../doctor/types.js';
+import type { AppliedOutcome, InstanceView } from '../../doctor/types.js';
 import type { ApplyResult, RepairPlan, RowChange } from '../../repair/types.js';
 import { databaseLabel } from '../confirm.js';
 import { plural } from '../format.js';
@@ -50,7 +50,7 @@ const RESULT_COLORS: Record<ApplyResult['status'], Color> = {
   'nothing-to-do': 'gray',
 };
 
-export function resultLine(result: ApplyResult): Line {
+export function resultLine(result: AppliedOutcome): Line {
   return line(
     seg(result.status, { color: RESULT_COLORS[result.status], bold: true }),
     result.verified ? seg('  verified after commit', { color: 'green' }) : '',
