@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerScript } from '../../src/logscan/pool.js';
 import {
   adoptPrestartedWorker,
-  defaultScanThreads,
   dropPrestartedWorker,
   MIN_BYTES_FOR_THREADS,
   prestartScanWorker,
@@ -18,6 +17,7 @@ let dir: string;
 let big: string;
 let small: string;
 let bigGz: string;
+let huge: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'prestart-'));
   big = join(dir, 'big.log');
@@ -26,6 +26,9 @@ beforeAll(() => {
   bigGz = join(dir, 'big.log.gz');
   writeFileSync(bigGz, '');
   truncateSync(bigGz, MIN_BYTES_FOR_THREADS / 8 + 1); // a .gz counts 8x its size
+  huge = join(dir, 'huge.log');
+  writeFileSync(huge, '');
+  truncateSync(huge, 4 * 2 ** 30); // sparse too
   small = join(dir, 'small.log');
   writeFileSync(small, 'x\n');
 });
@@ -50,11 +53,13 @@ describe('prestarting the scan worker', () => {
     expect(prestartScanWorker([big], 1)).toBe(false);
     expect(prestartScanWorker(['-', big], 1)).toBe(false);
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
-    // Not asked: as many threads as the scan will use by default (plain and gz differ on two CPUs).
-    expect(prestartScanWorker([big])).toBe(defaultScanThreads(availableParallelism(), false) > 1);
+    // Not asked: started when two threads could pay for that much log with a second CPU free (the scan
+    // decides with the probe): not for 128 MiB, plain or gz; for 4 GiB where there are two CPUs.
+    expect(prestartScanWorker([big])).toBe(false);
+    expect(prestartScanWorker([bigGz])).toBe(false);
+    expect(prestartScanWorker([huge])).toBe(availableParallelism() >= 2);
     dropPrestartedWorker();
-    expect(prestartScanWorker([bigGz])).toBe(defaultScanThreads(availableParallelism(), true) > 1);
-    dropPrestartedWorker();
+    expect(adoptPrestartedWorker(script as URL)).toBeNull();
     // Not needed after all (the scan runs without threads): dropped, nothing left to adopt.
     expect(prestartScanWorker([big], 2)).toBe(true);
     dropPrestartedWorker();
