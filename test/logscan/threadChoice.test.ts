@@ -1,5 +1,6 @@
 // The default thread count: chooseScanThreads' decisions for sizes, CPUs and probes (pure), and the probe's
 // reading of the kernel's counters.
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   type CpuSample,
@@ -8,6 +9,7 @@ import {
   probeParallelism,
   sampleCpu,
 } from '../../src/logscan/cpuProbe.js';
+import { scanLogs } from '../../src/logscan/index.js';
 import { chooseScanThreads, GZIP_RATIO, type ParallelProbe, spareShare } from '../../src/logscan/threadChoice.js';
 
 const GiB = 2 ** 30;
@@ -132,5 +134,18 @@ describe('the probe', () => {
     const p = probeParallelism();
     expect(['proc-stat', 'loadavg']).toContain(p.source);
     expect(p.othersBusy).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('the scan reports its choice', () => {
+  it('chosen (with the probe and the figures) or asked for', async () => {
+    const log = join(import.meta.dirname, 'data', 'zed-facts.log');
+    const chosen = (await scanLogs([log])).stats?.threads;
+    expect(chosen?.chosen).toBe(1);
+    expect(chosen?.reason).toMatch(/^1 thread: /);
+    expect(chosen?.workBytes).toBeGreaterThan(0);
+    expect(['proc-stat', 'loadavg', 'none']).toContain(chosen?.probe?.source);
+    const asked = (await scanLogs([log], { workers: 2 })).stats?.threads;
+    expect(asked).toEqual({ chosen: 2, reason: '--threads 2' });
   });
 });
