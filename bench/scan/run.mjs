@@ -19,10 +19,13 @@
 // The last line of output is "@@summary <json>" for bench/run.js (its `plain`/`gz` are the default's).
 import { spawnSync } from 'node:child_process';
 import {
+  closeSync,
   createReadStream,
   createWriteStream,
   existsSync,
+  openSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
@@ -148,7 +151,7 @@ function timeInterleaved(cmds) {
   for (let i = 0; i < runs; i++)
     for (const [k, cmd] of Object.entries(cmds)) {
       const load = Number(loadavg().split(' ')[0]);
-      seen[k].push({ ...measure(cmd), load });
+      seen[k].push({ ...measure(cmd), load, ...(k === 'default' ? { chose: chosenThreads() } : {}) });
     }
   return Object.fromEntries(
     Object.entries(seen).map(([k, out]) => [
@@ -161,6 +164,20 @@ function timeInterleaved(cmds) {
       },
     ]),
   );
+}
+
+/** The threads the last run wrote into OUT chose (scan --json's stats, at the end of the report). */
+function chosenThreads() {
+  try {
+    const size = statSync(OUT).size;
+    const fd = openSync(OUT, 'r');
+    const tail = Buffer.alloc(Math.min(size, 8192));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    closeSync(fd);
+    return Number(/"chosen":\s*(\d+)/.exec(tail.toString('utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** What the default chose for `file`, and why (one more run, its report's stats.threads). */
@@ -211,7 +228,8 @@ const summary = {
 };
 
 const fmtRun = (t) =>
-  `${t.wall.toFixed(2)} s wall, ${t.cpu.toFixed(2)} s CPU, ${t.rssMiB.toFixed(0)} MiB (loads ${t.runs.map((r) => r.load.toFixed(1)).join(' ')})`;
+  `${t.wall.toFixed(2)} s wall, ${t.cpu.toFixed(2)} s CPU, ${t.rssMiB.toFixed(0)} MiB (loads ${t.runs.map((r) => r.load.toFixed(1)).join(' ')}` +
+  `${t.runs[0]?.chose !== undefined ? `; threads chosen ${t.runs.map((r) => r.chose).join(' ')}` : ''})`;
 
 for (const density of densities)
   for (const sz of sizes) {

@@ -14,20 +14,23 @@ import { chooseScanThreads, GZIP_RATIO } from './threadChoice.js';
 export const MIN_BYTES_FOR_THREADS = 128 << 20;
 
 /** What files (named on the command line) hold to scan: plain bytes and .gz bytes; streams and globs count 0. */
-export function fileWork(files: readonly string[]): { plainBytes: number; gzipBytes: number } {
+export function fileWork(files: readonly string[]): { plainBytes: number; gzipBytes: number; gzipFiles: number } {
   let plainBytes = 0;
   let gzipBytes = 0;
+  let gzipFiles = 0;
   for (const p of files) {
     try {
       const st = statSync(p);
       if (!st.isFile()) continue;
-      if (p.endsWith('.gz')) gzipBytes += st.size;
-      else plainBytes += st.size;
+      if (p.endsWith('.gz')) {
+        gzipBytes += st.size;
+        gzipFiles++;
+      } else plainBytes += st.size;
     } catch {
       // Not a file ('-', a glob): the scan decides later, with a worker of its own.
     }
   }
-  return { plainBytes, gzipBytes };
+  return { plainBytes, gzipBytes, gzipFiles };
 }
 
 let waiting: { worker: Worker; script: string } | null = null;
@@ -45,6 +48,8 @@ export function prestartScanWorker(files: readonly string[], threads: number | n
     threads ??
     chooseScanThreads({ cpus: availableParallelism(), ...work, probe: { source: 'none', othersBusy: null } }).threads;
   if (!(wanted > 1)) return false;
+  // A lone .gz is one unit: its second thread is the decompressing helper (started by the scan), not this one.
+  if (work.plainBytes === 0 && work.gzipFiles < 2) return false;
   const script = compiledScript(import.meta.url, 'worker.js');
   if (work.plainBytes + work.gzipBytes * GZIP_RATIO < MIN_BYTES_FOR_THREADS || !script) return false;
   try {

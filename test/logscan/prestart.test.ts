@@ -18,6 +18,7 @@ let big: string;
 let small: string;
 let bigGz: string;
 let huge: string;
+let hugeGz: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'prestart-'));
   big = join(dir, 'big.log');
@@ -29,6 +30,9 @@ beforeAll(() => {
   huge = join(dir, 'huge.log');
   writeFileSync(huge, '');
   truncateSync(huge, 4 * 2 ** 30); // sparse too
+  hugeGz = join(dir, 'huge.log.gz');
+  writeFileSync(hugeGz, '');
+  truncateSync(hugeGz, 2 ** 30);
   small = join(dir, 'small.log');
   writeFileSync(small, 'x\n');
 });
@@ -58,6 +62,10 @@ describe('prestarting the scan worker', () => {
     expect(prestartScanWorker([big])).toBe(false);
     expect(prestartScanWorker([bigGz])).toBe(false);
     expect(prestartScanWorker([huge])).toBe(availableParallelism() >= 2);
+    dropPrestartedWorker();
+    // A lone .gz, however big, is one unit: its second thread decompresses, and the scan starts that one.
+    expect(prestartScanWorker([hugeGz])).toBe(false);
+    expect(prestartScanWorker([hugeGz, bigGz])).toBe(availableParallelism() >= 2);
     dropPrestartedWorker();
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
     // Not needed after all (the scan runs without threads): dropped, nothing left to adopt.
