@@ -3,12 +3,12 @@
 // still loading its own modules, when the logs named on the command line are big enough for threads;
 // the pool adopts it (runInPool).
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { compiledScript } from '../workerScript.js';
 import type { EarlyWorkerData } from './poolProtocol.js';
 import { youngGenerationKeptSmall } from './scanHeap.js';
-import { chooseScanThreads, GZIP_RATIO } from './threadChoice.js';
+import { chooseScanThreads, GZIP_RATIO, type ParallelProbe } from './threadChoice.js';
 
 /** Below this many bytes in total (a .gz counting GZIP_RATIO times its size), threads cost more than they save. */
 export const MIN_BYTES_FOR_THREADS = 128 << 20;
@@ -33,6 +33,12 @@ export function fileWork(files: readonly string[]): { plainBytes: number; gzipBy
   return { plainBytes, gzipBytes, gzipFiles };
 }
 
+/** The 1-minute load average as a probe (this process, just started, adds nothing to it yet). */
+function loadProbe(): ParallelProbe {
+  const load = loadavg()[0] ?? 0;
+  return load > 0 ? { source: 'loadavg', othersBusy: load } : { source: 'none', othersBusy: null };
+}
+
 let waiting: { worker: Worker; script: string } | null = null;
 
 /**
@@ -42,11 +48,11 @@ let waiting: { worker: Worker; script: string } | null = null;
 export function prestartScanWorker(files: readonly string[], threads: number | null = null): boolean {
   if (waiting || availableParallelism() < 2) return false;
   const work = fileWork(files);
-  // Not told: the worker starts if two threads could pay for this much log with a second CPU free; the
-  // scan decides with the probe's figures (chooseScanThreads) and drops it if not (~50 ms of CPU lost).
-  const wanted =
-    threads ??
-    chooseScanThreads({ cpus: availableParallelism(), ...work, probe: { source: 'none', othersBusy: null } }).threads;
+  // Not told: the worker starts if two threads could pay for this much log with the load average's share
+  // of a second CPU (it lags, but is all there is yet); the scan decides with the probe's window
+  // (chooseScanThreads) and drops it if not. A worker dropped costs its boot (~50 ms of CPU) and its isolate
+  // (~40 MiB of peak RSS: 4 GiB at load 12, 136 MiB against one thread's 95), so not on a machine already busy.
+  const wanted = threads ?? chooseScanThreads({ cpus: availableParallelism(), ...work, probe: loadProbe() }).threads;
   if (!(wanted > 1)) return false;
   // A lone .gz is one unit: its second thread is the decompressing helper (started by the scan), not this one.
   if (work.plainBytes === 0 && work.gzipFiles < 2) return false;

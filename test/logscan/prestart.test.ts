@@ -2,7 +2,7 @@
 // the process alive when nobody adopts it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerScript } from '../../src/logscan/pool.js';
@@ -12,6 +12,7 @@ import {
   MIN_BYTES_FOR_THREADS,
   prestartScanWorker,
 } from '../../src/logscan/prestart.js';
+import { chooseScanThreads } from '../../src/logscan/threadChoice.js';
 
 let dir: string;
 let big: string;
@@ -61,11 +62,20 @@ describe('prestarting the scan worker', () => {
     // decides with the probe): not for 128 MiB, plain or gz; for 4 GiB where there are two CPUs.
     expect(prestartScanWorker([big])).toBe(false);
     expect(prestartScanWorker([bigGz])).toBe(false);
-    expect(prestartScanWorker([huge])).toBe(availableParallelism() >= 2);
+    // …and only while the load average leaves a second CPU free (a busy machine does not pay for a worker
+    // it will most likely drop).
+    const wouldChoose = (plainBytes: number, gzipBytes: number) =>
+      chooseScanThreads({
+        cpus: availableParallelism(),
+        plainBytes,
+        gzipBytes,
+        probe: { source: 'loadavg', othersBusy: loadavg()[0] as number },
+      }).threads === 2;
+    expect(prestartScanWorker([huge])).toBe(wouldChoose(4 * 2 ** 30, 0));
     dropPrestartedWorker();
     // A lone .gz, however big, is one unit: its second thread decompresses, and the scan starts that one.
     expect(prestartScanWorker([hugeGz])).toBe(false);
-    expect(prestartScanWorker([hugeGz, bigGz])).toBe(availableParallelism() >= 2);
+    expect(prestartScanWorker([hugeGz, bigGz])).toBe(wouldChoose(0, 2 ** 30 + MIN_BYTES_FOR_THREADS / 8 + 1));
     dropPrestartedWorker();
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
     // Not needed after all (the scan runs without threads): dropped, nothing left to adopt.
