@@ -11,6 +11,11 @@
 // threads win from S > D / (c1 - c2(spare)); never when c2(spare) >= c1. Costs are kept relative to c1, so
 // the thresholds (in bytes) hold on a faster or slower machine alike: only how free the second CPU is moves
 // them, and that is what the probe measures.
+//
+// On a machine busier than its CPUs (load 12-16 on 2 vCPUs) two threads sometimes finish first all the same:
+// the kernel shares CPU time per thread, so a second one takes a bigger share from the other processes (4 GiB,
+// medians: 9.98 s against 14.17 s, at +16% CPU). Not chosen by default: on a scheduler host the others are
+// nova; --threads 2 is there for an operator who wants that share.
 
 /** Relative costs, measured on 2-vCPU VMs (issue 16 and README, Performance; medians of 3-5, warm cache). */
 export const SCAN_COSTS = {
