@@ -67,9 +67,10 @@ function warn(text: string): void {
   process.stderr.write(`nova-doctor: ${text}\n`);
 }
 
-// The default is defaultScanThreads' (src/logscan/prestart.ts); an operator who knows the host (a busy
+// The default is chooseScanThreads' (src/logscan/threadChoice.ts); an operator who knows the host (a busy
 // scheduler, vCPUs that share a core) or has measured otherwise says so here.
-const THREADS_HELP = 'threads to read logs with (default: 2 with 3+ CPUs; with 2 CPUs, 1 for plain logs, 2 for .gz)';
+const THREADS_HELP =
+  'threads to read logs with (default: 2 when the logs are big enough for the share of a second CPU found free at start; scan --json: stats.threads says why)';
 
 async function scanWithProgress(config: DoctorConfig): Promise<ScanReport> {
   const { prepareScan } = await import('../doctor/startup.js');

@@ -1,5 +1,6 @@
 // What the launcher does before the command runs, kept below the faces: the masking of passwords in argv (first),
 // and for a scan a young generation kept small and the scan worker booted while the scanner's modules load.
+import { markScanStart } from '../logscan/cpuProbe.js';
 import { prestartScanWorker } from '../logscan/prestart.js';
 import { keepYoungGenerationSmall } from '../logscan/scanHeap.js';
 
@@ -18,6 +19,7 @@ export function prepareDatabaseWork(): void {
 
 /** Before a scan's modules load: `files` as named, `threads` as --threads gave it (null: the default). */
 export function prepareScan(files: readonly string[], threads: number | null): void {
+  markScanStart(); // the probe's window (cpuProbe.ts) starts here at the latest
   keepYoungGenerationSmall(); // before anything allocates much (scanHeap.ts says why)
   prestartScanWorker(files, threads);
 }

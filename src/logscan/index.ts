@@ -7,11 +7,13 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type CorrelatedTexts, Correlator, type LogEvent, type ResolvedEvent } from './correlate.js';
 import { correlateWhole } from './correlateWhole.js';
+import { probeParallelism } from './cpuProbe.js';
 import { defaultLogInputs, expandGlob, hasGlob } from './inputs.js';
 import { runInPool, runInThread, workerScript } from './pool.js';
-import { defaultScanThreads, dropPrestartedWorker, MIN_BYTES_FOR_THREADS } from './prestart.js';
+import { dropPrestartedWorker, MIN_BYTES_FOR_THREADS } from './prestart.js';
 import { JsonTexts } from './reportJson.js';
 import { SUPP_NONE, SUPP_UNREADABLE } from './scanEvent.js';
+import { chooseScanThreads, GZIP_RATIO, type ThreadChoice } from './threadChoice.js';
 import { timeRange } from './timeRange.js';
 import type { ScanProgress, ScanReport, ScanWarning, StreamedScanReport } from './types.js';
 import { interpretingSink } from './unitInterpret.js';
@@ -41,7 +43,8 @@ export interface ScanOptions {
   onProgress?: (p: ScanProgress) => void;
   signal?: AbortSignal;
   /**
-   * Threads to use, this one included; default: defaultScanThreads (2, but 1 for plain logs on 2 CPUs).
+   * Threads to use, this one included; default: chooseScanThreads' answer for these files on this machine now
+   * (threadChoice.ts; report.stats.threads says what it chose and why).
    * 0 or 1: everything in this thread. With 2, this thread and a worker share the byte ranges, and a .gz
    * is decompressed in a thread of its own while it is scanned.
    */
@@ -168,12 +171,16 @@ export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOpti
   }
 
   const files = resolved.map((r) => r.file);
-  const threads =
-    opts.workers ??
-    defaultScanThreads(
-      availableParallelism(),
-      resolved.some((r) => r.kind === 'gzip'),
-    );
+  const choice: ThreadChoice | null =
+    opts.workers === undefined
+      ? chooseScanThreads({
+          cpus: availableParallelism(),
+          plainBytes: resolved.reduce((a, r) => a + (r.kind === 'plain' ? (r.size ?? 0) : 0), 0),
+          gzipBytes: resolved.reduce((a, r) => a + (r.kind === 'gzip' ? (r.size ?? 0) : 0), 0),
+          probe: probeParallelism(),
+        })
+      : null;
+  const threads = opts.workers ?? (choice as ThreadChoice).threads;
   const unitOpts: UnitOptions = {
     ...DEFAULT_UNIT_OPTIONS,
     range,
@@ -183,7 +190,7 @@ export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOpti
   };
 
   // The whole report in memory, or streamed (see above).
-  const estimate = resolved.reduce((a, r) => a + (r.size ?? 0) * (r.kind === 'gzip' ? 8 : 1), 0);
+  const estimate = resolved.reduce((a, r) => a + (r.size ?? 0) * (r.kind === 'gzip' ? GZIP_RATIO : 1), 0);
   const whole =
     !resolved.some((r) => r.kind === 'stream') && estimate < (opts.inMemoryBelowBytes ?? IN_MEMORY_BELOW_BYTES);
 
@@ -259,7 +266,7 @@ export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOpti
   );
 
   // A thread costs ~0.1 s of CPU to start: worth it from about this much log (decompressed) on.
-  const work = units.reduce((a, u) => a + (sizes.get(u.id) ?? 0) * (u.kind === 'gzip' ? 8 : 1), 0);
+  const work = units.reduce((a, u) => a + (sizes.get(u.id) ?? 0) * (u.kind === 'gzip' ? GZIP_RATIO : 1), 0);
   const parallel = threads > 1 && work >= (opts.minBytesForWorkers ?? MIN_BYTES_FOR_THREADS);
   const script = parallel ? workerScript() : null;
   // A worker started early for logs that turn out not to need it (prestart.ts) goes now.
@@ -324,6 +331,16 @@ export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOpti
     elapsedMs: Math.round(now - started),
     readMs: Math.round(scanned - started),
     correlateMs: Math.round(now - scanned),
+    threads: choice
+      ? {
+          chosen: choice.threads,
+          reason: choice.reason,
+          workBytes: choice.workBytes,
+          breakEvenBytes: choice.breakEvenBytes,
+          spare: +choice.spare.toFixed(2),
+          probe: choice.probe,
+        }
+      : { chosen: threads, reason: `--threads ${threads}` },
   };
   return { report, inputsWithEvents: feed.inputsWithEvents, close: () => correlated?.close() };
 }

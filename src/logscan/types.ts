@@ -120,7 +120,25 @@ export interface ScanReport {
   /** What was searched when no input was given (defaultLogInputs), else absent. */
   searched?: string[];
   /** How the scan ran: threads used (0 = in this thread), needle engine, wall times (reading, then correlating). */
-  stats?: { workers: number; engine: 'wasm' | 'js'; elapsedMs: number; readMs?: number; correlateMs?: number };
+  stats?: {
+    workers: number;
+    engine: 'wasm' | 'js';
+    elapsedMs: number;
+    readMs?: number;
+    correlateMs?: number;
+    /**
+     * The threads asked for (--threads) or chosen (threadChoice.ts), and why: the bytes to scan, from how many
+     * two threads pay, the share of a second CPU found free and the probe that found it.
+     */
+    threads?: {
+      chosen: number;
+      reason: string;
+      workBytes?: number;
+      breakEvenBytes?: number | null;
+      spare?: number;
+      probe?: { source: string; othersBusy: number | null; windowMs?: number };
+    };
+  };
 }
 
 /** A ScanReport whose arrays are JSON texts read back one at a time (scanLogsStreamed). */

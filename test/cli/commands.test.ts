@@ -2,13 +2,12 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LoadedCloud, startCloudServer } from '../../src/db/loadCloud.js';
 import type { PrivateMariadb } from '../../src/db/privateMariadb.js';
-import { defaultScanThreads } from '../../src/logscan/prestart.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'nova-doctor.js');
@@ -164,8 +163,12 @@ describe('scan', () => {
       const { stats: s2, ...b } = JSON.parse(two.stdout);
       const { stats: s3, ...c } = JSON.parse(dflt.stdout);
       expect([s1.workers, s2.workers]).toEqual([0, 2]);
-      // Not asked: a plain log gets defaultScanThreads' answer for this machine (one thread on two CPUs).
-      expect(s3.workers).toBe(defaultScanThreads(availableParallelism(), false) > 1 ? 2 : 0);
+      // Not asked: 130 MiB is far below where a second thread pays (src/logscan/threadChoice.ts), and the
+      // report says why.
+      expect(s3.workers).toBe(0);
+      expect(s3.threads.chosen).toBe(1);
+      expect(s3.threads.reason).toMatch(/^1 thread: /);
+      expect(s1.threads.reason).toBe('--threads 1');
       expect(a).toEqual(b);
       expect(c).toEqual(b);
     } finally {

@@ -2,22 +2,24 @@
 // the process alive when nobody adopts it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerScript } from '../../src/logscan/pool.js';
 import {
   adoptPrestartedWorker,
-  defaultScanThreads,
   dropPrestartedWorker,
   MIN_BYTES_FOR_THREADS,
   prestartScanWorker,
 } from '../../src/logscan/prestart.js';
+import { chooseScanThreads } from '../../src/logscan/threadChoice.js';
 
 let dir: string;
 let big: string;
 let small: string;
 let bigGz: string;
+let huge: string;
+let hugeGz: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'prestart-'));
   big = join(dir, 'big.log');
@@ -26,6 +28,12 @@ beforeAll(() => {
   bigGz = join(dir, 'big.log.gz');
   writeFileSync(bigGz, '');
   truncateSync(bigGz, MIN_BYTES_FOR_THREADS / 8 + 1); // a .gz counts 8x its size
+  huge = join(dir, 'huge.log');
+  writeFileSync(huge, '');
+  truncateSync(huge, 4 * 2 ** 30); // sparse too
+  hugeGz = join(dir, 'huge.log.gz');
+  writeFileSync(hugeGz, '');
+  truncateSync(hugeGz, 2 ** 30);
   small = join(dir, 'small.log');
   writeFileSync(small, 'x\n');
 });
@@ -50,11 +58,26 @@ describe('prestarting the scan worker', () => {
     expect(prestartScanWorker([big], 1)).toBe(false);
     expect(prestartScanWorker(['-', big], 1)).toBe(false);
     expect(adoptPrestartedWorker(script as URL)).toBeNull();
-    // Not asked: as many threads as the scan will use by default (plain and gz differ on two CPUs).
-    expect(prestartScanWorker([big])).toBe(defaultScanThreads(availableParallelism(), false) > 1);
+    // Not asked: started when two threads could pay for that much log with a second CPU free (the scan
+    // decides with the probe): not for 128 MiB, plain or gz; for 4 GiB where there are two CPUs.
+    expect(prestartScanWorker([big])).toBe(false);
+    expect(prestartScanWorker([bigGz])).toBe(false);
+    // …and only while the load average leaves a second CPU free (a busy machine does not pay for a worker
+    // it will most likely drop).
+    const wouldChoose = (plainBytes: number, gzipBytes: number) =>
+      chooseScanThreads({
+        cpus: availableParallelism(),
+        plainBytes,
+        gzipBytes,
+        probe: { source: 'loadavg', othersBusy: loadavg()[0] as number },
+      }).threads === 2;
+    expect(prestartScanWorker([huge])).toBe(wouldChoose(4 * 2 ** 30, 0));
     dropPrestartedWorker();
-    expect(prestartScanWorker([bigGz])).toBe(defaultScanThreads(availableParallelism(), true) > 1);
+    // A lone .gz, however big, is one unit: its second thread decompresses, and the scan starts that one.
+    expect(prestartScanWorker([hugeGz])).toBe(false);
+    expect(prestartScanWorker([hugeGz, bigGz])).toBe(wouldChoose(0, 2 ** 30 + MIN_BYTES_FOR_THREADS / 8 + 1));
     dropPrestartedWorker();
+    expect(adoptPrestartedWorker(script as URL)).toBeNull();
     // Not needed after all (the scan runs without threads): dropped, nothing left to adopt.
     expect(prestartScanWorker([big], 2)).toBe(true);
     dropPrestartedWorker();
