@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { NovaDatabases } from '../db/trace.js';
 import { WIDEN_CHOICES } from '../doctor/checks.js';
+import { undoCommand } from '../doctor/journalCommands.js';
 import type { TracedInstance, TraceTargets } from '../doctor/trace.js';
 import type { DoctorConfig } from '../doctor/types.js';
 import { ExitCode, type ExitCodeValue, usageError } from '../errors.js';
@@ -450,7 +451,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         }
         const interrupted = stop?.received() ?? null;
         const journalWritten = written !== null && sofar.repaired > 0 ? written : null;
-        const undo = journalWritten ? d.undoCommand(config.db, journalWritten) : null;
+        const undo = journalWritten ? undoCommand(config.db, journalWritten) : null;
         if (flags.json) {
           const summary = Object.fromEntries(counts);
           await stdout.write(

@@ -2,7 +2,7 @@
 // to check it and to go on, with the database options the repair ran with (the doctor's resumeCommand and
 // undoCommand: a URL's password is masked).
 import type { DbOptions } from '../db/types.js';
-import { resumeCommand, undoCommand } from '../doctor/flow.js';
+import { resumeCommand, undoCommand } from '../doctor/journalCommands.js';
 
 /** The lines for stderr after an interrupted repair: counts gathered from its results as they streamed by. */
 export function interruptedReport(

@@ -2,9 +2,8 @@
 // code. The CLI's commands and the TUI's DoctorSession call these and nothing else decides them: a rule written
 // twice, once per face, drifts (the TUI once dropped healthy instances with a problem that trace listed).
 
-import { maskUrl } from '../db/dbUrl.js';
 import type { NovaDatabases } from '../db/trace.js';
-import type { CellStatus, DbOptions } from '../db/types.js';
+import type { CellStatus } from '../db/types.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 import { applyPlans } from '../repair/apply.js';
 import { cloudOf } from '../repair/cloudIdentity.js';
@@ -290,35 +289,4 @@ export function repairExitCodeOf(o: RepairOutcome, cells: readonly CellStatus[])
 export function undoExitCode(results: readonly (UndoResult | { status: string })[]): ExitCodeValue {
   if (results.some((r) => r.status === 'conflict' || r.status === 'failed')) return ExitCode.incomplete;
   return results.some((r) => r.status === 'dry-run') ? ExitCode.found : ExitCode.ok;
-}
-
-function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
-}
-
-/**
- * The undo command for a journal, with the database options the repair ran with, so it works as printed. A URL
- * given with --api-db/--cell-db is shown with its password masked (passwords are never printed): the operator
- * puts it back, or uses NOVA_DOCTOR_API_DB, which needs no option at all.
- */
-export function undoCommand(db: DbOptions | null, journalPath: string): string {
-  return journalCommand(['undo'], db, journalPath);
-}
-
-/** `nova-doctor repair --resume` for a journal, reaching the same databases (as undoCommand does). */
-export function resumeCommand(db: DbOptions | null, journalPath: string): string {
-  return journalCommand(['repair', '--resume'], db, journalPath);
-}
-
-function journalCommand(command: string[], db: DbOptions | null, journalPath: string): string {
-  const words = ['nova-doctor', ...command];
-  if (db) {
-    for (const f of db.configFiles) words.push('--config', shellWord(f));
-    for (const d of db.configDirs) words.push('--config-dir', shellWord(d));
-    if (db.apiDbUrl && db.apiDbUrl !== process.env.NOVA_DOCTOR_API_DB)
-      words.push('--api-db', shellWord(maskUrl(db.apiDbUrl)));
-    for (const u of db.cellDbUrls) words.push('--cell-db', shellWord(maskUrl(u)));
-  }
-  words.push('--journal', shellWord(journalPath), '--apply');
-  return words.join(' ');
 }

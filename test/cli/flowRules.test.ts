@@ -1,7 +1,8 @@
 // The doctor's small rules the faces print as they are: the undo command, where journals go, a cell's note.
 import { describe, expect, it } from 'vitest';
 import type { CellStatus } from '../../src/db/types.js';
-import { cellNotes, undoCommand } from '../../src/doctor/flow.js';
+import { cellNotes } from '../../src/doctor/flow.js';
+import { undoCommand } from '../../src/doctor/journalCommands.js';
 import { defaultJournalPath } from '../../src/doctor/repair.js';
 
 describe('undoCommand', () => {

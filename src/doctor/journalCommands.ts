@@ -1,0 +1,36 @@
+// The commands printed after a repair (undo it, resume it), reaching the same databases the repair did. Kept apart
+// from flow.ts so that what prints them (an interrupted repair's report, loaded by every command) does not load
+// the repair engine and the database driver with them: a scan would pay ~0.2 s of CPU for modules it never uses.
+import { maskUrl } from '../db/dbUrl.js';
+import type { DbOptions } from '../db/types.js';
+
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The undo command for a journal, with the database options the repair ran with, so it works as printed. A URL
+ * given with --api-db/--cell-db is shown with its password masked (passwords are never printed): the operator
+ * puts it back, or uses NOVA_DOCTOR_API_DB, which needs no option at all.
+ */
+export function undoCommand(db: DbOptions | null, journalPath: string): string {
+  return journalCommand(['undo'], db, journalPath);
+}
+
+/** `nova-doctor repair --resume` for a journal, reaching the same databases (as undoCommand does). */
+export function resumeCommand(db: DbOptions | null, journalPath: string): string {
+  return journalCommand(['repair', '--resume'], db, journalPath);
+}
+
+function journalCommand(command: string[], db: DbOptions | null, journalPath: string): string {
+  const words = ['nova-doctor', ...command];
+  if (db) {
+    for (const f of db.configFiles) words.push('--config', shellWord(f));
+    for (const d of db.configDirs) words.push('--config-dir', shellWord(d));
+    if (db.apiDbUrl && db.apiDbUrl !== process.env.NOVA_DOCTOR_API_DB)
+      words.push('--api-db', shellWord(maskUrl(db.apiDbUrl)));
+    for (const u of db.cellDbUrls) words.push('--cell-db', shellWord(maskUrl(u)));
+  }
+  words.push('--journal', shellWord(journalPath), '--apply');
+  return words.join(' ');
+}
