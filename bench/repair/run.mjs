@@ -7,10 +7,10 @@
 // CPU (user+sys of each side and the server's) and the load average. `--engine` times applyPlans in-process
 // instead of the CLI (no sweep, no first pass: the engine alone).
 //
-// Usage: npm run build && node bench/repair/run.mjs [N=10000] [--rounds R] [--cli DIR] [--engine] [--concurrency C]
+// Usage: npm run build && node bench/repair/run.mjs [N=10000] [--rounds R] [--cli DIR] [--engine] [--concurrency C] [--keep-journal FILE]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -27,6 +27,8 @@ const CONCURRENCY = ci >= 0 ? Number(args[ci + 1]) : 8;
 const ri = args.indexOf('--rounds');
 const ROUNDS = ri >= 0 ? Number(args[ri + 1]) : 3;
 const ENGINE = args.includes('--engine');
+// --keep-journal FILE: copy the first round's journal there (to look at what it holds).
+const KEEP = args.indexOf('--keep-journal') >= 0 ? args[args.indexOf('--keep-journal') + 1] : null;
 const cliDir =
   args.indexOf('--cli') >= 0 ? args[args.indexOf('--cli') + 1] : new URL('../../', import.meta.url).pathname;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -255,6 +257,7 @@ try {
       await rm(out);
     }
     journalBytes.push((await stat(journal)).size);
+    if (KEEP && round === 1) await copyFile(journal, KEEP);
     await runClient(server, backward);
     const p = plain.at(-1);
     const r = repair.at(-1);
