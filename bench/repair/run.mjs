@@ -8,6 +8,7 @@
 // instead of the CLI (no sweep, no first pass: the engine alone).
 //
 // Usage: npm run build && node bench/repair/run.mjs [N=10000] [--rounds R] [--cli DIR] [--engine] [--concurrency C] [--keep-journal FILE]
+//        [--node-args "--cpu-prof --cpu-prof-dir DIR"]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
@@ -21,7 +22,7 @@ import { applyPlans } from '../../dist/repair/apply.js';
 import { planRepair } from '../../dist/repair/plan.js';
 
 const args = process.argv.slice(2);
-const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 10000);
+const N = Number(args.find((a, i) => /^\d+$/.test(a) && !/^--(rounds|concurrency)$/.test(args[i - 1] ?? '')) ?? 10000);
 const ci = args.indexOf('--concurrency');
 const CONCURRENCY = ci >= 0 ? Number(args[ci + 1]) : 8;
 const ri = args.indexOf('--rounds');
@@ -29,6 +30,8 @@ const ROUNDS = ri >= 0 ? Number(args[ri + 1]) : 3;
 const ENGINE = args.includes('--engine');
 // --keep-journal FILE: copy the first round's journal there (to look at what it holds).
 const KEEP = args.indexOf('--keep-journal') >= 0 ? args[args.indexOf('--keep-journal') + 1] : null;
+// --node-args "…": extra node options for the CLI (e.g. "--cpu-prof --cpu-prof-dir /tmp/prof" to profile it).
+const NODE_ARGS = args.indexOf('--node-args') >= 0 ? args[args.indexOf('--node-args') + 1] : '';
 const cliDir =
   args.indexOf('--cli') >= 0 ? args[args.indexOf('--cli') + 1] : new URL('../../', import.meta.url).pathname;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -240,8 +243,8 @@ try {
       repair.push(
         await timed(
           server,
-          `node "$1/bin/nova-doctor.js" repair --all --apply --yes --json --config "$2" --journal "$3" > "$4"`,
-          [cliDir, conf, journal, out],
+          `node $5 "$1/bin/nova-doctor.js" repair --all --apply --yes --json --config "$2" --journal "$3" > "$4"`,
+          [cliDir, conf, journal, out, NODE_ARGS],
           [0, 3, 5],
         ),
       );

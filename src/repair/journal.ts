@@ -36,7 +36,10 @@
 // kind and instance, so an edited id, value, key or name, a row moved between change sets, and a line copied in
 // from another cloud's journal all show. Values are no longer hashed one by one (the change set's sha256 covers
 // them); a request spec keeps the sha256 of both its texts, which stand for the texts (hydrateSpans). States name
-// their change set by its id only. Appending to an older journal (undo, resume) writes that journal's version.
+// their change set by its id only, and the plan's RFC 6902 patch is not repeated (the edits are what was applied;
+// `repair --json` prints the patch). Appending to an older journal (undo, resume) writes that journal's version.
+// Nothing is checked less: every row is still named in full once read back, compared and swapped on its identity
+// and value under the lock, and refused with the cloud before any write (journalCloud.ts).
 //
 // The file is 0600 in a 0700 directory; journalFiles.ts refuses files and directories others could write.
 // Nothing about connections is written except database names and server identities: never a password.
