@@ -50,7 +50,7 @@ import { dirname, join } from 'node:path';
 import type { Operation } from 'fast-json-patch';
 import { DoctorError } from '../errors.js';
 import type { CellRef } from '../nova/snapshot.js';
-import type { CloudIdentity } from './cloudIdentity.js';
+import type { CloudIdentity, ServerIdentity } from './cloudIdentity.js';
 import { checkNewJournal, openTrustedJournal, prepareJournalDirectory } from './journalFiles.js';
 import { applySpans, revertSpans, type SpecSpan } from './specEdit.js';
 
@@ -424,8 +424,12 @@ function decodeRowV4(
  * name from the change set, instance from the change set). A line whose rows cannot be read gets no changes and a
  * reason (the change set is then damaged, never written); the sha256 is checked by checkIntent.
  */
-export function decodeIntentV4(raw: Record<string, unknown>): Intent {
+export function decodeIntentV4(raw: Record<string, unknown>, cloud?: CloudIdentity): Intent {
   const schemas = isRecord(raw.schemas) ? raw.schemas : {};
+  // The servers as the header names them (host:port, what versions 1–3 recorded in every change set).
+  const cellUuid = isRecord(raw.cell) ? raw.cell.uuid : undefined;
+  const at = (s: ServerIdentity | undefined) => (s?.hostname ? `${s.hostname}:${s.port}` : null);
+  const servers = { api: at(cloud?.api.server), cell: at(cloud?.cells.find((c) => c.uuid === cellUuid)?.server) };
   const intent = {
     type: 'intent',
     id: raw.id,
@@ -435,8 +439,8 @@ export function decodeIntentV4(raw: Record<string, unknown>): Intent {
     cell: raw.cell,
     at: raw.at,
     databases: {
-      api: { schema: typeof schemas.api === 'string' ? schemas.api : null, server: null },
-      cell: { schema: typeof schemas.cell === 'string' ? schemas.cell : null, server: null },
+      api: { schema: typeof schemas.api === 'string' ? schemas.api : null, server: servers.api },
+      cell: { schema: typeof schemas.cell === 'string' ? schemas.cell : null, server: servers.cell },
     },
     changes: [] as JournalChange[],
     ...(raw.sha256 !== undefined ? { sha256: raw.sha256 } : {}),
@@ -696,7 +700,7 @@ export async function loadJournal(path: string): Promise<LoadedJournal> {
         );
       }
     } else if (record.type === 'intent' && records[0]!.type === 'header' && records[0]!.version >= 4) {
-      record = decodeIntentV4(record as unknown as Record<string, unknown>);
+      record = decodeIntentV4(record as unknown as Record<string, unknown>, records[0]!.cloud);
     }
     lineOf.set(record, i + 1);
     records.push(record);
