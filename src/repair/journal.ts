@@ -1,7 +1,7 @@
 // The repair journal: JSON lines, one record per step, synced to disk before every COMMIT it describes.
 //
 // A change set (one instance's repair, or its undo) goes through these states:
-//   intent          written before any COMMIT: every row with its before/after value and sha256
+//   intent          written before any COMMIT: every row with its before/after value, sealed by sha256
 //   api-committed   the nova_api transaction committed (or had nothing to do)
 //   cell-committed  the cell database transaction committed (or had nothing to do)
 //   done            re-read and verified (verified: false says the re-check failed; the rows are committed)
@@ -20,9 +20,9 @@
 // at scale). Undo and resume read the row's current text and rebuild the other from the edits; the hashes say
 // which one the row holds and that the rebuilt text is byte for byte the one the repair read (hydrateSpans).
 //
-// Version 4 (written now) says what is common once instead of on every row: at 100k instances version 3 took
-// ~6 KB an instance, ~470 B of it on each of ~11 row changes (database, schema, instance uuid and three sha256s
-// repeated on every row). The cloud (both databases' names and servers) is in the header, as in version 3; a change
+// Version 4 (written now) says what is common once instead of on every row: version 3 took ~6 KB an instance
+// (bench/repair, 10k instances; 600 MB at 100k), ~470 B on each of ~11 row changes (database, schema, instance
+// uuid and three sha256s repeated on every row); version 4 takes ~1.8 KB (10k and 50k). The cloud (both databases' names and servers) is in the header, as in version 3; a change
 // set names its instance and its two databases' names once (`schemas`), and its rows grouped by action and table:
 //   "rows": {"update": {"instances": [{"id": 20, "col": "vm_mode", "old": "xen", "new": "hvm"}, …],
 //                       "instance_system_metadata": [{"id": 257, "key": "image_hypervisor_type", "col": "value", …}],
@@ -34,7 +34,8 @@
 // identity and values (database, database name, table, id, instance, key, column, action, old and new value or
 // the texts' sha256 and edits, the whole row of a delete) together with the header's cloud, the change set's id,
 // kind and instance, so an edited id, value, key or name, a row moved between change sets, and a line copied in
-// from another cloud's journal all show. Values are no longer hashed one by one (the change set's sha256 covers
+// from another cloud's journal all show (a careless edit, not a forger, who can compute it again: the identity
+// check under the row lock is what makes a forged line harmless, as before). Values are no longer hashed one by one (the change set's sha256 covers
 // them); a request spec keeps the sha256 of both its texts, which stand for the texts (hydrateSpans). States name
 // their change set by its id only, and the plan's RFC 6902 patch is not repeated (the edits are what was applied;
 // `repair --json` prints the patch). Appending to an older journal (undo, resume) writes that journal's version.
