@@ -7,10 +7,11 @@
 // CPU (user+sys of each side and the server's) and the load average. `--engine` times applyPlans in-process
 // instead of the CLI (no sweep, no first pass: the engine alone).
 //
-// Usage: npm run build && node bench/repair/run.mjs [N=10000] [--rounds R] [--cli DIR] [--engine] [--concurrency C]
+// Usage: npm run build && node bench/repair/run.mjs [N=10000] [--rounds R] [--cli DIR] [--engine] [--concurrency C] [--keep-journal FILE]
+//        [--node-args "--cpu-prof --cpu-prof-dir DIR"]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -21,12 +22,16 @@ import { applyPlans } from '../../dist/repair/apply.js';
 import { planRepair } from '../../dist/repair/plan.js';
 
 const args = process.argv.slice(2);
-const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 10000);
+const N = Number(args.find((a, i) => /^\d+$/.test(a) && !/^--(rounds|concurrency)$/.test(args[i - 1] ?? '')) ?? 10000);
 const ci = args.indexOf('--concurrency');
 const CONCURRENCY = ci >= 0 ? Number(args[ci + 1]) : 8;
 const ri = args.indexOf('--rounds');
 const ROUNDS = ri >= 0 ? Number(args[ri + 1]) : 3;
 const ENGINE = args.includes('--engine');
+// --keep-journal FILE: copy the first round's journal there (to look at what it holds).
+const KEEP = args.indexOf('--keep-journal') >= 0 ? args[args.indexOf('--keep-journal') + 1] : null;
+// --node-args "…": extra node options for the CLI (e.g. "--cpu-prof --cpu-prof-dir /tmp/prof" to profile it).
+const NODE_ARGS = args.indexOf('--node-args') >= 0 ? args[args.indexOf('--node-args') + 1] : '';
 const cliDir =
   args.indexOf('--cli') >= 0 ? args[args.indexOf('--cli') + 1] : new URL('../../', import.meta.url).pathname;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -157,13 +162,19 @@ try {
     { configFiles: [], configDirs: [], apiDbUrl: cloud.apiUrl, cellDbUrls: [] },
     { poolSize: CONCURRENCY + 1 },
   );
-  const t1 = performance.now();
-  const snapshots = await nova.snapshots(uuids);
-  const tRead = ms(t1);
-  const t2 = performance.now();
-  const plans = snapshots.map((s) => planRepair(s));
-  const tPlan = ms(t2);
-  const planned = plans.filter((p) => p.status === 'planned');
+  // Read and planned a page at a time: 100k snapshots held at once do not fit this process's default heap.
+  let tRead = 0;
+  let tPlan = 0;
+  let plans = [];
+  for (let i = 0; i < uuids.length; i += 5000) {
+    const t = performance.now();
+    const snapshots = await nova.snapshots(uuids.slice(i, i + 5000));
+    tRead += ms(t);
+    const t2 = performance.now();
+    for (const s of snapshots) plans.push(planRepair(s));
+    tPlan += ms(t2);
+  }
+  let planned = plans.filter((p) => p.status === 'planned');
   if (planned.length !== N) {
     const other = plans.find((p) => p.status !== 'planned');
     throw new Error(
@@ -175,10 +186,12 @@ try {
     `trace: ${N} snapshots in ${fmt(tRead)}; plan: ${fmt(tPlan)}; ${rows} row changes (${(rows / N).toFixed(1)} per instance)`,
   );
 
-  // Baseline: the same changes as plain UPDATE statements, autocommit, piped to the mariadb client.
-  const statements = (which) => {
-    const out = [];
+  // Baseline: the same changes as plain UPDATE statements, autocommit, piped to the mariadb client (written a
+  // plan at a time: at 100k the whole text does not fit in one string).
+  const writeStatements = async (file, which) => {
+    const fh = await open(file, 'w');
     let current = null;
+    let out = [];
     for (const p of planned) {
       for (const c of p.rowChanges) {
         const target = c.database === 'api' ? db.api : db.cell1;
@@ -189,13 +202,20 @@ try {
         const value = which === 'new' ? c.newValue : c.oldValue;
         out.push(`UPDATE \`${c.table}\` SET \`${c.column}\` = ${mysql.escape(value)} WHERE id = ${c.rowId};`);
       }
+      if (out.length > 10000) {
+        await fh.write(`${out.join('\n')}\n`);
+        out = [];
+      }
     }
-    return `${out.join('\n')}\n`;
+    await fh.write(`${out.join('\n')}\n`);
+    await fh.close();
   };
   const forward = join(work, 'forward.sql');
   const backward = join(work, 'backward.sql');
-  await writeFile(forward, statements('new'));
-  await writeFile(backward, statements('old'));
+  await writeStatements(forward, 'new');
+  await writeStatements(backward, 'old');
+  plans = null;
+  if (!ENGINE) planned = null; // the CLI plans for itself: this process need not hold the cloud
   const cellUuid = manifest.cells.find((c) => c.name === 'cell1').uuid;
   const sets = [];
   for (let i = 0; i < CONCURRENCY; i++) {
@@ -238,8 +258,8 @@ try {
       repair.push(
         await timed(
           server,
-          `node "$1/bin/nova-doctor.js" repair --all --apply --yes --json --config "$2" --journal "$3" > "$4"`,
-          [cliDir, conf, journal, out],
+          `node $5 "$1/bin/nova-doctor.js" repair --all --apply --yes --json --config "$2" --journal "$3" > "$4"`,
+          [cliDir, conf, journal, out, NODE_ARGS],
           [0, 3, 5],
         ),
       );
@@ -255,6 +275,7 @@ try {
       await rm(out);
     }
     journalBytes.push((await stat(journal)).size);
+    if (KEEP && round === 1) await copyFile(journal, KEEP);
     await runClient(server, backward);
     const p = plain.at(-1);
     const r = repair.at(-1);

@@ -19,9 +19,7 @@ import {
   type Journal,
   type JournalChange,
   type JournalValue,
-  journalForm,
   needsHydration,
-  sealChange,
 } from './journal.js';
 import {
   casDelete,
@@ -366,10 +364,13 @@ export async function runChangeSet(
         api: apiOpen ? (await locationOf(apiConn)).schema : null,
         cell: (await locationOf(cellConn)).schema,
       };
-      // A request spec's texts go in as their edits (v3): the sha256s of both texts stand for them.
-      const sealed = applied.map((c) =>
-        journalForm(sealChange({ ...c, schema: schemas[c.database], instanceUuid: c.instanceUuid ?? spec.uuid })),
-      );
+      // The journal writes them in its version: v4 states the databases' names and the instance once and seals
+      // the change set with one sha256; older versions seal each row. A request spec goes in as its edits.
+      const named = applied.map((c) => ({
+        ...c,
+        schema: schemas[c.database],
+        instanceUuid: c.instanceUuid ?? spec.uuid,
+      }));
       await options.journal.append({
         type: 'intent',
         id,
@@ -383,7 +384,7 @@ export async function runChangeSet(
           cell: await identity(cellConn),
         },
         ...(spec.requestSpecPatch ? { requestSpecPatch: spec.requestSpecPatch } : {}),
-        changes: sealed,
+        changes: named,
       });
     }
     if (options.failAfter === 'intent') throw new InjectedFault('intent');

@@ -77,7 +77,7 @@ export async function resumeJournal(
   const open = histories.filter((h) => h.state !== 'done' && h.state !== 'rolled-back' && h.state !== 'cell-committed');
   // cell-committed means both COMMITs happened; only the re-check record is missing.
   const unverified = histories.filter((h) => h.state === 'cell-committed');
-  const journal = options.apply ? await Journal.openForAppend(path) : null;
+  const journal = options.apply ? await Journal.openForAppend(path, loaded.header) : null;
   const results: ResumeResult[] = [];
   const engine = () => ({
     journal: journal as Journal,

@@ -62,7 +62,7 @@ export async function undoJournal(path: string, conns: RepairConnections, option
   const repairs = histories.filter(
     (h) => h.intent.kind === 'repair' && (!options.uuids || options.uuids.includes(h.intent.uuid)),
   );
-  const journal = options.apply ? await Journal.openForAppend(path) : null;
+  const journal = options.apply ? await Journal.openForAppend(path, loaded.header) : null;
   const results: UndoResult[] = [];
   try {
     for (const repair of repairs) results.push(await undoOne(repair));

@@ -2,8 +2,8 @@
 // the real binary:
 // - a TWIN cloud: the same dump loaded into a second private server (staging restored from production's dump:
 //   same cell uuids, row ids and values), and into a second set of databases on production's own server;
-// - a journal line whose rowId was edited to point at a healthy instance's row (with and without its sha256
-//   recomputed): reported and skipped, the healthy row never written;
+// - a journal line whose row id was edited to point at a healthy instance's row (with and without its change
+//   set's sha256 recomputed): reported and skipped, the healthy row never written;
 // - a version 1 journal (before cloud identity): undone on its own cloud, refused on the twin;
 // - journals and directories others own or can write: refused before any write.
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,13 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LoadedCloud, loadCloud, startCloudServer } from '../../src/db/loadCloud.js';
 import type { PrivateMariadb } from '../../src/db/privateMariadb.js';
-import { type JournalChange, type JournalRecord, sealChange } from '../../src/repair/journal.js';
+import {
+  changeSetDigest,
+  cloudSeal,
+  decodeIntentV4,
+  type JournalRecord,
+  readJournal,
+} from '../../src/repair/journal.js';
 import type { Manifest } from '../repair/cloud.js';
 import { type InstanceRows, instanceRows, runBin, workDir } from './support.js';
 
@@ -152,26 +158,34 @@ describe('a journal line edited to point at a healthy instance', () => {
     const healthyRow = Number(bdm[0]!.id);
 
     const records = readRecords(journal);
+    const header = records[0] as Extract<JournalRecord, { type: 'header' }>;
+    expect(header.version).toBe(4);
     const line = records.findIndex((r) => r.type === 'intent' && r.uuid === victim);
-    const intent = records[line] as Extract<JournalRecord, { type: 'intent' }>;
-    const at = intent.changes.findIndex((c) => c.table === 'block_device_mapping');
-    const change = intent.changes[at]!;
+    // Version 4 lists the rows by action and table; one sha256 seals the change set.
+    const intent = records[line] as unknown as { rows: { update: Record<string, { id: number; new: string }[]> } };
+    const change = intent.rows.update.block_device_mapping![0]!;
     // The precondition that made this an attack: the healthy row holds exactly what the repair wrote, so a
     // compare-and-swap on the value alone would have put /dev/xvda into it.
-    expect(bdm[0]!.device_name).toBe(change.after);
-    expect(healthyRow).not.toBe(change.rowId);
+    expect(bdm[0]!.device_name).toBe(change.new);
+    expect(healthyRow).not.toBe(change.id);
 
-    const edit = (c: JournalChange): JournalChange => ({ ...c, rowId: healthyRow });
+    const edit = (): Record<string, unknown> => {
+      const copy = structuredClone(intent);
+      copy.rows.update.block_device_mapping![0]!.id = healthyRow;
+      return copy;
+    };
+    const resealed = edit();
+    resealed.sha256 = changeSetDigest(decodeIntentV4(resealed), cloudSeal(header.cloud));
     const variants = {
-      // Only the rowId edited: the change's sha256 (over its identity too) no longer matches.
-      edited: edit(change),
-      // rowId edited and the sha256 recomputed (anyone can): the row's instance, checked under the lock, differs.
-      resealed: sealChange(edit(change)),
+      // Only the row id edited: the change set's sha256 (over every row's identity too) no longer matches.
+      edited: edit(),
+      // The row id edited and the sha256 recomputed (anyone can): the row's instance, checked under the lock, differs.
+      resealed,
     };
     for (const [name, tampered] of Object.entries(variants)) {
       const path = join(prod.dir, `tampered-${name}.jsonl`);
       const copy = structuredClone(records);
-      (copy[line] as typeof intent).changes[at] = tampered;
+      copy[line] = tampered as unknown as JournalRecord;
       writeRecords(path, copy);
       const before = await rowsOf(prod);
       const u = await undo(prod.conf, path);
@@ -182,7 +196,7 @@ describe('a journal line edited to point at a healthy instance', () => {
       expect(bad.reason).toMatch(
         name === 'edited'
           ? new RegExp(
-              `^journal line ${line + 1} cannot be trusted \\(change ${at + 1} \\(block_device_mapping id ${healthyRow}\\) does not match its sha256\\): skipped, nothing was written`,
+              `^journal line ${line + 1} cannot be trusted \\(the change set does not match its sha256\\): skipped, nothing was written`,
             )
           : new RegExp(
               `^journal line ${line + 1} does not describe this database: cell.block_device_mapping id ${healthyRow} belongs to instance ${healthy}, not to instance ${victim} as the journal says; skipped, nothing was written`,
@@ -201,16 +215,18 @@ describe('a journal line edited to point at a healthy instance', () => {
 
 describe('a version 1 journal (written before the cloud identity)', () => {
   /** What version 1 wrote: no cloud in the header, changes without schema, instance and whole-change sha256. */
-  function downgrade(path: string): string {
+  async function downgrade(path: string): Promise<string> {
     const v1 = path.replace(/\.jsonl$/, '-v1.jsonl');
-    const records = readRecords(path).map((r): JournalRecord => {
+    // Read back (a version 4 change set's rows whole again), then written without what version 1 lacked.
+    const records = (await readJournal(path)).map((r): JournalRecord => {
       if (r.type === 'header') {
         const { cloud: _cloud, ...rest } = r;
         return { ...rest, version: 1 };
       }
       if (r.type !== 'intent') return r;
+      const { sha256: _set, ...rest } = r;
       return {
-        ...r,
+        ...rest,
         changes: r.changes.map(({ schema: _s, instanceUuid: _i, sha256: _h, ...c }) => c),
       };
     });
@@ -223,7 +239,7 @@ describe('a version 1 journal (written before the cloud identity)', () => {
     // its twin on this host are both "<host>:0": a version 1 journal cannot say which one it was written for, and
     // is refused on both with the reason (on servers with a TCP port it is checked by host:port and undone).
     const { journal } = await repairProduction();
-    const v1 = downgrade(journal);
+    const v1 = await downgrade(journal);
     expect(readFileSync(v1, 'utf8')).not.toMatch(/"instanceUuid"|"cloud"|"sha256"/);
     const repaired = await rowsOf(prod);
     for (const c of [staging, prod]) {

@@ -6,8 +6,17 @@ import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPlans } from '../../src/repair/apply.js';
+import { cloudOf } from '../../src/repair/cloudIdentity.js';
 import { hydrateChanges } from '../../src/repair/engine.js';
-import { changeSets, Journal, type JournalRecord, readJournal, sealChange, sha256 } from '../../src/repair/journal.js';
+import {
+  changeSets,
+  Journal,
+  type JournalRecord,
+  readJournal,
+  sealChange,
+  sha256,
+  type WritableJournalVersion,
+} from '../../src/repair/journal.js';
 import { planRepair } from '../../src/repair/plan.js';
 import type { RepairPlan } from '../../src/repair/types.js';
 import { undoJournal } from '../../src/repair/undo.js';
@@ -342,36 +351,59 @@ describe('repair, journal, undo', () => {
   });
 });
 
-describe('spec edits in the journal (version 3) and whole texts (version 2)', () => {
-  async function repairAll(): Promise<string> {
-    const path = journalPath();
-    const results = await applyPlans(await planAll(), tc.conns, { apply: true, journal: path });
-    expect(results.filter((r) => r.status === 'repaired').length).toBeGreaterThan(3);
-    return path;
-  }
+/** Repair every planned instance with a journal of this version (3: as written before version 4). */
+async function repairAllWith(version: WritableJournalVersion): Promise<string> {
+  const path = journalPath();
+  const journal = version === 4 ? path : await Journal.create(path, { cloud: await cloudOf(tc.conns), version });
+  const results = await applyPlans(await planAll(), tc.conns, { apply: true, journal });
+  if (typeof journal !== 'string') await journal.close();
+  expect(results.filter((r) => r.status === 'repaired').length).toBeGreaterThan(3);
+  const header = JSON.parse((await readFile(path, 'utf8')).split('\n')[0]!) as { version: number };
+  expect(header.version).toBe(version);
+  return path;
+}
 
+/** The request spec rows of a journal's intent lines, as the file holds them. */
+function specRowsInFile(text: string): object[] {
+  return text
+    .split('\n')
+    .filter((l) => l.includes('"type":"intent"'))
+    .flatMap((l) => {
+      const r = JSON.parse(l) as {
+        changes?: { table: string }[];
+        rows?: { update?: { request_specs?: object[] } };
+      };
+      return r.changes ? r.changes.filter((c) => c.table === 'request_specs') : (r.rows?.update?.request_specs ?? []);
+    });
+}
+
+describe.each([4, 3] as const)('spec edits in the journal (version %i)', (version) => {
   it('journals a spec as its edits, not its texts, and undo gives every row back byte for byte', async () => {
-    const path = await repairAll();
+    const path = await repairAllWith(version);
     const text = await readFile(path, 'utf8');
-    const intents = text.split('\n').filter((l) => l.includes('"type":"intent"'));
     const [spec] = await sql('api', 'SELECT spec FROM request_specs WHERE instance_uuid = ?', [
       tc.instance('web01').uuid,
     ]);
     expect(text).not.toContain(String(spec!.spec).slice(0, 200)); // no whole text, before or after
     // The spec's change is its edits and two sha256s: a few hundred bytes, not the two texts (~7 KB here).
-    const specChanges = intents.flatMap((l) =>
-      (JSON.parse(l) as { changes: { table: string }[] }).changes.filter((c) => c.table === 'request_specs'),
-    );
+    const specChanges = specRowsInFile(text);
     expect(specChanges.length).toBeGreaterThan(3);
     for (const c of specChanges) expect(JSON.stringify(c).length).toBeLessThan(700);
     expect((await undoJournal(path, tc.conns, { apply: true })).every((r) => r.status === 'restored')).toBe(true);
     expect(await tc.dump()).toEqual(original);
+    // The undo was journaled in the journal's own version, and reads back as trusted.
+    const sets = changeSets(await readJournal(path));
+    const repairs = sets.filter((s) => s.intent.kind === 'repair').length;
+    expect(sets.filter((s) => s.intent.kind === 'undo').length).toBe(repairs);
+    expect(sets.every((s) => s.damage === null && s.state === 'done')).toBe(true);
+    const intentLines = (await readFile(path, 'utf8')).split('\n').filter((l) => l.includes('"type":"intent"'));
+    for (const l of intentLines) expect(l.includes('"changes":')).toBe(version === 3);
   });
 
   it('a spec changed since the repair is left alone and reported, the other rows restored', async () => {
     const web = tc.instance('web01');
     const [old] = await sql('api', 'SELECT spec FROM request_specs WHERE instance_uuid = ?', [web.uuid]);
-    const path = await repairAll();
+    const path = await repairAllWith(version);
     const [row] = await sql('api', 'SELECT spec FROM request_specs WHERE instance_uuid = ?', [web.uuid]);
     const repairedSpec = String(row!.spec);
     await sql('api', 'UPDATE request_specs SET spec = ? WHERE instance_uuid = ?', [`${repairedSpec} `, web.uuid]);
@@ -386,9 +418,63 @@ describe('spec edits in the journal (version 3) and whole texts (version 2)', ()
     await sql('api', 'UPDATE request_specs SET spec = ? WHERE instance_uuid = ?', [String(old!.spec), web.uuid]);
     expect(await tc.dump()).toEqual(original);
   });
+});
 
+describe('journal version 4: what is common stated once', () => {
+  it('names the databases and the instance once per change set, seals it with one sha256, and is smaller', async () => {
+    const v3path = await repairAllWith(3);
+    const v3 = await readFile(v3path, 'utf8');
+    expect((await undoJournal(v3path, tc.conns, { apply: true })).every((r) => r.status === 'restored')).toBe(true);
+    expect(await tc.dump()).toEqual(original);
+    const path = await repairAllWith(4);
+    const v4 = await readFile(path, 'utf8');
+    const records = v4
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const intents = records.filter((r) => r.type === 'intent');
+    for (const r of intents) {
+      expect(Object.keys(r).sort()).toEqual(['at', 'cell', 'id', 'kind', 'rows', 'schemas', 'sha256', 'type', 'uuid']);
+      expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.schemas).toMatchObject({ cell: expect.stringMatching(/nova_cell[12]$/) });
+    }
+    // No row repeats its database, instance or a hash of a short value; states name their change set only.
+    const body = v4.slice(v4.indexOf('\n')); // the header names the cloud: databases, their names, servers
+    expect(body).not.toMatch(/"instanceUuid"|"schema"|"database"|"beforeSha256"|"rowId"/);
+    for (const r of records.filter((x) => x.type === 'state')) expect(r).not.toHaveProperty('uuid');
+    // Read back, every row is whole again: the same changes as the version 3 journal, values and identity.
+    const whole = (text: string) =>
+      changeSets(
+        text
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      );
+    const fromV4 = changeSets(await readJournal(path));
+    const fromV3 = whole(v3);
+    expect(fromV3.every((s) => s.damage === null)).toBe(true);
+    expect(fromV4.every((s) => s.damage === null)).toBe(true);
+    const rowsOf = (sets: typeof fromV4) =>
+      sets
+        .flatMap((s) =>
+          s.intent.changes.map((c) => ({
+            uuid: s.intent.uuid,
+            ...c,
+            sha256: undefined,
+          })),
+        )
+        .map((c) => JSON.stringify(Object.entries(c).sort()))
+        .sort();
+    expect(rowsOf(fromV4)).toEqual(rowsOf(fromV3));
+    expect(v4.length).toBeLessThan(v3.length * 0.45);
+    expect((await undoJournal(path, tc.conns, { apply: true })).every((r) => r.status === 'restored')).toBe(true);
+    expect(await tc.dump()).toEqual(original);
+  });
+});
+
+describe('whole texts (version 2)', () => {
   it('a version 2 journal (whole spec texts) is still undone byte for byte', async () => {
-    const path = await repairAll();
+    const path = await repairAllWith(4);
     // Rewrite it as version 2 wrote it: the texts themselves, no edits.
     const records = await readJournal(path);
     const lines: string[] = [];
@@ -399,8 +485,9 @@ describe('spec edits in the journal (version 3) and whole texts (version 2)', ()
         await hydrateChanges(tc.conns, r.changes);
         const changes = r.changes.map(({ spans: _spans, sha256: _seal, ...c }) => sealChange(c));
         texts += changes.filter((c) => c.table === 'request_specs' && (c.before?.length ?? 0) > 500).length;
-        lines.push(JSON.stringify({ ...r, changes }));
-      } else lines.push(JSON.stringify(r));
+        const { sha256: _set, ...rest } = r;
+        lines.push(JSON.stringify({ ...rest, changes }));
+      } else lines.push(JSON.stringify({ ...r, uuid: 'n/a' }));
     }
     expect(texts).toBeGreaterThan(3);
     const v2 = journalPath();
@@ -411,17 +498,19 @@ describe('spec edits in the journal (version 3) and whole texts (version 2)', ()
   });
 });
 
-describe('hard deletes (--hv-type remove) and undo', () => {
+describe.each([4, 3] as const)('hard deletes (--hv-type remove) and undo (journal version %i)', (version) => {
   it('removes img_hv_type from the spec, hard-deletes its sysmeta rows, and undo puts them back byte for byte', async () => {
     const snaps = await tc.nova.snapshots([tc.instance('dupmeta').uuid, tc.instance('newnames').uuid]);
     const plans = snaps.map((s) => planRepair(s, { hvType: 'remove' }));
     expect(plans.map((p) => p.status)).toEqual(['planned', 'planned']);
     const path = journalPath();
+    const journal = version === 4 ? path : await Journal.create(path, { cloud: await cloudOf(tc.conns), version });
     const results = await applyPlans(plans, tc.conns, {
       apply: true,
-      journal: path,
+      journal,
       planOptions: { hvType: 'remove' },
     });
+    if (typeof journal !== 'string') await journal.close();
     expect(results.map((r) => [r.status, r.reason])).toEqual([
       ['repaired', null],
       ['repaired', null],
@@ -436,8 +525,8 @@ describe('hard deletes (--hv-type remove) and undo', () => {
       tc.instance('dupmeta').uuid,
     ]);
     expect(String(spec!.spec)).not.toMatch(/"img_hv_type"/);
-    const journal = changeSets(await readJournal(path));
-    const deleted = journal[0]!.intent.changes.filter((c) => c.action === 'delete');
+    const sets = changeSets(await readJournal(path));
+    const deleted = sets[0]!.intent.changes.filter((c) => c.action === 'delete');
     expect(deleted).toHaveLength(2);
     expect(deleted.every((c) => c.row?.created_at && c.row.instance_uuid === tc.instance('dupmeta').uuid)).toBe(true);
 

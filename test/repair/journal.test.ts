@@ -3,13 +3,14 @@ import { appendFile, chmod, chown, mkdir, mkdtemp, readFile, stat, symlink, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { changeSets, Journal, type JournalRecord, readJournal, sealChange, sha256 } from '../../src/repair/journal.js';
+import { changeSets, Journal, type JournalRecord, readJournal, sha256 } from '../../src/repair/journal.js';
 
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'nova-doctor-journal-'));
 });
 
+// A change set as the engine hands it to the journal: every row whole (the journal seals it in its version).
 const intent = (id: string, before = 'xen', after = 'kvm'): JournalRecord => ({
   type: 'intent',
   id,
@@ -19,7 +20,7 @@ const intent = (id: string, before = 'xen', after = 'kvm'): JournalRecord => ({
   at: new Date(0).toISOString(),
   databases: { api: { schema: 'nova_api', server: 'db:3306' }, cell: { schema: 'nova_cell1', server: 'db:3306' } },
   changes: [
-    sealChange({
+    {
       database: 'cell',
       schema: 'nova_cell1',
       table: 'instance_system_metadata',
@@ -32,7 +33,7 @@ const intent = (id: string, before = 'xen', after = 'kvm'): JournalRecord => ({
       after,
       beforeSha256: sha256(before),
       afterSha256: sha256(after),
-    }),
+    },
   ],
 });
 
@@ -77,9 +78,9 @@ describe('journal', () => {
     await expect(readJournal(path)).rejects.toThrow(/line 2 is not JSON/);
   });
 
-  it('a change set whose values or row identity were edited is marked, not trusted (the others are)', async () => {
+  it('version 3: a change set whose values or row identity were edited is marked, not trusted (the others are)', async () => {
     const path = join(dir, 'j.jsonl');
-    const j = await Journal.create(path);
+    const j = await Journal.create(path, { version: 3 });
     await j.append(intent('a'));
     await j.append(intent('b'));
     await j.append(intent('c'));
@@ -99,22 +100,131 @@ describe('journal', () => {
     ]);
   });
 
+  it('version 4: an edited value, row id, key, column, database name, instance, row set or cell is caught by the change set sha256', async () => {
+    const cloud = (schema: string) => ({
+      api: { schema: 'nova_api', server: { uid: 'u1', hostname: 'db', port: 3306, socket: null, galera: null } },
+      cells: [{ uuid: 'c1', schema, server: { uid: 'u1', hostname: 'db', port: 3306, socket: null, galera: null } }],
+    });
+    const path = join(dir, 'j.jsonl');
+    const j = await Journal.create(path, { cloud: cloud('nova_cell1') });
+    expect(j.version).toBe(4);
+    const edits: [string, (l: string) => string][] = [
+      ['value', (l) => l.replace('"old":"xen"', '"old":"qemu"')],
+      ['row id', (l) => l.replace('"id":7', '"id":8')],
+      ['key', (l) => l.replace('"key":"image_hypervisor_type"', '"key":"image_vm_mode"')],
+      ['column', (l) => l.replace('"col":"value"', '"col":"key"')],
+      ['database name', (l) => l.replace('"cell":"nova_cell1"', '"cell":"nova_cell2"')],
+      ['instance', (l) => l.replace(/"uuid":"uuid-(\w+)"/, '"uuid":"uuid-healthy"')],
+      ['cell', (l) => l.replace('"uuid":"c1"', '"uuid":"c2"')],
+      ['action', (l) => l.replace('"update":{', '"insert":{').replace('"old":"xen",', '')],
+      [
+        'a row added',
+        (l) =>
+          l.replace(
+            '"new":"kvm"}]',
+            '"new":"kvm"},{"id":9,"key":"image_vm_mode","col":"value","old":"xen","new":"hvm"}]',
+          ),
+      ],
+    ];
+    for (const [n] of edits.entries()) await j.append(intent(`e${n}`));
+    await j.append(intent('ok'));
+    await j.close();
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    for (const [n, [, edit]] of edits.entries()) {
+      const edited = edit(lines[n + 1]!);
+      expect(edited, edits[n]![0]).not.toBe(lines[n + 1]);
+      lines[n + 1] = edited;
+    }
+    await writeFile(path, lines.join('\n'), { mode: 0o600 });
+    const sets = changeSets(await readJournal(path));
+    for (const [n, [what]] of edits.entries()) {
+      expect(sets[n]!.damage, what).toMatch(
+        new RegExp(`^journal line ${n + 2} cannot be trusted \\(the change set does not match its sha256\\)`),
+      );
+    }
+    expect(sets.at(-1)!.damage).toBeNull();
+    // Read back, the row is whole: database from its table, database name and instance from the change set.
+    expect(sets.at(-1)!.intent.changes).toEqual([
+      {
+        database: 'cell',
+        schema: 'nova_cell1',
+        table: 'instance_system_metadata',
+        rowId: 7,
+        instanceUuid: 'uuid-ok',
+        column: 'value',
+        key: 'image_hypervisor_type',
+        action: 'update',
+        before: 'xen',
+        after: 'kvm',
+        beforeSha256: sha256('xen'),
+        afterSha256: sha256('kvm'),
+      },
+    ]);
+  });
+
+  it("version 4: a change set copied from another cloud's journal, or resealed under another header, is not trusted", async () => {
+    const server = (uid: string) => ({ uid, hostname: 'db', port: 3306, socket: null, galera: null });
+    const cloud = (uid: string) => ({
+      api: { schema: 'nova_api', server: server(uid) },
+      cells: [{ uuid: 'c1', schema: 'nova_cell1', server: server(uid) }],
+    });
+    const staging = join(dir, 'staging.jsonl');
+    const s = await Journal.create(staging, { cloud: cloud('staging') });
+    await s.append(intent('a'));
+    await s.close();
+    const prod = join(dir, 'prod.jsonl');
+    const p = await Journal.create(prod, { cloud: cloud('prod') });
+    await p.append(intent('b'));
+    await p.close();
+    // The staging change set spliced into production's journal: same rows, same values, another cloud.
+    await appendFile(prod, (await readFile(staging, 'utf8')).split('\n')[1]! + '\n');
+    const sets = changeSets(await readJournal(prod));
+    expect(sets.map((x) => x.damage)).toEqual([
+      null,
+      expect.stringMatching(/^journal line 3 cannot be trusted \(the change set does not match its sha256\)/),
+    ]);
+    // Unreadable rows: the change set is damaged with the reason, never written.
+    const broken = join(dir, 'broken.jsonl');
+    const lines = (await readFile(prod, 'utf8')).split('\n');
+    lines[1] = lines[1]!.replace('"rows":{"update":{"instance_system_metadata":[', '"rows":{"update":{"users":[');
+    lines[2] = lines[2]!.replace(/"old":"xen",/, '');
+    await writeFile(broken, lines.join('\n'), { mode: 0o600 });
+    expect(changeSets(await readJournal(broken)).map((x) => x.damage)).toEqual([
+      expect.stringMatching(/cannot be trusted \(its rows cannot be read: table "users" is not one a repair changes\)/),
+      expect.stringMatching(/its rows cannot be read: instance_system_metadata id 7 without its old value/),
+    ]);
+  });
+
+  it('version 4 writes only rows the reader reads back the same: another instance or database is refused', async () => {
+    const j = await Journal.create(join(dir, 'j.jsonl'));
+    const other = intent('a');
+    if (other.type === 'intent') other.changes[0] = { ...other.changes[0]!, instanceUuid: 'uuid-healthy' };
+    await expect(j.append(other)).rejects.toThrow(/not a row of the change set's databases and instance/);
+    const api = intent('b');
+    if (api.type === 'intent') api.changes[0] = { ...api.changes[0]!, database: 'api', schema: 'nova_api' };
+    await expect(j.append(api)).rejects.toThrow(/not a row of the change set's databases and instance/);
+    await j.close();
+  });
+
   it('version 2 rows must name their instance (the change set one); version 1 rows get it from the change set', async () => {
     const path = join(dir, 'j.jsonl');
-    const j = await Journal.create(path);
+    const j = await Journal.create(path, { version: 3 });
     const other = intent('a');
-    if (other.type === 'intent') other.changes[0] = sealChange({ ...other.changes[0]!, instanceUuid: 'uuid-healthy' });
+    if (other.type === 'intent') other.changes[0] = { ...other.changes[0]!, instanceUuid: 'uuid-healthy' };
     await j.append(other);
-    const unsealed = intent('b');
-    if (unsealed.type === 'intent') delete unsealed.changes[0]!.sha256;
-    await j.append(unsealed);
+    await j.append(intent('b'));
     await j.close();
+    const [header, first, second] = (await readFile(path, 'utf8')).split('\n');
+    // What version 1 wrote: a change without its identity and seal.
+    const unsealed = JSON.parse(second!) as Extract<JournalRecord, { type: 'intent' }>;
+    const { sha256: _seal, schema: _schema, instanceUuid: _uuid, ...bare } = unsealed.changes[0]!;
+    const line = JSON.stringify({ ...unsealed, changes: [bare] });
+    await writeFile(path, `${header}\n${first}\n${line}\n`, { mode: 0o600 });
     const sets = changeSets(await readJournal(path));
     expect(sets[0]!.damage).toMatch(/names instance uuid-healthy, the change set uuid-a/);
     expect(sets[1]!.damage).toMatch(/has no sha256 over its row identity/);
     // The same unsealed line under a version 1 header: what version 1 wrote, read with the change set's identity.
     const v1 = join(dir, 'v1.jsonl');
-    const [header, , line] = (await readFile(path, 'utf8')).split('\n');
     await writeFile(v1, `${header!.replace('"version":3', '"version":1')}\n${line}\n`, { mode: 0o600 });
     const [old] = changeSets(await readJournal(v1));
     expect(old!.damage).toBeNull();
