@@ -15,7 +15,8 @@ export type FromInflater =
   | { type: 'end'; compressed: number; error: { code?: string; message: string } | null };
 
 const port = parentPort;
-if ((workerData as { smallYoungGeneration?: boolean } | null)?.smallYoungGeneration) keepYoungGenerationSmall();
+const tightHeap = (workerData as { tightHeap?: number | null } | null)?.tightHeap;
+if (tightHeap) keepYoungGenerationSmall(tightHeap);
 if (port) {
   let inflater: Inflater | null = null;
   const free: ArrayBuffer[] = [];

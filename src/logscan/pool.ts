@@ -6,7 +6,7 @@ import { compiledScript } from '../workerScript.js';
 import type { RecordingBuffers } from './deferredLines.js';
 import { COUNTERS, claimUnit, INTERPRETED, type PoolWorkerData, type ToMain, type ToWorker } from './poolProtocol.js';
 import { adoptPrestartedWorker } from './prestart.js';
-import { youngGenerationKeptSmall } from './scanHeap.js';
+import { tightHeapGrowth } from './scanHeap.js';
 import { interpretDeferred, interpretingSink } from './unitInterpret.js';
 import { runUnit, type UnitOptions, type UnitResult, type WorkUnit } from './unitScan.js';
 
@@ -78,7 +78,7 @@ export async function runInPool(
   // units, before it claims another: a worker's results never wait long, and this thread's share of the
   // scanning shrinks by what interpreting costs it. When it falls behind all the same (dense logs), a
   // worker interprets its next unit itself (BEHIND_LIMIT).
-  const workerData: PoolWorkerData = { queue, opts, counters, smallYoungGeneration: youngGenerationKeptSmall() };
+  const workerData: PoolWorkerData = { queue, opts, counters, tightHeap: tightHeapGrowth() };
   const unitsById = new Map(queue.map((u) => [u.id, u]));
   const recorded: { result: UnitResult; from: Worker }[] = [];
   const live = new Set<Worker>();

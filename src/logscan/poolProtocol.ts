@@ -14,14 +14,14 @@ export interface PoolWorkerData {
   opts: UnitOptions;
   /** Int32Array over a SharedArrayBuffer, slots NEXT_UNIT, RECORDED and INTERPRETED. */
   counters: Int32Array;
-  /** The worker calls keepYoungGenerationSmall as it starts (scanHeap.ts says why). */
-  smallYoungGeneration?: boolean;
+  /** The worker calls keepYoungGenerationSmall(tightHeap) as it starts (scanHeap.ts says why); null: V8's defaults. */
+  tightHeap?: number | null;
 }
 
 /** What a worker started early (prestart.ts) gets until the pool hands it its PoolWorkerData. */
 export interface EarlyWorkerData {
   early: true;
-  smallYoungGeneration: boolean;
+  tightHeap: number | null;
 }
 
 /** Index of the next unclaimed unit of the queue. */

@@ -7,7 +7,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { compiledScript } from '../workerScript.js';
 import type { EarlyWorkerData } from './poolProtocol.js';
-import { youngGenerationKeptSmall } from './scanHeap.js';
+import { tightHeapGrowth } from './scanHeap.js';
 import { chooseScanThreads, GZIP_RATIO, type ParallelProbe } from './threadChoice.js';
 
 /** Below this many bytes in total (a .gz counting GZIP_RATIO times its size), threads cost more than they save. */
@@ -59,7 +59,7 @@ export function prestartScanWorker(files: readonly string[], threads: number | n
   const script = compiledScript(import.meta.url, 'worker.js');
   if (work.plainBytes + work.gzipBytes * GZIP_RATIO < MIN_BYTES_FOR_THREADS || !script) return false;
   try {
-    const early: EarlyWorkerData = { early: true, smallYoungGeneration: youngGenerationKeptSmall() };
+    const early: EarlyWorkerData = { early: true, tightHeap: tightHeapGrowth() };
     const worker = new Worker(script, { workerData: early });
     // Until adopted it must not keep the process alive (a usage error ends the run before any scan).
     worker.unref();

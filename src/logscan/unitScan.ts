@@ -11,7 +11,7 @@ import { type HitLine, HitLineScanner, type LongLine } from './hitLines.js';
 import { type Inflater, openInflater } from './inflate.js';
 import { chooseAnchors, createNeedleScanner, makeNeedle, type NeedleScanner } from './needleScan.js';
 import type { PropsTable, ScanEvent } from './scanEvent.js';
-import { youngGenerationKeptSmall } from './scanHeap.js';
+import { tightHeapGrowth } from './scanHeap.js';
 import type { TimeRange } from './timeRange.js';
 import type { ScanWarning } from './types.js';
 
@@ -385,7 +385,7 @@ async function scanGzipWithHelper(
   const { sink, hit, tune } = unitReader(unit.input, unit.file, opts, hooks.sink);
   let worker: Worker;
   try {
-    worker = new Worker(new URL(script), { workerData: { smallYoungGeneration: youngGenerationKeptSmall() } });
+    worker = new Worker(new URL(script), { workerData: { tightHeap: tightHeapGrowth() } });
   } catch {
     const inflater = openInflater(unit.file);
     return inflater ? scanGzipInThread(unit, inflater, opts, hooks) : scanGzipStream(unit, opts, hooks);

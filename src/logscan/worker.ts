@@ -54,7 +54,7 @@ async function work(port: NonNullable<typeof parentPort>, { queue, opts, counter
 
 if (port) {
   const data = workerData as PoolWorkerData | EarlyWorkerData;
-  if (data.smallYoungGeneration) keepYoungGenerationSmall();
+  if (data.tightHeap) keepYoungGenerationSmall(data.tightHeap);
   port.on('message', (m: ToWorker) => {
     if (m.type === 'recycle') spares.push(m.buffers);
     else void work(port, m.data); // started early (prestart.ts): the work comes when the scan has planned it

@@ -13,7 +13,7 @@ function newSpaceAfterSurvivors(setup: string): number {
   const script = `
     import v8 from 'node:v8';
     import { Worker } from 'node:worker_threads';
-    import { keepYoungGenerationSmall, youngGenerationKeptSmall } from ${JSON.stringify(scanHeap)};
+    import { keepYoungGenerationSmall, tightHeapGrowth } from ${JSON.stringify(scanHeap)};
     ${setup}
     const keep = [];
     for (let i = 0; i < 4e5; i++) keep.push({ i, s: 'line ' + i });
@@ -35,7 +35,7 @@ describe('keepYoungGenerationSmall', () => {
     const early = `
       keepYoungGenerationSmall();
       const w = new Worker(new URL(${JSON.stringify((worker as URL).href)}), {
-        workerData: { early: true, smallYoungGeneration: youngGenerationKeptSmall() },
+        workerData: { early: true, tightHeap: tightHeapGrowth() },
         execArgv: [],
       });
       await new Promise((resolve) => w.once('online', resolve));
