@@ -99,15 +99,7 @@ export async function* traceInstances(
   for (let i = 0; i < uuids.length; i += BATCH) {
     for (const snapshot of await nova.snapshots(uuids.slice(i, i + BATCH))) {
       seen.add(snapshot.uuid);
-      const reading = snapshot.requestSpec ? readSpec(snapshot.requestSpec.spec) : null;
-      yield {
-        uuid: snapshot.uuid,
-        snapshot,
-        reading,
-        diagnosis: diagnoseOne(snapshot, reading),
-        incident: incidents.get(snapshot.uuid) ?? null,
-        origin: named.has(snapshot.uuid) ? 'named' : 'log',
-      };
+      yield traced(snapshot, incidents.get(snapshot.uuid) ?? null, named.has(snapshot.uuid) ? 'named' : 'log');
       onProgress?.(++done, total);
     }
   }
@@ -116,15 +108,17 @@ export async function* traceInstances(
   // copying their bytes, waking the other thread, a second heap) on two CPUs the database shares.
   for await (const snapshot of nova.sweep()) {
     if (seen.has(snapshot.uuid)) continue;
-    const reading = snapshot.requestSpec ? readSpec(snapshot.requestSpec.spec) : null;
-    yield {
-      uuid: snapshot.uuid,
-      snapshot,
-      reading,
-      diagnosis: diagnoseOne(snapshot, reading),
-      incident: null,
-      origin: 'sweep',
-    };
+    yield traced(snapshot, null, 'sweep');
     onProgress?.(++done, total);
   }
+}
+
+/** An instance read, diagnosed: its spec read once, on this thread. */
+function traced(
+  snapshot: InstanceSnapshot,
+  incident: Incident | null,
+  origin: TracedInstance['origin'],
+): TracedInstance {
+  const reading = snapshot.requestSpec ? readSpec(snapshot.requestSpec.spec) : null;
+  return { uuid: snapshot.uuid, snapshot, reading, diagnosis: diagnoseOne(snapshot, reading), incident, origin };
 }
