@@ -13,7 +13,7 @@ if (!conf || typeof globalThis.gc !== 'function') {
   process.exit(2);
 }
 const withList = !process.argv.includes('--no-list');
-if (!process.env.LOOSE_HEAP) (await import('../../dist/doctor/startup.js')).prepareDatabaseWork();
+if (!process.env.LOOSE_HEAP) (await import('../../dist/doctor/startup.js')).prepareDatabaseWork('tui');
 const { createDoctor } = await import('../../dist/doctor/session.js');
 const { doctorConfigFrom } = await import('../../dist/cli/options.js');
 const { initialSession, sessionReducer } = await import('../../dist/tui/state.js');

@@ -127,7 +127,7 @@ async function targetsOf(request: Awaited<ReturnType<typeof requestFrom>>): Prom
 }
 
 async function withNova<T>(config: DoctorConfig, fn: (nova: NovaDatabases) => Promise<T>): Promise<T> {
-  (await import('../doctor/startup.js')).prepareDatabaseWork();
+  (await import('../doctor/startup.js')).prepareDatabaseWork('cli');
   const { openDatabases } = await doctorDb();
   const nova = await openDatabases(config.db);
   try {
@@ -568,7 +568,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
     if (uuids.length > 0)
       throw usageError(`the TUI takes logs, not instance UUIDs (${uuids[0]})`, 'nova-doctor trace --config … UUID');
     const config = doctorConfigFrom(logs, flags);
-    if (config.db) (await import('../doctor/startup.js')).prepareDatabaseWork();
+    if (config.db) (await import('../doctor/startup.js')).prepareDatabaseWork('tui');
     setExitCode(await (await interactive()).runInteractive(config));
   });
 }

@@ -2,24 +2,26 @@
 // and for a scan a young generation kept small and the scan worker booted while the scanner's modules load.
 import { markScanStart } from '../logscan/cpuProbe.js';
 import { prestartScanWorker } from '../logscan/prestart.js';
-import { keepYoungGenerationSmall } from '../logscan/scanHeap.js';
+import { keepYoungGenerationSmall, SCAN_OLD_GROWTH_PERCENT } from '../logscan/scanHeap.js';
 
 export { scrubArgvSecrets } from '../db/scrubArgv.js';
 
 /**
- * Before a command that reads the databases (a sweep, a repair, the TUI): a young generation as small as a scan's,
- * and an old generation allowed to grow by half of what survived. What such a command keeps alive is small (a
- * page of instances) or, in the TUI, a row per listed instance, but V8 lets the old generation grow to several
- * times what survived before it collects: `repair --all --apply` over 10k instances peaked at 294 MiB, 167 MiB
- * with a tight heap. A scan's 20% is too tight here: the TUI over 100k instances keeps ~80 MiB of rows, which
- * every full collection marks again (1,134 collections, 198 of them full); at 50% it was ready in 12.3 s instead
- * of 15.3 s (CPU 13.5 s instead of 17.6 s, peak RSS 175 instead of 153 MiB), and the CLI sweep's peak RSS went
- * from 105 to 111-114 MiB for no change in its CPU (100k instances, single runs at load ~5).
+ * Before a command that reads the databases: a young generation as small as a scan's, and an old generation that
+ * may grow by a share of what survived its last full collection. V8's default lets it grow to several times that:
+ * `repair --all --apply` over 10k instances peaked at 294 MiB, 167 MiB with 20%.
+ * - The CLI (a sweep, a repair) keeps a page of instances alive: 20%, as a scan, which holds the sweep under its
+ *   128 MiB goal. Looser is faster but not within it: 100k specs padded to 5.5 KiB (bench/trace/run.mjs, single
+ *   runs at load 2-4) took 12.0 s of CPU at 116 MiB with 20%, 9.8 s at 133 MiB with 35%, 9.2 s at 138.5 MiB with
+ *   50%; on specs of nova's own size the CPU did not move (8.1 s at 100k either way).
+ * - The TUI keeps a row per listed instance (~80 MiB at 100k), which every full collection marks again: at 20% it
+ *   was collected ~200 times in full; at 50% it was ready in 12.3 s instead of 15.3 s (CPU 13.5 s instead of
+ *   17.6 s) for 175 MiB of peak RSS instead of 153 (single runs at load ~5).
  */
-export const DATABASE_OLD_GROWTH_PERCENT = 50;
+export const OLD_GROWTH_PERCENT = { cli: SCAN_OLD_GROWTH_PERCENT, tui: 50 } as const;
 
-export function prepareDatabaseWork(): void {
-  keepYoungGenerationSmall(DATABASE_OLD_GROWTH_PERCENT);
+export function prepareDatabaseWork(face: keyof typeof OLD_GROWTH_PERCENT): void {
+  keepYoungGenerationSmall(OLD_GROWTH_PERCENT[face]);
 }
 
 /** Before a scan's modules load: `files` as named, `threads` as --threads gave it (null: the default). */
