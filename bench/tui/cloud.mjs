@@ -117,13 +117,12 @@ async function tuiRun() {
       filterKeyMaxMs: +Math.max(...keys).toFixed(0),
     };
   } finally {
-    let socket = null;
     try {
-      socket = tmux('display-message', '-p', '#{socket_path}').trim();
       tmux('kill-server');
-    } catch {}
+    } catch {} // gone already: the TUI exited and its session with it
     rmSync(timeFile, { force: true });
-    if (socket) rmSync(socket, { force: true }); // the socket file outlives its server
+    // The socket file outlives its server; where tmux puts it (asking the server fails once it has gone).
+    rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid()}`, name), { force: true });
   }
 }
 
