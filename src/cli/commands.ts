@@ -126,8 +126,12 @@ async function targetsOf(request: Awaited<ReturnType<typeof requestFrom>>): Prom
   return { uuids: request.uuids, scan: report, all: request.all };
 }
 
-async function withNova<T>(config: DoctorConfig, fn: (nova: NovaDatabases) => Promise<T>): Promise<T> {
-  (await import('../doctor/startup.js')).prepareDatabaseWork('cli');
+async function withNova<T>(
+  config: DoctorConfig,
+  work: 'trace' | 'repair',
+  fn: (nova: NovaDatabases) => Promise<T>,
+): Promise<T> {
+  (await import('../doctor/startup.js')).prepareDatabaseWork(work);
   const { openDatabases } = await doctorDb();
   const nova = await openDatabases(config.db);
   try {
@@ -254,7 +258,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       ...(await doctorDb()),
       ...(await doctorScan()),
     };
-    await withNova(config, async (nova) => {
+    await withNova(config, 'trace', async (nova) => {
       for (const note of cellNotes(nova.cells())) warn(note);
       if (!flags.json) out(renderCells(nova.cells()));
       const tally = { traced: 0, shown: 0, stale: 0, unknown: [] as string[] };
@@ -346,7 +350,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         const config = doctorConfigFrom([], flags);
         const { requireDatabase, resumeRepairs, undoExitCode } = await doctorDb();
         requireDatabase(config.db);
-        await withNova(config, async (nova) => {
+        await withNova(config, 'repair', async (nova) => {
           if (flags.apply && !(await confirmed(flags, `resume the interrupted repairs in ${flags.journal}`))) {
             setExitCode(ExitCode.found);
             return;
@@ -372,7 +376,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       const { config } = request;
       const planOptions = { hvType: config.hvType, setHost: flags.setHost ?? null, widen: config.widen ?? [] };
       const d = await doctorDb();
-      await withNova(config, async (nova) => {
+      await withNova(config, 'repair', async (nova) => {
         d.checkSetHost(nova, planOptions.setHost); // before the logs are scanned: no work for a host nobody has
         const targets = await targetsOf(request);
         for (const note of d.cellNotes(nova.cells())) warn(note);
@@ -507,7 +511,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
     const config = doctorConfigFrom([], flags);
     const { requireDatabase, undoRepairs, undoExitCode } = await doctorDb();
     requireDatabase(config.db);
-    await withNova(config, async (nova) => {
+    await withNova(config, 'repair', async (nova) => {
       let apply = Boolean(flags.apply);
       let declined = false;
       if (apply) {

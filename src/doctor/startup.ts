@@ -10,18 +10,20 @@ export { scrubArgvSecrets } from '../db/scrubArgv.js';
  * Before a command that reads the databases: a young generation as small as a scan's, and an old generation that
  * may grow by a share of what survived its last full collection. V8's default lets it grow to several times that:
  * `repair --all --apply` over 10k instances peaked at 294 MiB, 167 MiB with 20%.
- * - The CLI (a sweep, a repair) keeps a page of instances alive: 20%, as a scan, which holds the sweep under its
- *   128 MiB goal. Looser is faster but not within it: 100k specs padded to 5.5 KiB (bench/trace/run.mjs, single
- *   runs at load 2-4) took 12.0 s of CPU at 116 MiB with 20%, 9.8 s at 133 MiB with 35%, 9.2 s at 138.5 MiB with
- *   50%; on specs of nova's own size the CPU did not move (8.1 s at 100k either way).
+ * Each command by its memory goal (issue 16):
+ * - `trace` (a sweep) keeps a page of instances alive and must stay under 128 MiB: 20%, as a scan. Looser is
+ *   faster but not within it: 100k specs padded to 5.5 KiB (bench/trace/run.mjs, single runs at load 2-4) took
+ *   12.0 s of CPU at 116 MiB with 20%, 9.8 s at 133 MiB with 35%, 9.2 s at 138.5 MiB with 50%.
+ * - `repair`, `undo` (a page applied at a time) have 256 MiB: 50%. `repair --all --apply` over 50k instances
+ *   took 130 s of CPU at 131-135 MiB with 50% (ratio 2.42 to the piped UPDATEs), 150 s at 124 MiB with 20% (3.16).
  * - The TUI keeps a row per listed instance (~80 MiB at 100k), which every full collection marks again: at 20% it
  *   was collected ~200 times in full; at 50% it was ready in 12.3 s instead of 15.3 s (CPU 13.5 s instead of
  *   17.6 s) for 175 MiB of peak RSS instead of 153 (single runs at load ~5).
  */
-export const OLD_GROWTH_PERCENT = { cli: SCAN_OLD_GROWTH_PERCENT, tui: 50 } as const;
+export const OLD_GROWTH_PERCENT = { trace: SCAN_OLD_GROWTH_PERCENT, repair: 50, tui: 50 } as const;
 
-export function prepareDatabaseWork(face: keyof typeof OLD_GROWTH_PERCENT): void {
-  keepYoungGenerationSmall(OLD_GROWTH_PERCENT[face]);
+export function prepareDatabaseWork(work: keyof typeof OLD_GROWTH_PERCENT): void {
+  keepYoungGenerationSmall(OLD_GROWTH_PERCENT[work]);
 }
 
 /** Before a scan's modules load: `files` as named, `threads` as --threads gave it (null: the default). */
