@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The real TUI (node bin/nova-doctor.js --config … --all) over a grown cloud, in a real terminal (tmux, polled
 // every 10 ms): when the first rows show while the sweep runs, when it is ready, its peak RSS and CPU time
-// (/usr/bin/time), then keypress latencies on the full list (j, G, g, a filter keystroke), next to the CLI sweep
-// (`trace --all --json > /dev/null`) on the same cloud. The figures include the 10 ms polling.
+// (/usr/bin/time), then keypress latencies on the full list (j, G, g, s through every sort key, S, Enter into an
+// instance and Esc back, a filter keystroke), next to the CLI sweep (`trace --all --json > /dev/null`) on the same
+// cloud. The figures include the 10 ms polling.
 // usage: node bench/tui/run.mjs is the in-process bench; this one needs a cloud:
 //   node bench/trace/run.mjs --shell --specs 100000 --nova-size &   # prints the nova.conf to use
-//   node bench/tui/cloud.mjs NOVA_CONF [--runs 3] [--no-cli]
+//   node bench/tui/cloud.mjs NOVA_CONF [--runs 3] [--no-cli] [--bin OTHER/bin/nova-doctor.js]
+// --bin runs another build's launcher (a copy of an older dist/, for A/B runs on the same cloud).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const conf = process.argv[2];
 if (!conf || !existsSync(conf)) {
-  console.error('usage: node bench/tui/cloud.mjs NOVA_CONF [--runs 3] [--no-cli]');
+  console.error('usage: node bench/tui/cloud.mjs NOVA_CONF [--runs 3] [--no-cli] [--bin PATH]');
   process.exit(2);
 }
 const arg = (name, dflt) => {
@@ -24,6 +26,8 @@ const arg = (name, dflt) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const RUNS = arg('runs', 3);
+const binAt = process.argv.indexOf('--bin');
+const BIN = binAt > 0 ? process.argv[binAt + 1] : join(root, 'bin/nova-doctor.js');
 const WIDTH = 140;
 const HEIGHT = 40;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -50,7 +54,7 @@ async function tuiRun() {
   delete env.TMUX;
   // A server of our own (-L): never another engineer's tmux.
   const tmux = (...a) => execFileSync('tmux', ['-L', name, ...a], { env, encoding: 'utf8' });
-  const cmd = `/usr/bin/time -f '%M %U %S' -o ${timeFile} ${process.execPath} ${join(root, 'bin/nova-doctor.js')} --config ${conf} --all`;
+  const cmd = `/usr/bin/time -f '%M %U %S' -o ${timeFile} ${process.execPath} ${BIN} --config ${conf} --all`;
   const t0 = now();
   tmux('new-session', '-d', '-s', name, '-x', String(WIDTH), '-y', String(HEIGHT), '-c', root, cmd);
   const screen = () => tmux('capture-pane', '-p', '-t', name);
@@ -88,6 +92,23 @@ async function tuiRun() {
       before = selected(screen());
       jumps.push(await press(['g'], (s) => selected(s) !== before, 'g'));
     }
+    const sortLine = (s) => s.split('\n').find((l) => l.startsWith('sort: ')) ?? '';
+    const sorts = [];
+    for (const label of ['last rejection', 'hosts rejected', 'cell', 'uuid', 'status']) {
+      sorts.push(await press(['s'], (s) => sortLine(s).startsWith(`sort: ${label} ·`), `sort ${label}`));
+    }
+    const reverses = [];
+    for (let i = 0; i < 4; i++) {
+      const want = i % 2 === 0;
+      reverses.push(
+        await press(['S'], (s) => sortLine(s).includes('(reversed)') === want && /^sort: /.test(sortLine(s)), 'S'),
+      );
+    }
+    const opens = [];
+    for (let i = 0; i < 3; i++) {
+      opens.push(await press(['Enter'], (s) => s.includes('[Evidence]'), 'detail'));
+      opens.push(await press(['Escape'], (s) => sortLine(s) !== '' && !s.includes('[Evidence]'), 'list again'));
+    }
     await press(['/'], (s) => s.split('\n').some((l) => l.startsWith('/')), 'filter field');
     const keys = [];
     let typed = '';
@@ -113,6 +134,12 @@ async function tuiRun() {
       jMaxMs: +Math.max(...j).toFixed(0),
       GgMs: +med(jumps).toFixed(0),
       GgMaxMs: +Math.max(...jumps).toFixed(0),
+      sMs: +med(sorts).toFixed(0),
+      sMaxMs: +Math.max(...sorts).toFixed(0),
+      SMs: +med(reverses).toFixed(0),
+      SMaxMs: +Math.max(...reverses).toFixed(0),
+      openMs: +med(opens).toFixed(0),
+      openMaxMs: +Math.max(...opens).toFixed(0),
       filterKeyMs: +med(keys).toFixed(0),
       filterKeyMaxMs: +Math.max(...keys).toFixed(0),
     };
@@ -130,7 +157,7 @@ const cli = [];
 const tui = [];
 for (let i = 0; i < RUNS; i++) {
   if (!process.argv.includes('--no-cli')) {
-    const c = timed([join(root, 'bin/nova-doctor.js'), 'trace', '--all', '--json', '--config', conf]);
+    const c = timed([BIN, 'trace', '--all', '--json', '--config', conf]);
     cli.push(c);
     console.log(
       JSON.stringify({
@@ -151,7 +178,7 @@ if (cli.length)
 console.log(
   `TUI medians of ${RUNS}: first rows ${m(tui, 'firstRowsMs')} ms, ready ${m(tui, 'readyMs')} ms` +
     (cli.length ? ` (${(m(tui, 'readyMs') / m(cli, 'ms')).toFixed(2)}× the CLI sweep)` : '') +
-    `, cpu ${m(tui, 'cpuMs')} ms, peak RSS ${m(tui, 'peakRssMiB')} MiB; j ${m(tui, 'jMs')} ms, G/g ${m(tui, 'GgMs')} ms, filter key ${m(tui, 'filterKeyMs')} ms; load average ${loadavg()
+    `, cpu ${m(tui, 'cpuMs')} ms, peak RSS ${m(tui, 'peakRssMiB')} MiB; j ${m(tui, 'jMs')} ms, G/g ${m(tui, 'GgMs')} ms, s ${m(tui, 'sMs')} ms, S ${m(tui, 'SMs')} ms, Enter/Esc ${m(tui, 'openMs')} ms, filter key ${m(tui, 'filterKeyMs')} ms; load average ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')}`,
 );
