@@ -9,6 +9,7 @@ import {
   listWindow,
   matchesFilter,
   narrowingFilter,
+  preparations,
   rowText,
   SORT_KEYS,
   type SortKey,
@@ -16,7 +17,7 @@ import {
 } from '../../src/tui/list.js';
 import { carryOrders, orderOf, radixOrder } from '../../src/tui/order.js';
 import { RowTable } from '../../src/tui/rows.js';
-import { carrySearch, packedOf } from '../../src/tui/search.js';
+import { carrySearch, packedOf, prepareSearchInPieces } from '../../src/tui/search.js';
 import { incident, uuidOf } from './data.js';
 
 /** A small deterministic generator (mulberry32): failures reproduce. */
@@ -148,6 +149,25 @@ describe('sort orders', () => {
 });
 
 describe('search text', () => {
+  it('made in pieces while idle is the text made at once; a search meanwhile makes it and the pieces stop', () => {
+    const rnd = random(13);
+    const rows = Array.from({ length: 1234 }, (_, i) => randomRow(rnd, i, 300));
+    const table = RowTable.of(rows);
+    const pieces = prepareSearchInPieces(table, 100);
+    for (const job of pieces) job();
+    expect(packedOf(table)).toEqual(packedOf(RowTable.of(rows)));
+    for (const job of preparations(table)) job();
+    for (const key of SORT_KEYS)
+      expect(sortInstances(table, key, false).map((r) => r.uuid)).toEqual(expectedOrder(rows, key, false));
+    const other = RowTable.of(rows);
+    const jobs = prepareSearchInPieces(other, 100); // 13 pieces of rows, then the join
+    for (const job of jobs.slice(0, 5)) job();
+    const searched = packedOf(other);
+    for (const job of jobs.slice(5)) job();
+    expect(packedOf(other)).toBe(searched);
+    expect(searched).toEqual(packedOf(table));
+  });
+
   it('is patched where replaced rows changed, the same as made afresh', () => {
     const rnd = random(5);
     const rows = Array.from({ length: 1500 }, (_, i) => randomRow(rnd, i, 300));
