@@ -74,8 +74,8 @@ export function carryDerived(table: RowTable): void {
   carrySearch(table);
 }
 
-/** Rows of search text made per idle turn: ~20 ms at 100k rows. */
-const SEARCH_PIECE_ROWS = 10_000;
+/** Rows of search text made per idle turn (~8 ms): a key pressed as the list became whole waits for one at most. */
+const SEARCH_PIECE_ROWS = 4_000;
 
 /**
  * What the keys will want of a settled table, a piece a call: its search text (`/`), then its order under each

@@ -117,16 +117,17 @@ export function prepareSearch(table: RowTable): void {
  */
 export function prepareSearchInPieces(table: RowTable, size: number): (() => void)[] {
   const n = table.size;
-  const texts: string[] = new Array(n);
+  let texts: string[] | null = null; // made by the first piece that has work (a carried text leaves them none)
   const pieces: (() => void)[] = [];
   for (let from = 0; from < n; from += size) {
     pieces.push(() => {
       if (packs.has(table)) return;
+      texts ??= new Array(n);
       for (let i = from; i < Math.min(n, from + size); i++) texts[i] = rowText(table.rows[i] as InstanceRow);
     });
   }
   pieces.push(() => {
-    if (packs.has(table)) return;
+    if (packs.has(table) || texts === null) return;
     const starts = new Int32Array(n + 1);
     let at = 0;
     for (let i = 0; i < n; i++) {
