@@ -1,9 +1,11 @@
 // The instance list's state machine: selection, window, sort, filter, marks. Pure.
-import type { InstanceRow, InstanceStatus } from '../doctor/types.js';
+import type { InstanceRow } from '../doctor/types.js';
+import { carryOrders, orderOf, SORT_KEYS, type SortKey } from './order.js';
 import { RowTable } from './rows.js';
+import { carrySearch, matchesFilter, matchingRows, prepareSearchInPieces, termsOf } from './search.js';
 
-export type SortKey = 'status' | 'last-seen' | 'hosts' | 'cell' | 'uuid';
-export const SORT_KEYS: readonly SortKey[] = ['status', 'last-seen', 'hosts', 'cell', 'uuid'];
+export { SORT_KEYS, type SortKey } from './order.js';
+export { matchesFilter, prepareSearch, rowText } from './search.js';
 
 export const SORT_LABELS: Record<SortKey, string> = {
   status: 'status',
@@ -13,21 +15,14 @@ export const SORT_LABELS: Record<SortKey, string> = {
   uuid: 'uuid',
 };
 
-/** Worst first: what needs the operator's attention sorts to the top. */
-const STATUS_RANK: Record<InstanceStatus, number> = {
-  stale: 0,
-  'half-fixed': 1,
-  unreadable: 2,
-  untraced: 3,
-  skipped: 4,
-  ok: 5,
-  repaired: 6,
-  deleted: 7,
-};
-
 export interface ListState {
   /** The selected instance; the cursor follows it while results stream in and re-sort. */
   selected: string | null;
+  /**
+   * Where `selected` was in the list when it was chosen: looked at first, so finding it again is one comparison
+   * instead of a search of every row (two per key, 100k uuids each). -1: not known.
+   */
+  at: number;
   /** First row shown. */
   offset: number;
   sort: SortKey;
@@ -41,6 +36,7 @@ export interface ListState {
 
 export const initialList: ListState = {
   selected: null,
+  at: -1,
   offset: 0,
   sort: 'status',
   reversed: false,
@@ -51,8 +47,13 @@ export const initialList: ListState = {
 
 export type Move = number | 'top' | 'bottom';
 
+/** What the cursor needs of a listed row. */
+export interface Listed {
+  readonly uuid: string;
+}
+
 export type ListAction =
-  | { type: 'move'; by: Move; visible: readonly string[]; height: number }
+  | { type: 'move'; by: Move; visible: readonly Listed[]; height: number }
   | { type: 'sort-next' }
   | { type: 'sort-reverse' }
   | { type: 'filter-start' }
@@ -64,133 +65,31 @@ export type ListAction =
   | { type: 'mark-all'; uuids: readonly string[] }
   | { type: 'unmark'; uuids: readonly string[] };
 
-function lastSeen(view: InstanceRow): string {
-  return view.incident?.lastSeen ?? '';
+/**
+ * Takes over what was derived from the table a newer one only replaced rows of (its sort orders, its search text)
+ * where those rows did not change it. Call it when a table arrives, while the older one is still about.
+ */
+export function carryDerived(table: RowTable): void {
+  carryOrders(table);
+  carrySearch(table);
 }
 
-function hostsRejected(view: InstanceRow): number {
-  return view.incident?.hostsRejected.length ?? 0;
-}
-
-const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Rows of search text made per idle turn (~8 ms): a key pressed as the list became whole waits for one at most. */
+const SEARCH_PIECE_ROWS = 4_000;
 
 /**
- * Each sort key as a bucket key and the order of the buckets: rows are kept in uuid order, so putting them into
- * their key's bucket, in order, gives the key's order with uuid breaking ties in O(n), where a comparison sort
- * of 100k rows took 250 ms.
+ * What the keys will want of a settled table, a piece a call: its search text (`/`), then its order under each
+ * sort key (`s`, `S`), so no key waits for them (at 100k rows: 200 ms, and up to 50 ms a key).
  */
-function bucketsOf(key: SortKey): {
-  key: (v: InstanceRow) => string | number;
-  order: (a: string | number, b: string | number) => number;
-} | null {
-  switch (key) {
-    case 'status':
-      return { key: (v) => STATUS_RANK[v.status], order: (a, b) => (a as number) - (b as number) };
-    case 'last-seen':
-      // oslo.log times ('2026-11-27 14:46:46.693') sort as text; newest first.
-      return { key: lastSeen, order: (a, b) => byText(b as string, a as string) };
-    case 'hosts':
-      return { key: hostsRejected, order: (a, b) => (b as number) - (a as number) };
-    case 'cell':
-      // Plain code-unit order (localeCompare costs a microsecond a call); no cell last.
-      return { key: (v) => v.cellName ?? '\uffff', order: (a, b) => byText(a as string, b as string) };
-    case 'uuid':
-      return null;
-  }
+export function preparations(table: RowTable): (() => void)[] {
+  return [
+    ...prepareSearchInPieces(table, SEARCH_PIECE_ROWS),
+    ...SORT_KEYS.map((key) => () => void orderOf(table, key)),
+  ];
 }
 
-/** Everything `/` matches against, lower-cased, one field a line (a term, which has no space, stays in one field). */
-export function rowText(view: InstanceRow): string {
-  let text = `${view.uuid}\n${view.status}\n${view.displayName ?? ''}\n${view.cellName ?? ''}`;
-  const incident = view.incident;
-  if (incident) {
-    for (const id of incident.requestIds) text += `\n${id}`;
-    for (const host of incident.hostsRejected) text += `\n${host}`;
-    for (const m of incident.mismatches) text += `\n${m.property}=${m.value}`;
-  }
-  return text.toLowerCase();
-}
-
-function termsOf(filter: string): string[] {
-  return filter.toLowerCase().split(/\s+/).filter(Boolean);
-}
-
-/** Every space-separated term must appear somewhere in the instance's fields. */
-export function matchesFilter(view: InstanceRow, filter: string): boolean {
-  const text = rowText(view);
-  return termsOf(filter).every((t) => text.includes(t));
-}
-
-/**
- * A table's rows as one text, the rows' texts one after another (each ending in a newline), and where each row's
- * starts: a search is indexOf over one string, and what the filter keeps is one string however many rows there
- * are (a text kept per row of 100k was 100k more strings, and a WeakMap's ephemerons, for every garbage
- * collection to go through while the sweep runs). Made at the first search of a table, kept for its next ones.
- */
-interface Packed {
-  text: string;
-  starts: Int32Array;
-}
-const packs = new WeakMap<RowTable, Packed>();
-
-function packedOf(table: RowTable): Packed {
-  let packed = packs.get(table);
-  if (!packed) {
-    const rows = table.rows;
-    const starts = new Int32Array(rows.length + 1);
-    const texts: string[] = new Array(rows.length);
-    let at = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const text = rowText(rows[i] as InstanceRow);
-      starts[i] = at;
-      texts[i] = text;
-      at += text.length + 1;
-    }
-    starts[rows.length] = at;
-    packed = { text: `${texts.join('\n')}\n`, starts };
-    packs.set(table, packed);
-  }
-  return packed;
-}
-
-/**
- * Makes the table's packed text now (when the list has settled and the operator has not typed yet), so the first
- * `/` keystroke over 100k rows does not wait for it.
- */
-export function prepareSearch(table: RowTable): void {
-  packedOf(table);
-}
-
-/** Which rows of a table have every term: 1 at their index. */
-function matchingRows(table: RowTable, terms: readonly string[]): Uint8Array {
-  const { text, starts } = packedOf(table);
-  const n = table.size;
-  let match: Uint8Array | null = null;
-  for (const term of terms) {
-    const has = new Uint8Array(n);
-    let from = 0;
-    let row = 0;
-    for (let at = text.indexOf(term, from); at >= 0; at = text.indexOf(term, from)) {
-      // The row the hit is in (rows come in text order: search on from the last one).
-      let lo = row;
-      let hi = n - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if ((starts[mid] as number) <= at) lo = mid;
-        else hi = mid - 1;
-      }
-      row = lo;
-      has[row] = 1;
-      from = starts[row + 1] as number; // the next row: one hit a row is enough
-    }
-    if (match) for (let i = 0; i < n; i++) match[i] = (match[i] as number) & (has[i] as number);
-    else match = has;
-  }
-  return match ?? new Uint8Array(n).fill(1);
-}
-
-/** For a list sortInstances made from a table: the table, and each row's index in it. */
-const sortedFrom = new WeakMap<readonly InstanceRow[], { table: RowTable; index: Int32Array }>();
+/** For a list sortInstances or filterInstances made from a table: the table, and each row's index in it. */
+const fromTable = new WeakMap<readonly InstanceRow[], { table: RowTable; index: Int32Array }>();
 
 /** Every instance in the list's order: the key's order, uuid breaking ties; reversed, the whole order turned. */
 export function sortInstances<R extends InstanceRow>(
@@ -198,57 +97,55 @@ export function sortInstances<R extends InstanceRow>(
   sort: SortKey,
   reversed: boolean,
 ): R[] {
-  const table = views instanceof RowTable ? views : null;
-  const ordered = (table ? table.rows : [...views.values()].sort((a, b) => byText(a.uuid, b.uuid))) as readonly R[];
+  const table = views instanceof RowTable ? views : RowTable.of(views.values());
+  const ordered = table.rows as readonly R[];
   const n = ordered.length;
-  const buckets = bucketsOf(sort);
-  const index = new Int32Array(n);
-  if (!buckets) for (let i = 0; i < n; i++) index[i] = i;
-  else {
-    const groups = new Map<string | number, number[]>();
-    for (let i = 0; i < n; i++) {
-      const k = buckets.key(ordered[i] as R);
-      const group = groups.get(k);
-      if (group) group.push(i);
-      else groups.set(k, [i]);
-    }
-    let j = 0;
-    for (const k of [...groups.keys()].sort(buckets.order)) for (const i of groups.get(k) as number[]) index[j++] = i;
-  }
-  if (reversed) index.reverse();
+  const natural = orderOf(table, sort);
+  const index = reversed ? natural.slice().reverse() : natural;
   const rows: R[] = new Array(n);
   for (let j = 0; j < n; j++) rows[j] = ordered[index[j] as number] as R;
-  if (table) sortedFrom.set(rows, { table, index });
+  fromTable.set(rows, { table, index });
   return rows;
 }
 
-/** The sorted rows that match the filter, order kept. */
+/**
+ * The rows of a sorted list (or of what a filter kept of it) that match the filter, order kept. A list that is
+ * part of its table has only its own rows searched.
+ */
 export function filterInstances<R extends InstanceRow>(sorted: readonly R[], filter: string): readonly R[] {
   const terms = termsOf(filter);
   if (terms.length === 0) return sorted;
-  const from = sortedFrom.get(sorted);
+  const from = fromTable.get(sorted);
   if (!from) return sorted.filter((v) => matchesFilter(v, filter));
-  const match = matchingRows(from.table, terms);
+  const { table, index } = from;
+  const match = matchingRows(table, terms, index.length < table.size ? index : null);
   const out: R[] = [];
-  for (let j = 0; j < sorted.length; j++) if (match[from.index[j] as number]) out.push(sorted[j] as R);
+  const kept: number[] = [];
+  for (let j = 0; j < sorted.length; j++) {
+    const i = index[j] as number;
+    if (match[i]) {
+      out.push(sorted[j] as R);
+      kept.push(i);
+    }
+  }
+  fromTable.set(out, { table, index: Int32Array.from(kept) });
   return out;
 }
 
 /**
  * filterInstances, remembering its last answer: a filter typed on (the same sorted rows, the text only longer)
- * can only narrow, so the next keystroke searches the rows the last one kept instead of every row.
+ * can only narrow (each term is an earlier one, one grown longer, or new), so the next keystroke searches the
+ * rows the last one kept instead of every row.
  */
 export function narrowingFilter(): <R extends InstanceRow>(sorted: readonly R[], filter: string) => readonly R[] {
   let last: { sorted: readonly InstanceRow[]; filter: string; result: readonly InstanceRow[] } | null = null;
   return <R extends InstanceRow>(sorted: readonly R[], filter: string): readonly R[] => {
     if (last && last.sorted === sorted && last.filter === filter) return last.result as readonly R[];
-    // A table's packed text is searched whole (one indexOf pass); rows without one, the last answer's.
     const narrows =
-      !sortedFrom.has(sorted) &&
       last !== null &&
       last.sorted === sorted &&
       termsOf(last.filter).length > 0 &&
-      filter.startsWith(last.filter);
+      filter.toLowerCase().startsWith(last.filter.toLowerCase());
     const result = filterInstances(narrows ? (last!.result as readonly R[]) : sorted, filter);
     last = { sorted, filter, result };
     return result;
@@ -265,15 +162,29 @@ export function visibleInstances<R extends InstanceRow>(
   return filterInstances(sortInstances(views, sort, reversed), filter);
 }
 
-/** Where the cursor is and which rows show, with the cursor always inside the window. */
+/**
+ * Where `uuid` is in the list: at `at` if it is still there (a move), else wherever it is (a re-sort, a filter);
+ * -1 if gone. A list made from a table is searched by index (a binary search, then a typed array's indexOf) rather
+ * than by comparing 100k uuids (15 ms).
+ */
+function indexOf(visible: readonly Listed[], uuid: string, at: number): number {
+  if (at >= 0 && at < visible.length && (visible[at] as Listed).uuid === uuid) return at;
+  const from = fromTable.get(visible as readonly InstanceRow[]);
+  if (!from) return visible.findIndex((v) => v.uuid === uuid);
+  const i = from.table.indexOf(uuid);
+  return i < 0 ? -1 : from.index.indexOf(i);
+}
+
+/** Where the cursor is and which rows show, with the cursor always inside the window. `at`: where to look first. */
 export function listWindow(
-  visible: readonly string[],
+  visible: readonly Listed[],
   selected: string | null,
   offset: number,
   height: number,
+  at = -1,
 ): { index: number; offset: number } {
   const total = visible.length;
-  const found = selected === null ? -1 : visible.indexOf(selected);
+  const found = selected === null ? -1 : indexOf(visible, selected, at);
   const index = Math.max(found, 0);
   const rows = Math.max(1, height);
   let start = Math.min(offset, Math.max(0, total - rows));
@@ -282,15 +193,15 @@ export function listWindow(
   return { index, offset: Math.max(0, start) };
 }
 
-function moved(state: ListState, by: Move, visible: readonly string[], height: number): ListState {
+function moved(state: ListState, by: Move, visible: readonly Listed[], height: number): ListState {
   if (visible.length === 0) return state;
-  const here = listWindow(visible, state.selected, state.offset, height);
+  const here = listWindow(visible, state.selected, state.offset, height, state.at);
   let index: number;
   if (by === 'top') index = 0;
   else if (by === 'bottom') index = visible.length - 1;
   else index = Math.max(0, Math.min(visible.length - 1, here.index + by));
-  const selected = visible[index] ?? null;
-  return { ...state, selected, offset: listWindow(visible, selected, here.offset, height).offset };
+  const selected = visible[index]?.uuid ?? null;
+  return { ...state, selected, at: index, offset: listWindow(visible, selected, here.offset, height, index).offset };
 }
 
 export function listReducer(state: ListState, action: ListAction): ListState {

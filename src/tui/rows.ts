@@ -1,7 +1,16 @@
 // The list's rows, kept in uuid order in one array: a batch of new rows is merged in (O(n), an array copy),
 // where a Map copied per batch cost 50 ms at 100k rows and a full sort 250 ms. Immutable: every change gives a new
 // table and leaves the old one as it was. Lookups are binary searches.
+// A table that only replaced rows of another (a detail read again, a repair's rows) says which: what is derived
+// from every row (the sort orders, the search text) is then patched where those rows are instead of made again.
 import type { InstanceRow } from '../doctor/types.js';
+
+/** Which rows of `table` a newer table put others in place of (same uuids, same indices, nothing added). */
+export interface Replacement {
+  table: RowTable;
+  /** Indices, ascending. */
+  replaced: readonly number[];
+}
 
 function byUuid(a: InstanceRow, b: InstanceRow): number {
   return a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0;
@@ -10,8 +19,20 @@ function byUuid(a: InstanceRow, b: InstanceRow): number {
 export class RowTable implements ReadonlyMap<string, InstanceRow> {
   static readonly empty = new RowTable([]);
 
-  /** In uuid order (code units), one per uuid. */
-  private constructor(readonly rows: readonly InstanceRow[]) {}
+  /**
+   * In uuid order (code units), one per uuid. `base` is held weakly: a chain of replacements must not keep every
+   * older table (and what was derived from it) alive; once it has gone, derived data is made afresh.
+   */
+  private constructor(
+    readonly rows: readonly InstanceRow[],
+    private readonly base: { table: WeakRef<RowTable>; replaced: readonly number[] } | null = null,
+  ) {}
+
+  /** The table this one was made from by replacing rows only, while it is still in memory; else null. */
+  replacementOf(): Replacement | null {
+    const table = this.base?.table.deref();
+    return table && this.base ? { table, replaced: this.base.replaced } : null;
+  }
 
   static of(rows: Iterable<InstanceRow>): RowTable {
     return RowTable.empty.with([...rows]);
@@ -35,6 +56,11 @@ export class RowTable implements ReadonlyMap<string, InstanceRow> {
     return -lo - 1;
   }
 
+  /** Where `uuid`'s row is in `rows`, or -1. */
+  indexOf(uuid: string): number {
+    return Math.max(-1, this.find(uuid));
+  }
+
   get(uuid: string): InstanceRow | undefined {
     const i = this.find(uuid);
     return i >= 0 ? this.rows[i] : undefined;
@@ -54,16 +80,21 @@ export class RowTable implements ReadonlyMap<string, InstanceRow> {
     for (const row of changed) latest.set(row.uuid, row);
     let rows: InstanceRow[] | null = null;
     const added: InstanceRow[] = [];
+    const replaced: number[] = [];
     for (const row of latest.values()) {
       const i = this.find(row.uuid);
       if (i < 0) added.push(row);
       else if (this.rows[i] !== row) {
         rows ??= [...this.rows];
         rows[i] = row;
+        replaced.push(i);
       }
     }
     const base = rows ?? this.rows;
-    if (added.length === 0) return rows ? new RowTable(rows) : this;
+    if (added.length === 0) {
+      if (!rows) return this;
+      return new RowTable(rows, { table: new WeakRef(this), replaced: replaced.sort((a, b) => a - b) });
+    }
     added.sort(byUuid);
     const merged: InstanceRow[] = new Array(base.length + added.length);
     let i = 0;

@@ -213,9 +213,36 @@ export function scanFigures(meter: ScanMeter): ScanFigures {
   };
 }
 
-/** How many instances there are of each status, for the header. */
-export function statusCounts(views: { values(): Iterable<InstanceRow> }): Map<string, number> {
+function countStatuses(views: { values(): Iterable<InstanceRow> }): Map<string, number> {
   const counts = new Map<string, number>();
   for (const view of views.values()) counts.set(view.status, (counts.get(view.status) ?? 0) + 1);
+  return counts;
+}
+
+const tableCounts = new WeakMap<RowTable, ReadonlyMap<string, number>>();
+
+/**
+ * How many instances there are of each status, for the header. A table that only replaced rows of a counted one
+ * (an instance opened, a repair) is counted from it, by those rows: not all 100k again (~20 ms).
+ */
+export function statusCounts(views: { values(): Iterable<InstanceRow> }): ReadonlyMap<string, number> {
+  if (!(views instanceof RowTable)) return countStatuses(views);
+  let counts = tableCounts.get(views);
+  if (counts) return counts;
+  const from = views.replacementOf();
+  const before = from && tableCounts.get(from.table);
+  if (from && before) {
+    const next = new Map(before);
+    for (const i of from.replaced) {
+      const was = (from.table.rows[i] as InstanceRow).status;
+      const left = (next.get(was) ?? 0) - 1;
+      if (left > 0) next.set(was, left);
+      else next.delete(was);
+      const now = (views.rows[i] as InstanceRow).status;
+      next.set(now, (next.get(now) ?? 0) + 1);
+    }
+    counts = next;
+  } else counts = countStatuses(views);
+  tableCounts.set(views, counts);
   return counts;
 }

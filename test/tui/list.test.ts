@@ -109,7 +109,7 @@ describe('filtering', () => {
 });
 
 describe('cursor and window', () => {
-  const uuids = Array.from({ length: 100 }, (_, i) => `u${String(i).padStart(3, '0')}`);
+  const uuids = Array.from({ length: 100 }, (_, i) => ({ uuid: `u${String(i).padStart(3, '0')}` }));
 
   it('follows the selected uuid and keeps it inside the window', () => {
     expect(listWindow(uuids, null, 0, 10)).toEqual({ index: 0, offset: 0 });

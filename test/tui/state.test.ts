@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DoctorEvent } from '../../src/doctor/types.js';
+import type { DoctorEvent, InstanceView } from '../../src/doctor/types.js';
 import type { ScanReport } from '../../src/logscan/types.js';
 import {
   initialSession,
@@ -117,6 +117,33 @@ describe('session reducer', () => {
       T0,
     );
     expect(Object.fromEntries(statusCounts(s.views))).toEqual({ stale: 2, ok: 1 });
+  });
+
+  it('counts a table that replaced rows from the one before, the same as counting it afresh', () => {
+    const statuses = ['stale', 'ok', 'repaired', 'half-fixed'] as const;
+    let s = initialSession(config(), T0);
+    const views = Array.from({ length: 40 }, (_, i) => withStatus(staleView(i + 1), statuses[i % 2] ?? 'stale'));
+    s = fold(
+      s,
+      views.map((view) => ({ type: 'instance' as const, view })),
+      T0,
+    );
+    statusCounts(s.views);
+    for (let round = 0; round < 30; round++) {
+      // Repairs and re-reads: some rows change status (to one no other row has, or away from the last of one).
+      const changed = [round % 40, (round * 7) % 40].map((i) =>
+        withStatus(s.views.rows[i] as InstanceView, statuses[(round + i) % statuses.length] ?? 'ok'),
+      );
+      s = fold(
+        s,
+        changed.map((view) => ({ type: 'instance' as const, view })),
+        T0,
+      );
+      expect(s.views.replacementOf()).not.toBeNull();
+      const fresh = new Map<string, number>();
+      for (const v of s.views.rows) fresh.set(v.status, (fresh.get(v.status) ?? 0) + 1);
+      expect(Object.fromEntries(statusCounts(s.views))).toEqual(Object.fromEntries(fresh));
+    }
   });
 });
 

@@ -11,7 +11,15 @@ import { useTerminalSize } from '../hooks/useTerminalSize.js';
 import type { KeyContext } from '../keymap.js';
 import { type Layout, layoutFor } from '../layout.js';
 import { type Line, wrapLines } from '../lines.js';
-import { initialList, type ListState, listReducer, listWindow, narrowingFilter, sortInstances } from '../list.js';
+import {
+  carryDerived,
+  initialList,
+  type ListState,
+  listReducer,
+  listWindow,
+  narrowingFilter,
+  sortInstances,
+} from '../list.js';
 import { errorsLines } from '../panes/errors.js';
 import { helpLines } from '../panes/help.js';
 import { type PaneContext, paneLines } from '../panes/index.js';
@@ -57,9 +65,11 @@ export function keyContext(ui: UiState, list: ListState): KeyContext {
  * render and the key handler share: a key sees exactly what the next frame will show.
  */
 function createView() {
+  // A table that only replaced rows (a detail read again) takes over the last one's orders and search text first.
+  const carried = memoLast(carryDerived);
   const sorted = memoLast(sortInstances<InstanceRow>);
   const rows = narrowingFilter();
-  const uuids = memoLast((r: readonly InstanceRow[]) => r.map((v) => v.uuid));
+  const placed = memoLast(listWindow);
   // An instance not read in full yet is shown from its row (the evidence is the log's) while it is read.
   const rowView = memoLast(
     (row: InstanceRow | undefined): InstanceView | undefined =>
@@ -96,10 +106,10 @@ function createView() {
   );
 
   return (config: DoctorConfig, session: SessionState, list: ListState, ui: UiState, layout: Layout) => {
+    carried(session.views);
     const visible = rows(sorted(session.views, list.sort, list.reversed), list.filter);
-    const visibleUuids = uuids(visible);
     const listRows = Math.max(1, layout.mainRows - LIST_CHROME_ROWS);
-    const win = listWindow(visibleUuids, list.selected, list.offset, listRows);
+    const win = placed(visible, list.selected, list.offset, listRows, list.at);
     const { screen, overlay } = ui;
     const open = screen.name === 'detail' ? screen.uuid : null;
     const full = open === null ? undefined : session.details.get(open);
@@ -122,10 +132,9 @@ function createView() {
       ];
     return {
       visible,
-      visibleUuids,
       listRows,
       win,
-      cursor: visibleUuids[win.index] ?? null,
+      cursor: visible[win.index]?.uuid ?? null,
       detailView,
       detailLines,
       errorsHere,
@@ -181,7 +190,6 @@ export function App({ api, onExit }: AppProps) {
       list: l,
       session,
       rows: v.visible,
-      visibleUuids: v.visibleUuids,
       cursor: v.cursor,
       listRows: v.listRows,
       pageRows: v.pageRows,

@@ -17,7 +17,6 @@ export interface InputEnv {
   session: SessionState;
   /** The list's rows in order, and the instance under the cursor. */
   rows: readonly InstanceRow[];
-  visibleUuids: readonly string[];
   cursor: string | null;
   listRows: number;
   /** For the scrollable screen in front: its page height and how far it can scroll. */
@@ -78,7 +77,7 @@ function offer(result: RequestOrNotice, env: InputEnv): void {
 
 function move(by: Move, env: InputEnv): void {
   if (env.context === 'list') {
-    env.dispatchList({ type: 'move', by, visible: env.visibleUuids, height: env.listRows });
+    env.dispatchList({ type: 'move', by, visible: env.rows, height: env.listRows });
   } else {
     env.dispatchUi({ type: 'scroll', by, max: env.scrollMax });
   }

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { useCallback, useEffect, useRef } from 'react';
 import type { DoctorApi, DoctorEvent } from '../../doctor/types.js';
-import { prepareSearch } from '../list.js';
+import { preparations } from '../list.js';
 import { initialSession, type SessionAction, type SessionState, sessionReducer } from '../state.js';
 import { useStore } from './useStore.js';
 
@@ -19,8 +19,8 @@ export const MAX_BATCH_MS = 500;
  */
 export const BATCH_COST_FACTOR = 16;
 
-/** How long after the list is whole its search text is made (after the frame that shows it). */
-const SEARCH_AFTER_MS = 50;
+/** How long after the list has settled what its keys want is made (after the frame that shows it). */
+const PREPARE_AFTER_MS = 50;
 
 export function batchDelay(lastCostMs: number): number {
   return Math.min(MAX_BATCH_MS, Math.max(EVENT_BATCH_MS, lastCostMs * BATCH_COST_FACTOR));
@@ -44,7 +44,6 @@ export function useDoctorSession(api: DoctorApi): DoctorSession {
   const queue = useRef<DoctorEvent[]>([]);
   const timer = useRef<NodeJS.Timeout | null>(null);
   const cost = useRef({ dispatchedAt: null as number | null, last: 0 });
-  const idle = useRef<NodeJS.Timeout | null>(null);
 
   const flush = useCallback(() => {
     if (timer.current) clearTimeout(timer.current);
@@ -78,8 +77,6 @@ export function useDoctorSession(api: DoctorApi): DoctorSession {
         if (!live) return;
         flush();
         dispatch({ type: 'started', views, at: Date.now() });
-        // The list is whole: its search text is made now, after this frame, not at the first `/` keystroke.
-        idle.current = setTimeout(() => prepareSearch(get().views), SEARCH_AFTER_MS);
       },
       (error: unknown) => {
         if (!live || abort.signal.aborted) return;
@@ -92,11 +89,24 @@ export function useDoctorSession(api: DoctorApi): DoctorSession {
       unsubscribe();
       abort.abort();
       if (timer.current) clearTimeout(timer.current);
-      if (idle.current) clearTimeout(idle.current);
       timer.current = null;
       queue.current = [];
     };
-  }, [api, dispatch, flush, get]);
+  }, [api, dispatch, flush]);
+
+  // The list is whole (or a repair changed rows of it): its search text and sort orders are made now, after this
+  // frame, a piece a timer turn (a key waits for one piece at most), not at the first `/` or `s`.
+  const { views, phase } = session;
+  useEffect(() => {
+    if (phase !== 'ready') return;
+    const jobs = preparations(views);
+    const next = () => {
+      jobs.shift()?.();
+      if (jobs.length > 0) pending = setTimeout(next, 0);
+    };
+    let pending = setTimeout(next, PREPARE_AFTER_MS);
+    return () => clearTimeout(pending);
+  }, [views, phase]);
 
   return { session, dispatch, get, flush };
 }
