@@ -71,8 +71,13 @@ export interface ScanOptions {
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const SPLIT_MIN = 16 << 20;
-/** Byte ranges of about this size: several per thread, so a thread that starts late still gets its share. */
-const RANGE_BYTES = 64 << 20;
+/**
+ * Byte ranges of about this size: several per thread, so a thread that starts late still gets its share. A
+ * streamed scan holds a range's events until the range is done, and what outlives a scavenge or two is
+ * promoted: 64 MiB ranges promoted ~2x what 16 MiB ones do (4 GiB: 47 against 24 MB, with the spill's
+ * own texts no longer held).
+ */
+const RANGE_BYTES = 16 << 20;
 /** With the whole report in memory, plain files are cut for the threads only: at most this many ranges each. */
 const MAX_RANGES_PER_THREAD = 8;
 const PROGRESS_INTERVAL_MS = 100;
