@@ -4,7 +4,7 @@
 // RSS per run, the load average before each, medians. For a change's before/after, not for the grep ratio
 // (run.mjs is that). A build to compare against: a copy of bin/ and dist/ with node_modules linked, e.g.
 //   mkdir -p $TMPDIR/base && cp -r bin dist package.json $TMPDIR/base && ln -s $PWD/node_modules $TMPDIR/base/
-//   node bench/scan/ab.mjs --base $TMPDIR/base [--new DIR (default: this tree)] [--runs 7] [--args '--threads 1'] FILE
+//   node bench/scan/ab.mjs --base $TMPDIR/base [--new DIR (default: this tree)] [--runs 7] [--args '--threads 1'] [--node-args '--v8-flag'] FILE
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,12 +23,14 @@ const base = opt('base', null);
 const fresh = opt('new', ROOT);
 const runs = Number(opt('runs', '7'));
 const extra = opt('args', '');
+/** Node flags for the new build's runs only (e.g. a V8 flag being tried). */
+const nodeArgs = opt('node-args', '');
 const file = args[0];
 if (!base || !file) throw new Error('usage: ab.mjs --base DIR [--runs N] [--args "..."] FILE');
 const OUT = join(process.env.TMPDIR ?? '/tmp', `scan-ab-${process.pid}.out`);
 
-function measure(bin) {
-  const cmd = `node '${bin}' scan --json ${extra} '${file}' > '${OUT}'`;
+function measure(bin, flags = '') {
+  const cmd = `node ${flags} '${bin}' scan --json ${extra} '${file}' > '${OUT}'`;
   const r = spawnSync('/usr/bin/time', ['-f', '@@ %e %U %S %M', 'bash', '-c', cmd], { cwd: ROOT, encoding: 'utf8' });
   const m = /@@ ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   if (!m) throw new Error(`no timing: ${r.stderr}`);
@@ -37,13 +39,13 @@ function measure(bin) {
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const builds = { base: join(base, 'bin', 'nova-doctor.js'), new: join(fresh, 'bin', 'nova-doctor.js') };
-for (const b of Object.values(builds)) measure(b); // page cache, first compile
+for (const [k, b] of Object.entries(builds)) measure(b, k === 'new' ? nodeArgs : ''); // page cache, first compile
 const seen = { base: [], new: [] };
 const loads = [];
 for (let i = 0; i < runs; i++)
   for (const [k, b] of Object.entries(builds)) {
     loads.push(load());
-    seen[k].push(measure(b));
+    seen[k].push(measure(b, k === 'new' ? nodeArgs : ''));
   }
 rmSync(OUT, { force: true });
 console.log(`${file} ${extra}: median of ${runs} interleaved runs; loads ${loads.join(' ')}`);
