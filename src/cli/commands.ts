@@ -3,20 +3,14 @@
 import type { Command } from 'commander';
 import type { NovaDatabases } from '../db/trace.js';
 import { WIDEN_CHOICES } from '../doctor/checks.js';
-import { undoCommand } from '../doctor/journalCommands.js';
 import type { TracedInstance, TraceTargets } from '../doctor/trace.js';
 import type { DoctorConfig } from '../doctor/types.js';
 import { ExitCode, type ExitCodeValue, usageError } from '../errors.js';
 import type { ScanReport } from '../logscan/types.js';
 import type { ApplyResult } from '../repair/types.js';
 import { jsonSafe, terminalSafe } from '../terminalText.js';
-import { confirmTyped } from './confirm.js';
-import { interruptedReport } from './interrupted.js';
 import { type CommonFlags, doctorConfigFrom, splitTargets, threadCount } from './options.js';
 import { BufferedOut } from './output/bufferedOut.js';
-import { renderApplyResult, renderUndoResult, repairSummaryOf, undoSummary } from './output/repairText.js';
-import { renderScanText } from './output/scanText.js';
-import { renderCells, renderTraced } from './output/traceText.js';
 import { progressLine } from './progress.js';
 import { stopGracefully } from './signals.js';
 
@@ -33,6 +27,10 @@ const doctorDb = async () => {
   return { ...trace, ...repair, ...flow, ...checks };
 };
 const interactive = () => import('./interactive.js');
+// What one command renders or asks loads with it: `scan --json` reads none of it (~15 ms of CPU at start).
+const scanText = () => import('./output/scanText.js');
+const traceText = () => import('./output/traceText.js');
+const repairText = () => import('./output/repairText.js');
 
 export type SetExitCode = (code: ExitCodeValue | number) => void;
 
@@ -151,6 +149,7 @@ function requireConfirmable(flags: { apply?: boolean; yes?: boolean }, command: 
 async function confirmed(flags: { apply?: boolean; yes?: boolean }, what: string, phrase = 'yes'): Promise<boolean> {
   if (flags.yes) return true;
   requireConfirmable({ ...flags, apply: true }, what);
+  const { confirmTyped } = await import('./confirm.js');
   const ok = await confirmTyped(`About to ${what}.`, phrase);
   if (!ok) warn('not confirmed: nothing was written');
   return ok;
@@ -227,7 +226,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       setExitCode(scanExitCode(report));
     } else {
       const report = await scanWithProgress(config);
-      out(renderScanText(report)); // the text lists the warnings itself
+      out((await scanText()).renderScanText(report)); // the text lists the warnings itself
       setExitCode(scanExitCode(report));
     }
   });
@@ -258,6 +257,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       ...(await doctorDb()),
       ...(await doctorScan()),
     };
+    const { renderCells, renderTraced } = await traceText();
     await withNova(config, 'trace', async (nova) => {
       for (const note of cellNotes(nova.cells())) warn(note);
       if (!flags.json) out(renderCells(nova.cells()));
@@ -376,6 +376,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       const { config } = request;
       const planOptions = { hvType: config.hvType, setHost: flags.setHost ?? null, widen: config.widen ?? [] };
       const d = await doctorDb();
+      const { renderApplyResult, repairSummaryOf } = await repairText();
       await withNova(config, 'repair', async (nova) => {
         d.checkSetHost(nova, planOptions.setHost); // before the logs are scanned: no work for a host nobody has
         const targets = await targetsOf(request);
@@ -455,7 +456,9 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         }
         const interrupted = stop?.received() ?? null;
         const journalWritten = written !== null && sofar.repaired > 0 ? written : null;
-        const undo = journalWritten ? undoCommand(config.db, journalWritten) : null;
+        const undo = journalWritten
+          ? (await import('../doctor/journalCommands.js')).undoCommand(config.db, journalWritten)
+          : null;
         if (flags.json) {
           const summary = Object.fromEntries(counts);
           await stdout.write(
@@ -477,7 +480,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         for (const u of unknown) warn(d.unknownNote(u));
         if (interrupted)
           process.stderr.write(
-            interruptedReport(
+            (await import('./interrupted.js')).interruptedReport(
               interrupted,
               // Instances the first pass planned that were never reached are not tried either.
               { repaired: sofar.repaired, notTried: first ? first.planned.size - sofar.tried : sofar.notTried },
@@ -539,6 +542,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
           summary,
         });
       } else {
+        const { renderUndoResult, undoSummary } = await repairText();
         for (const r of results) out(renderUndoResult(r));
         out(`\n${undoSummary(results, apply)}\n`);
       }

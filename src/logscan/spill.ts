@@ -14,8 +14,18 @@ import { join } from 'node:path';
 export const SPILL_AFTER_BYTES = 256 << 10;
 /** Sorted runs merged at once at most; more are first merged into one (a log far out of order). */
 const MAX_RUNS = 32;
-const WRITE_BYTES = 256 << 10;
+/**
+ * Text appended before it is written. Small: a text waiting here outlives a scavenge or two and is promoted to the
+ * old generation for nothing (256 KiB: 28 MB more promoted over a 4 GiB scan; 16 KiB is a write per ~25 texts).
+ */
+const WRITE_BYTES = 16 << 10;
 const READ_BYTES = 64 << 10;
+/**
+ * lineAt reads this much at a time and keeps the last blocks it read: the report reads an incident's texts in log
+ * order, and the next incident's near the last one's (4 GiB: 33,304 reads of 2 KiB before; 16 x 16 KiB: 2,212).
+ */
+const BLOCK_BYTES = 16 << 10;
+const CACHED_BLOCKS = 16;
 
 /** An append-only temp file, unlinked at once, written through a small buffer. */
 class TempFile {
@@ -24,6 +34,8 @@ class TempFile {
   size = 0;
   private pending: string[] = [];
   private pendingChars = 0;
+  /** Blocks lineAt read, newest first: the file only grows, so what was read stays true. */
+  private blocks: { at: number; length: number; buf: Buffer }[] = [];
 
   constructor() {
     const dir = mkdtempSync(join(tmpdir(), 'nova-doctor-scan-'));
@@ -95,20 +107,36 @@ class TempFile {
     }
   }
 
-  /** The line that starts at `position`. */
+  /**
+   * The line that starts at `position`. From a cached block when it holds the whole line: an incident's texts were
+   * written together, and the next incident's nearby (one read of 2 KiB per text was 8k reads per GiB of log).
+   */
   lineAt(position: number): string {
-    let buf = Buffer.allocUnsafe(2048);
-    for (;;) {
-      const n = this.read(buf, buf.length, position);
-      const nl = buf.subarray(0, n).indexOf(10);
-      if (nl >= 0) return buf.toString('utf8', 0, nl);
-      if (n < buf.length) throw new Error('scan spill file: unterminated line');
-      buf = Buffer.allocUnsafe(buf.length * 4);
+    for (const b of this.blocks) {
+      if (position < b.at || position >= b.at + b.length) continue;
+      const nl = b.buf.indexOf(10, position - b.at);
+      if (nl >= 0 && nl < b.length) return b.buf.toString('utf8', position - b.at, nl);
+      break; // the line goes on past the block: read from its start
+    }
+    const reused = this.blocks.length >= CACHED_BLOCKS ? this.blocks.pop() : undefined;
+    const block = reused?.buf ?? Buffer.allocUnsafe(BLOCK_BYTES);
+    const n = this.read(block, BLOCK_BYTES, position);
+    this.blocks.unshift({ at: position, length: n, buf: block });
+    const nl = block.subarray(0, n).indexOf(10);
+    if (nl >= 0) return block.toString('utf8', 0, nl);
+    // Longer than a block (rare): read it whole, uncached.
+    for (let size = BLOCK_BYTES * 4; ; size *= 4) {
+      const buf = Buffer.allocUnsafe(size);
+      const got = this.read(buf, size, position);
+      const end = buf.subarray(0, got).indexOf(10);
+      if (end >= 0) return buf.toString('utf8', 0, end);
+      if (got < size) throw new Error('scan spill file: unterminated line');
     }
   }
 
   close(): void {
     this.pending = [];
+    this.blocks = [];
     closeSync(this.fd);
   }
 }
@@ -222,6 +250,22 @@ export class SortedSpill<K> {
 
   add(key: K, text: string): void {
     this.count++;
+    // Once there is a file, an entry that comes after everything written goes straight on the end of the last
+    // run: a log's entries nearly always do, and held here until the budget is full they were promoted to the
+    // old generation for nothing (23 MB of a 4 GiB scan's).
+    const last = this.runs.at(-1);
+    if (
+      this.file &&
+      this.keys.length === 0 &&
+      last?.end === this.file.size &&
+      this.lastKey !== undefined &&
+      this.compare(this.lastKey, key) < 0
+    ) {
+      this.file.append(`${JSON.stringify(key)}\t${text}\n`);
+      last.end = this.file.size;
+      this.lastKey = key;
+      return;
+    }
     this.keys.push(key);
     this.texts.push(text);
     this.memChars += text.length;

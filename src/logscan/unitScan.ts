@@ -107,10 +107,14 @@ function threadScanner(opts: UnitOptions): { scanner: NeedleScanner; tune: (samp
 
 let engineKind: 'wasm' | 'js' | null = null;
 
-/** The needle engine this runtime really uses ('js' when WebAssembly SIMD is unavailable). */
+/**
+ * The needle engine this runtime really uses ('js' when WebAssembly SIMD is unavailable): the kind of this
+ * thread's scanner when it has one (a scan that read anything here), else of one made to find out (its memory
+ * and kernel compiled for nothing, ~1 MiB and a few ms: not for every report).
+ */
 export function scannerEngine(opts: UnitOptions): 'wasm' | 'js' {
   if (opts.engine === 'js') return 'js';
-  engineKind ??= scannerFor(opts).kind;
+  engineKind ??= shared.get(`${opts.engine}:${opts.chunkBytes}`)?.scanner.kind ?? scannerFor(opts).kind;
   return engineKind;
 }
 

@@ -111,4 +111,33 @@ describe('spill stores', () => {
       q.close();
     }
   });
+
+  it('TextStore reads from the file in any order, texts longer than its read blocks, and texts added after a read', () => {
+    let seed = 11;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const t = new TextStore(1);
+    const texts: string[] = [];
+    const refs: number[] = [];
+    const add = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        // Mostly short, some several read blocks (16 KiB) long.
+        const x = JSON.stringify({
+          i: texts.length,
+          s: 'é'.repeat(rnd() < 0.05 ? 20_000 + texts.length : texts.length % 700),
+        });
+        texts.push(x);
+        refs.push(t.add(x));
+      }
+    };
+    add(300);
+    for (let round = 0; round < 3; round++) {
+      for (let k = 0; k < 600; k++) {
+        const i = Math.floor(rnd() * texts.length);
+        expect(t.get(refs[i] as number)).toBe(texts[i]);
+      }
+      add(100); // the last block read may end where these begin
+      expect(t.get(refs[texts.length - 1] as number)).toBe(texts[texts.length - 1]);
+    }
+    t.close();
+  });
 });
