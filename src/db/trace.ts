@@ -30,7 +30,7 @@ export interface SweepOptions {
   includeDisabled?: boolean;
   /** Request specs (and instance mappings) per page, whose cell rows are read together (default SWEEP_PAGE). */
   batchSize?: number;
-  /** Spec texts per read, a page's worth read a few at a time just ahead of the consumer (default 500). */
+  /** Spec texts per read, a page's worth read a few at a time just ahead of the consumer (default SPECS_PER_READ). */
   specsPerRead?: number;
   /**
    * Read every instance_system_metadata row (as snapshots() does). By default a sweep reads only the keys
@@ -81,6 +81,15 @@ const CHUNK = 2000;
  */
 const SWEEP_PAGE = 1000;
 const READ_AHEAD = 1;
+/**
+ * Spec texts per read, the next read started as the one before arrives. Texts that wait to be consumed outlive
+ * the young generation (1 MiB semi-spaces, scanHeap.ts) and are copied twice on their way to the old one; the
+ * fewer wait, the fewer are. 100k nova-size specs (4 interleaved runs at load 6-7.6): 500 a read took 7.0-7.5 s of
+ * node CPU (1.8-2.3 s of it GC) at 102-112 MiB, 50 a read 6.8-7.1 s (1.2-1.9 s GC) at 91-93 MiB for ~0.2 s more
+ * server CPU (2.1-2.2 -> 2.3-2.5 s); 20 a read collected less again but cost more per query than it saved (7.0-7.3 s,
+ * server 2.6-2.7 s).
+ */
+const SPECS_PER_READ = 50;
 
 /** A request spec of a sweep page, without its text. */
 interface SpecKey {
@@ -333,7 +342,7 @@ class Nova implements NovaDatabases {
 
   async *sweep(opts: SweepOptions = {}): AsyncGenerator<InstanceSnapshot, void, undefined> {
     const batch = opts.batchSize ?? SWEEP_PAGE;
-    const perRead = opts.specsPerRead ?? 500;
+    const perRead = opts.specsPerRead ?? SPECS_PER_READ;
     const keys = opts.allSystemMetadata ? null : DIAGNOSED_SYSMETA_KEYS;
     const include = (c: OpenCell) =>
       (opts.includeCell0 || !c.status.isCell0) && (opts.includeDisabled || !c.status.disabled);
@@ -343,7 +352,7 @@ class Nova implements NovaDatabases {
     // uuids, which cost the server ~40% more CPU (an index dive per uuid, ~40 KB of query text to parse), and
     // the instances nova maps without a spec come in the same pass, between the others. The order of a sweep is
     // thus the uuid order, not the request specs' id order. The spec texts, the bulk of the data, are read a
-    // few hundred at a time just ahead of the consumer, so memory does not grow with the page size.
+    // few dozen at a time just ahead of the consumer, so memory does not grow with the page size.
     const page = (after: string | null) => this.api_((conn) => this.sweepPage(conn, after, batch), false);
     for await (const { page: p, lookup, firstSpecs } of this.readAhead(
       page,
