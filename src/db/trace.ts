@@ -15,7 +15,9 @@ import {
   type MappingRow,
   type ReadRunner,
   readApiRows,
+  readCellRange,
   readCellRows,
+  uuidRange,
 } from './readSnapshot.js';
 import { resolveTargets } from './resolve.js';
 import { checkSchema, hasComputeId, type SchemaInfo } from './schema.js';
@@ -26,9 +28,9 @@ export interface SweepOptions {
   includeCell0?: boolean;
   /** Also trace instances of disabled cells (default false). */
   includeDisabled?: boolean;
-  /** Request specs per page, whose cell rows are read together (default SWEEP_PAGE). */
+  /** Request specs (and instance mappings) per page, whose cell rows are read together (default SWEEP_PAGE). */
   batchSize?: number;
-  /** Spec texts per read, a page's worth read a few at a time just ahead of the consumer (default 500). */
+  /** Spec texts per read, a page's worth read a few at a time just ahead of the consumer (default SPECS_PER_READ). */
   specsPerRead?: number;
   /**
    * Read every instance_system_metadata row (as snapshots() does). By default a sweep reads only the keys
@@ -73,12 +75,38 @@ export interface NovaDatabases {
  */
 const CHUNK = 2000;
 /**
- * Sweep pages: request specs per page (their cells are asked about the whole page at once), and pages read
+ * Sweep pages: request specs per page (their cells are asked about the page's range at once), and pages read
  * ahead of the one being consumed. Two pages of 1000 instances' cell rows are ~20 MB of JavaScript heap; with
  * pages of 2000, or two pages ahead, a sweep no longer fit in a 64 MiB heap, for no measurable speed.
  */
 const SWEEP_PAGE = 1000;
 const READ_AHEAD = 1;
+/**
+ * Spec texts per read, the next read started as the one before arrives. Texts that wait to be consumed outlive
+ * the young generation (1 MiB semi-spaces, scanHeap.ts) and are copied twice on their way to the old one; the
+ * fewer wait, the fewer are. 100k nova-size specs (4 interleaved runs at load 6-7.6): 500 a read took 7.0-7.5 s of
+ * node CPU (1.8-2.3 s of it GC) at 102-112 MiB, 50 a read 6.8-7.1 s (1.2-1.9 s GC) at 91-93 MiB for ~0.2 s more
+ * server CPU (2.1-2.2 -> 2.3-2.5 s); 20 a read collected less again but cost more per query than it saved (7.0-7.3 s,
+ * server 2.6-2.7 s).
+ */
+const SPECS_PER_READ = 50;
+
+/** A request spec of a sweep page, without its text. */
+interface SpecKey {
+  uuid: string;
+  id: number;
+}
+
+/** A sweep page: the instances with a uuid in (after, upTo] (null: unbounded) that nova has a spec or a mapping for. */
+interface SweepPage {
+  after: string | null;
+  upTo: string | null;
+  /** In the server's uuid order, the marker row left out. */
+  specs: SpecKey[];
+  /** Mapped instances without a spec, in the server's uuid order. */
+  orphans: string[];
+  mappings: Map<string, MappingRow>;
+}
 
 interface CellLookup {
   rowsByCell: Map<OpenCell, CellRows | null>;
@@ -259,43 +287,47 @@ class Nova implements NovaDatabases {
     specs: ReadonlyMap<string, RequestSpecRow>,
     mappings: ReadonlyMap<string, MappingRow>,
     include: (cell: OpenCell) => boolean,
-    { rowsByCell, foundIn }: CellLookup,
+    lookup: CellLookup,
   ): InstanceSnapshot[] {
     const out: InstanceSnapshot[] = [];
     for (const uuid of uuids) {
-      const problems: string[] = [];
-      const m = mappings.get(uuid);
-      let cell: OpenCell | null = null;
-      let rows: CellRows | null = null;
-      if (!m) {
-        const found = foundIn.get(uuid);
-        cell = found?.cell ?? null;
-        rows = found?.rows ?? null;
-        problems.push(
-          cell
-            ? `no row in nova_api.instance_mappings: nova cannot find this instance, although cell ${cell.mapping.name ?? cell.mapping.uuid} has it`
-            : 'no row in nova_api.instance_mappings and in no reachable cell: unknown to nova',
-        );
-      } else if (m.cellId === null) {
-        problems.push('the instance mapping names no cell yet (still building, or it failed before a cell was chosen)');
-      } else {
-        cell = this.byId.get(m.cellId) ?? null;
-        if (cell && !include(cell)) continue;
-        rows = cell ? (rowsByCell.get(cell) ?? null) : null;
-      }
-      if (cell && !cell.pool)
-        problems.push(`cell ${cell.mapping.name ?? cell.mapping.uuid} is unreachable: ${cell.status.error}`);
-      const snap = assembleSnapshot(
-        uuid,
-        cell ? this.cellRef(cell) : null,
-        specs.get(uuid) ?? null,
-        rows,
-        this.enabledHosts(cell),
-        problems,
-      );
-      out.push(snap);
+      const snap = this.assembleOne(uuid, specs.get(uuid) ?? null, mappings, include, lookup);
+      if (snap) out.push(snap);
     }
     return out;
+  }
+
+  /** One instance's snapshot from rows already read; null if it belongs to a cell not included. */
+  private assembleOne(
+    uuid: string,
+    spec: RequestSpecRow | null,
+    mappings: ReadonlyMap<string, MappingRow>,
+    include: (cell: OpenCell) => boolean,
+    { rowsByCell, foundIn }: CellLookup,
+  ): InstanceSnapshot | null {
+    const problems: string[] = [];
+    const m = mappings.get(uuid);
+    let cell: OpenCell | null = null;
+    let rows: CellRows | null = null;
+    if (!m) {
+      const found = foundIn.get(uuid);
+      cell = found?.cell ?? null;
+      rows = found?.rows ?? null;
+      problems.push(
+        cell
+          ? `no row in nova_api.instance_mappings: nova cannot find this instance, although cell ${cell.mapping.name ?? cell.mapping.uuid} has it`
+          : 'no row in nova_api.instance_mappings and in no reachable cell: unknown to nova',
+      );
+    } else if (m.cellId === null) {
+      problems.push('the instance mapping names no cell yet (still building, or it failed before a cell was chosen)');
+    } else {
+      cell = this.byId.get(m.cellId) ?? null;
+      if (cell && !include(cell)) return null;
+      rows = cell ? (rowsByCell.get(cell) ?? null) : null;
+    }
+    if (cell && !cell.pool)
+      problems.push(`cell ${cell.mapping.name ?? cell.mapping.uuid} is unreachable: ${cell.status.error}`);
+    return assembleSnapshot(uuid, cell ? this.cellRef(cell) : null, spec, rows, this.enabledHosts(cell), problems);
   }
 
   async snapshots(uuids: readonly string[]): Promise<InstanceSnapshot[]> {
@@ -310,129 +342,215 @@ class Nova implements NovaDatabases {
 
   async *sweep(opts: SweepOptions = {}): AsyncGenerator<InstanceSnapshot, void, undefined> {
     const batch = opts.batchSize ?? SWEEP_PAGE;
+    const perRead = opts.specsPerRead ?? SPECS_PER_READ;
     const keys = opts.allSystemMetadata ? null : DIAGNOSED_SYSMETA_KEYS;
     const include = (c: OpenCell) =>
       (opts.includeCell0 || !c.status.isCell0) && (opts.includeDisabled || !c.status.disabled);
 
-    // Request specs in id order (keyset pages of CHUNK rows with their mappings, without the spec text), the
-    // cells asked about a whole page at once (big IN lists cost the server far less per row) while the consumer
-    // works through earlier pages. The spec texts, the bulk of the data, are read a few hundred at a time just
-    // ahead of the consumer, so memory does not grow with the page size.
-    const specPage = (afterId: number) =>
-      this.api_(async (conn) => {
-        const [rows] = await conn.query<RowDataPacket[][]>(
-          {
-            sql: `SELECT rs.id, rs.instance_uuid, im.id, im.cell_id FROM request_specs rs
-                    LEFT JOIN instance_mappings im ON im.instance_uuid = rs.instance_uuid
-                   WHERE rs.id > ? ORDER BY rs.id LIMIT ?`,
-            rowsAsArray: true,
-          },
-          [afterId, batch],
-        );
-        const entries: { id: number; uuid: string }[] = [];
-        const mappings = new Map<string, MappingRow>();
-        for (const [id, uuid, mappingId, cellId] of rows as unknown as (string | number | null)[][]) {
-          const instanceUuid = String(uuid);
-          entries.push({ id: Number(id), uuid: instanceUuid });
-          if (mappingId !== null)
-            mappings.set(instanceUuid, { instanceUuid, cellId: cellId === null ? null : Number(cellId) });
-        }
-        const traced = entries.filter((e) => e.uuid !== MARKER_INSTANCE_UUID);
-        return { entries, traced, mappings };
-      }, false); // one statement: no explicit transaction needed
-    type SpecPage = Awaited<ReturnType<typeof specPage>>;
-    // The spec rows of entries[from, to): one range of ids. A row deleted since the page was read (its instance
-    // is being deleted) is left out; rows added inside the range since are not the page's.
-    const specTexts = (entries: readonly { id: number; uuid: string }[]) =>
-      this.api_(async (conn) => {
-        const out = new Map<string, RequestSpecRow>();
-        if (entries.length === 0) return out;
-        const [rows] = await conn.query<RowDataPacket[][]>(
-          {
-            sql: 'SELECT id, instance_uuid, spec FROM request_specs WHERE id >= ? AND id <= ? ORDER BY id',
-            rowsAsArray: true,
-          },
-          [entries[0]?.id, entries[entries.length - 1]?.id],
-        );
-        // The text as the driver decoded it (once; readSpec parses it): a copy of the bytes kept beside it, to be
-        // decoded later, cost more (a fresh allocation each, outside the heap) than the young generation copying
-        // strings that live until their page is consumed. String(null) for a NULL spec, as snapshots() reads it.
-        for (const [id, uuid, spec] of rows as unknown as [number, string, string | null][])
-          out.set(String(uuid), { id: Number(id), instanceUuid: String(uuid), spec: String(spec) });
-        return out;
-      }, false);
-    const slices = (page: SpecPage) => chunks(page.traced, opts.specsPerRead ?? 500);
-    for await (const { page, lookup, firstSpecs } of this.readAhead(
-      specPage,
-      (p) => p.entries[p.entries.length - 1]?.id ?? null,
+    // In instance-uuid order, a page being a range of uuids: the API and every cell are then read by range scans
+    // of their instance_uuid indexes (one small query per table and page) instead of IN lists of the page's
+    // uuids, which cost the server ~40% more CPU (an index dive per uuid, ~40 KB of query text to parse), and
+    // the instances nova maps without a spec come in the same pass, between the others. The order of a sweep is
+    // thus the uuid order, not the request specs' id order. The spec texts, the bulk of the data, are read a
+    // few dozen at a time just ahead of the consumer, so memory does not grow with the page size.
+    const page = (after: string | null) => this.api_((conn) => this.sweepPage(conn, after, batch), false);
+    for await (const { page: p, lookup, firstSpecs } of this.readAhead(
+      page,
+      null as string | null,
+      (p) => p.upTo,
       (p) => ({
-        lookup: this.lookupCells(
-          p.traced.map((e) => e.uuid),
-          p.mappings,
-          include,
-          keys,
-        ),
-        firstSpecs: specTexts(slices(p)[0] ?? []),
+        lookup: this.lookupRange(p, include, keys),
+        firstSpecs: this.specTexts(p.specs.slice(0, perRead)),
       }),
     )) {
-      const parts = slices(page);
       const cellRows = await lookup;
-      let next: Promise<Map<string, RequestSpecRow>> = firstSpecs;
-      for (let i = 0; i < parts.length; i++) {
-        const specs = await next;
-        const part = parts[i] as { id: number; uuid: string }[];
-        if (i + 1 < parts.length) {
-          next = specTexts(parts[i + 1] as { id: number; uuid: string }[]);
-          next.catch(() => undefined); // awaited (and thrown) in the next round
+      // The page's instances in uuid order: those with a spec (read in slices of `perRead`, each while the one
+      // before is consumed), and between them those nova maps without one. Both lists come from the server in
+      // its own order; the string comparison only interleaves them (each instance is yielded once whatever it
+      // says).
+      const { specs, orphans } = p;
+      const readSlice = (k: number) => {
+        if (k * perRead >= specs.length) return Promise.resolve(new Map<string, RequestSpecRow>());
+        const texts = this.specTexts(specs.slice(k * perRead, (k + 1) * perRead));
+        texts.catch(() => undefined); // awaited (and thrown) when its slice is reached
+        return texts;
+      };
+      let slice = 0;
+      let texts = await firstSpecs;
+      let next = readSlice(1);
+      let o = 0;
+      for (let i = 0; i < specs.length || o < orphans.length; ) {
+        const orphan = orphans[o];
+        const withSpec = specs[i];
+        if (orphan !== undefined && (withSpec === undefined || orphan < withSpec.uuid)) {
+          o++;
+          const snap = this.assembleOne(orphan, null, p.mappings, include, cellRows);
+          if (snap) yield snap;
+          continue;
         }
-        const present = part.map((e) => e.uuid).filter((u) => specs.has(u));
-        yield* this.assemble(present, specs, page.mappings, include, cellRows);
+        if (withSpec === undefined) break; // unreachable: one of the two lists has an entry left
+        if (i === (slice + 1) * perRead) {
+          slice++;
+          texts = await next;
+          next = readSlice(slice + 1);
+        }
+        i++;
+        // A spec row deleted since the page was read (its instance is being deleted) is left out.
+        const spec = texts.get(withSpec.uuid);
+        if (!spec) continue;
+        const snap = this.assembleOne(withSpec.uuid, spec, p.mappings, include, cellRows);
+        if (snap) yield snap;
       }
     }
+  }
 
-    // Then instances nova maps but has no request spec for.
-    const orphanPage = (afterId: number) =>
-      this.api_(async (conn) => {
-        const [rows] = await conn.query<RowDataPacket[]>(
-          `SELECT im.id, im.instance_uuid, im.cell_id FROM instance_mappings im
-             LEFT JOIN request_specs rs ON rs.instance_uuid = im.instance_uuid
-            WHERE rs.id IS NULL AND im.id > ? ORDER BY im.id LIMIT ?`,
-          [afterId, batch],
-        );
-        const mappings = new Map<string, MappingRow>();
-        for (const r of rows) {
-          const uuid = String(r.instance_uuid);
-          mappings.set(uuid, { instanceUuid: uuid, cellId: r.cell_id === null ? null : Number(r.cell_id) });
-        }
-        return { ids: rows.map((r) => Number(r.id)), uuids: [...mappings.keys()], mappings };
-      }, false);
-    yield* this.pipelined(
-      orphanPage,
-      (p) => p.ids[p.ids.length - 1] ?? null,
-      (p) => this.buildBatch(p.uuids, new Map(), p.mappings, include, keys),
+  /**
+   * One page of a sweep: the request specs and instance mappings with an instance_uuid in (after, upTo], at
+   * most `batch` of each (index-only reads, without the spec texts). upTo is the last uuid of whichever list
+   * filled first, null when neither did (the last page: everything after `after`).
+   */
+  private async sweepPage(conn: PoolConnection, after: string | null, batch: number): Promise<SweepPage> {
+    const keysOf = async (sql: string, upTo: string | null, limit: number | null) => {
+      const range = uuidRange('instance_uuid', after, upTo);
+      const [rows] = await conn.query<RowDataPacket[][]>(
+        {
+          sql: `${sql} WHERE ${range.sql} ORDER BY instance_uuid${limit === null ? '' : ' LIMIT ?'}`,
+          rowsAsArray: true,
+        },
+        limit === null ? range.params : [...range.params, limit],
+      );
+      return rows as unknown as [string, number | null][];
+    };
+    const specKeys = (upTo: string | null, limit: number | null) =>
+      keysOf('SELECT instance_uuid, id FROM request_specs', upTo, limit);
+    const lastUuid = (rows: [string, number | null][]) => String((rows[rows.length - 1] as [string, unknown])[0]);
+    let specRows = await specKeys(null, batch);
+    let upTo = specRows.length === batch ? lastUuid(specRows) : null;
+    const maps = await keysOf('SELECT instance_uuid, cell_id FROM instance_mappings', upTo, batch);
+    if (maps.length === batch && lastUuid(maps) !== upTo) {
+      // More mappings than specs in the range (instances nova maps without a spec): the page ends at the last
+      // mapping read, and its specs are those up to it, as the server compares uuids (fewer than `batch`).
+      upTo = lastUuid(maps);
+      specRows = await specKeys(upTo, null);
+    }
+    const mappings = new Map<string, MappingRow>();
+    for (const [uuid, cellId] of maps) {
+      const instanceUuid = String(uuid);
+      mappings.set(instanceUuid, { instanceUuid, cellId: cellId === null ? null : Number(cellId) });
+    }
+    const specs: SpecKey[] = [];
+    const withSpec = new Set<string>();
+    for (const [uuid, id] of specRows) {
+      const u = String(uuid);
+      withSpec.add(u);
+      if (u !== MARKER_INSTANCE_UUID) specs.push({ uuid: u, id: Number(id) });
+    }
+    const orphans: string[] = [];
+    for (const u of mappings.keys()) if (!withSpec.has(u)) orphans.push(u);
+    return { after, upTo, specs, orphans, mappings };
+  }
+
+  /**
+   * The spec rows of consecutive entries of a page: one range of uuids. A row deleted since the page was read
+   * (its instance is being deleted) is missing from the map; rows added inside the range since are not the page's.
+   */
+  private specTexts(entries: readonly SpecKey[]): Promise<Map<string, RequestSpecRow>> {
+    return this.api_(async (conn) => {
+      const out = new Map<string, RequestSpecRow>();
+      const first = entries[0];
+      const last = entries[entries.length - 1];
+      if (!first || !last) return out;
+      const [rows] = await conn.query<RowDataPacket[][]>(
+        {
+          sql: 'SELECT id, instance_uuid, spec FROM request_specs WHERE instance_uuid >= ? AND instance_uuid <= ?',
+          rowsAsArray: true,
+        },
+        [first.uuid, last.uuid],
+      );
+      // The text as the driver decoded it (once; readSpec parses it): a copy of the bytes kept beside it, to be
+      // decoded later, cost more (a fresh allocation each, outside the heap) than the young generation copying
+      // strings that live until their page is consumed. String(null) for a NULL spec, as snapshots() reads it.
+      for (const [id, uuid, spec] of rows as unknown as [number, string, string | null][])
+        out.set(String(uuid), { id: Number(id), instanceUuid: String(uuid), spec: String(spec) });
+      return out;
+    }, false);
+  }
+
+  /**
+   * The cell rows of a sweep page, by range: every included cell nova maps an instance of the page to, and
+   * when the page has specs without a mapping, every reachable cell (such an instance may sit in any of them,
+   * cell0 and disabled cells too, as for snapshots()). Each cell is read once.
+   */
+  private async lookupRange(
+    p: SweepPage,
+    include: (cell: OpenCell) => boolean,
+    sysmetaKeys: readonly string[] | null,
+  ): Promise<CellLookup> {
+    const wanted = new Set<OpenCell>();
+    for (const m of p.mappings.values()) {
+      const cell = m.cellId === null ? undefined : this.byId.get(m.cellId);
+      if (cell && include(cell)) wanted.add(cell);
+    }
+    const unmapped = p.specs.filter((e) => !p.mappings.has(e.uuid));
+    if (unmapped.length > 0) for (const cell of this.openCells) wanted.add(cell);
+    const rowsByCell = new Map<OpenCell, CellRows | null>();
+    await Promise.all(
+      [...wanted].map(async (cell) => {
+        rowsByCell.set(cell, await this.rangeFromCell(cell, p.after, p.upTo, sysmetaKeys));
+      }),
     );
+    const foundIn = new Map<string, { cell: OpenCell; rows: CellRows }>();
+    for (const { uuid } of unmapped) {
+      for (const cell of this.openCells) {
+        const rows = rowsByCell.get(cell);
+        if (rows?.instances.has(uuid)) {
+          foundIn.set(uuid, { cell, rows });
+          break;
+        }
+      }
+    }
+    return { rowsByCell, foundIn };
+  }
+
+  /** readCellRange on one cell; null if it is unreachable. */
+  private rangeFromCell(
+    cell: OpenCell,
+    after: string | null,
+    upTo: string | null,
+    sysmetaKeys: readonly string[] | null,
+  ): Promise<CellRows | null> {
+    if (!cell.pool || !cell.target) return Promise.resolve(null);
+    const pool = cell.pool;
+    const target = cell.target;
+    const run: ReadRunner = (fn) => readOnly(pool, target, fn, false);
+    return readCellRange(run, after, upTo, sysmetaKeys, hasComputeId(cell.schema));
   }
 
   /**
    * Keyset paging with read-ahead: while the consumer works through one page, the next pages are fetched and
    * `start` is called on each as it arrives (to begin reading its cell rows); at most READ_AHEAD pages are held,
-   * so memory stays flat. Yields each page with what `start` returned for it, in order. An abandoned sweep
-   * leaves no rejected promise behind.
+   * so memory stays flat. Yields each page with what `start` returned for it, in order; the page whose
+   * `nextKey` is null is the last. An abandoned sweep leaves no rejected promise behind.
    */
-  private async *readAhead<P, S extends Record<string, Promise<unknown>>>(
-    fetch: (afterId: number) => Promise<P>,
-    lastId: (page: P) => number | null,
+  private async *readAhead<P, K, S extends Record<string, Promise<unknown>>>(
+    fetch: (after: K) => Promise<P>,
+    firstKey: K,
+    nextKey: (page: P) => K | null,
     start: (page: P) => S,
   ): AsyncGenerator<{ page: P } & S, void, undefined> {
-    // Pages are fetched one after another (each needs the previous one's last id); each is started once it arrives.
+    // Pages are fetched one after another (each needs the previous one's key); each is started once it arrives.
     const started: Promise<({ page: P } & S) | null>[] = [];
-    let chain: Promise<number | null> = Promise.resolve(0);
+    let chain: Promise<{ key: K } | null> = Promise.resolve({ key: firstKey });
     const enqueue = () => {
-      const page = chain.then((after) => (after === null ? null : fetch(after)));
-      chain = page.then((p) => (p === null ? null : lastId(p)));
+      const page = chain.then((at) => (at === null ? null : fetch(at.key)));
+      chain = page.then((p) => {
+        if (p === null) return null;
+        const key = nextKey(p);
+        return key === null ? null : { key };
+      });
       chain.catch(() => undefined);
       const begun = page.then((p) => {
-        if (p === null || lastId(p) === null) return null;
+        if (p === null) return null;
         const work = start(p);
         // Observed here; awaited (and thrown) by the consumer.
         for (const w of Object.values(work)) w.catch(() => undefined);
@@ -456,15 +574,6 @@ class Nova implements NovaDatabases {
         await Promise.allSettled(Object.values(work));
       }
     }
-  }
-
-  /** readAhead for pages that are built into snapshots in one step. */
-  private async *pipelined<P>(
-    fetch: (afterId: number) => Promise<P>,
-    lastId: (page: P) => number | null,
-    build: (page: P) => Promise<InstanceSnapshot[]>,
-  ): AsyncGenerator<InstanceSnapshot, void, undefined> {
-    for await (const { snaps } of this.readAhead(fetch, lastId, (p) => ({ snaps: build(p) }))) yield* await snaps;
   }
 }
 

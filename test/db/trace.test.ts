@@ -234,3 +234,81 @@ describe('every manifest scenario', () => {
     expect(fewer).toBeGreaterThan(20);
   });
 });
+
+// Last in this file: it changes the cloud. A sweep reads the API and the cells as ranges of instance uuids;
+// whatever the page and slice sizes, it must yield each instance nova has a spec or a mapping for once, in uuid
+// order, as snapshots() (IN lists, another path) reads it, including instances between and across pages that
+// nova maps without a spec, specs without a mapping, and runs of mappings longer than a page.
+describe('the sweep in uuid order, over instances nova half knows', () => {
+  it('yields each spec or mapping once, in uuid order, as snapshots() reads it, whatever the page size', async () => {
+    const api = await server.connect(cloud.databases.api);
+    try {
+      const live = manifest.instances.filter((i) => i.cell === 'cell1' || i.cell === 'cell2').map((i) => i.uuid);
+      expect(live.length).toBeGreaterThan(12);
+      // A run of specs gone (mapped, no spec), mappings gone (a spec, found in its cell), and a spec of an
+      // instance no cell has.
+      const noSpec = live.slice(0, 6);
+      const noMapping = live.slice(6, 9);
+      await api.query('DELETE FROM request_specs WHERE instance_uuid IN (?)', [noSpec]);
+      await api.query('DELETE FROM instance_mappings WHERE instance_uuid IN (?)', [noMapping]);
+      const nowhere = 'ffffffff-0000-4000-8000-000000000001';
+      await api.query(
+        `INSERT INTO request_specs (created_at, instance_uuid, spec)
+           SELECT created_at, ?, spec FROM request_specs WHERE instance_uuid = ?`,
+        [nowhere, live[10]],
+      );
+      const [specRows] = await api.query<import('mysql2').RowDataPacket[]>('SELECT instance_uuid u FROM request_specs');
+      const [mapRows] = await api.query<import('mysql2').RowDataPacket[]>(
+        'SELECT im.instance_uuid u, cm.name c FROM instance_mappings im LEFT JOIN cell_mappings cm ON cm.id = im.cell_id',
+      );
+      const marker = manifest.specialRequestSpecRows[0]?.instanceUuid;
+      const every = new Set([...specRows.map((r) => String(r.u)), ...mapRows.map((r) => String(r.u))]);
+      every.delete(marker ?? '');
+      const excluded = new Set(
+        mapRows.filter((r) => r.c === 'cell0' || r.c === 'cell3-retired').map((r) => String(r.u)),
+      );
+      const inUuidOrder = [...every].sort();
+      const direct = await nova.snapshots(inUuidOrder);
+      for (const [batchSize, specsPerRead] of [
+        [1, 1],
+        [2, 1],
+        [3, 2],
+        [5, 500],
+        [1000, 3],
+        [1000, 500],
+      ] as const) {
+        const all: InstanceSnapshot[] = [];
+        for await (const s of nova.sweep({
+          batchSize,
+          specsPerRead,
+          includeCell0: true,
+          includeDisabled: true,
+          allSystemMetadata: true,
+        }))
+          all.push(s);
+        expect(
+          all.map((s) => s.uuid),
+          `batchSize ${batchSize}, specsPerRead ${specsPerRead}`,
+        ).toEqual(inUuidOrder);
+        expect(all).toEqual(direct);
+        const shown: string[] = [];
+        for await (const s of nova.sweep({ batchSize, specsPerRead })) shown.push(s.uuid);
+        expect(shown).toEqual(inUuidOrder.filter((u) => !excluded.has(u)));
+      }
+      const byUuid = new Map(direct.map((s) => [s.uuid, s]));
+      for (const u of noSpec)
+        expect(byUuid.get(u)?.problems).toContain(
+          'no row in nova_api.request_specs: resize and cold migration fail with RequestSpecNotFound',
+        );
+      for (const u of noMapping)
+        expect(byUuid.get(u)?.problems[0]).toMatch(
+          /^no row in nova_api.instance_mappings: nova cannot find this instance, although cell cell[12] has it$/,
+        );
+      expect(byUuid.get(nowhere)?.problems[0]).toBe(
+        'no row in nova_api.instance_mappings and in no reachable cell: unknown to nova',
+      );
+    } finally {
+      await api.end();
+    }
+  });
+});
