@@ -1,8 +1,7 @@
 // The root: wires the doctor's session, the list and screen state machines, the keys and the layout.
 import { Box, Text, useApp } from 'ink';
-import { type ReactNode, useCallback, useEffect, useMemo } from 'react';
+import { type ReactNode, useCallback, useMemo } from 'react';
 import type { DoctorApi, DoctorConfig, InstanceRow, InstanceView } from '../../doctor/types.js';
-import { afterFrame } from '../frameGc.js';
 import { type InputEnv, useAppInput } from '../hooks/useAppInput.js';
 import { useDetail } from '../hooks/useDetail.js';
 import { useDoctorSession } from '../hooks/useDoctorSession.js';
@@ -208,9 +207,6 @@ export function App({ api, onExit }: AppProps) {
       quit,
     };
   }, quiet.keyPressed);
-
-  // Every commit is a frame: the young generation is emptied after it where the next one would not fit.
-  useEffect(afterFrame);
 
   const { session } = doctor;
   const v = derive(config, session, list, ui, layout);
