@@ -180,6 +180,8 @@ async function tuiRun() {
       jCpuMs: cpu(j),
       jWaitMs: waited(j),
       jMaxMs: +Math.max(...j).toFixed(0),
+      // Each j in order, wall/CPU ms: the first ones come while what the keys want is still being prepared.
+      jEach: j.map((x) => `${x.toFixed(0)}/${costs.get(x).cpu.toFixed(0)}`).join(' '),
       GgMs: +med(jumps).toFixed(0),
       GgCpuMs: cpu(jumps),
       GgWaitMs: waited(jumps),

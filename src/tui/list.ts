@@ -1,6 +1,6 @@
 // The instance list's state machine: selection, window, sort, filter, marks. Pure.
 import type { InstanceRow } from '../doctor/types.js';
-import { carryOrders, orderOf, SORT_KEYS, type SortKey } from './order.js';
+import { carryOrders, orderOf, orderSteps, SORT_KEYS, type SortKey } from './order.js';
 import { RowTable } from './rows.js';
 import { carrySearch, matchesFilter, matchingRows, prepareSearchInPieces, termsOf } from './search.js';
 
@@ -74,18 +74,20 @@ export function carryDerived(table: RowTable): void {
   carrySearch(table);
 }
 
-/** Rows of search text made per idle turn (~8 ms): a key pressed as the list became whole waits for one at most. */
-const SEARCH_PIECE_ROWS = 4_000;
+/** Rows of search text made per step (~4 ms, a text of ~350 KiB): a key pressed during one waits for that much at most. */
+const SEARCH_PIECE_ROWS = 2_000;
 
 /**
- * What the keys will want of a settled table, a piece a call: its search text (`/`), then its order under each
- * sort key (`s`, `S`), so no key waits for them (at 100k rows: 200 ms, and up to 50 ms a key).
+ * What the keys will want of a settled table, a step of a few ms each next(): its search text (`/`), then its
+ * order under each sort key (`s`, `S`), so no key waits for them (at 100k rows: 200 ms, and up to 50 ms a key).
+ * A key that wants one before it is made makes it at once, and the steps left of it then do nothing.
  */
-export function preparations(table: RowTable): (() => void)[] {
-  return [
-    ...prepareSearchInPieces(table, SEARCH_PIECE_ROWS),
-    ...SORT_KEYS.map((key) => () => void orderOf(table, key)),
-  ];
+export function* preparations(table: RowTable): Generator<void, void> {
+  for (const piece of prepareSearchInPieces(table, SEARCH_PIECE_ROWS)) {
+    piece();
+    yield;
+  }
+  for (const key of SORT_KEYS) yield* orderSteps(table, key);
 }
 
 /** For a list sortInstances or filterInstances made from a table: the table, and each row's index in it. */

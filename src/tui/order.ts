@@ -67,6 +67,11 @@ function byRank(ids: Int32Array, rankOfId: Int32Array): Int32Array {
  * 100k, more for texts made by concatenation), and positions where every text has the same one (or none) are skipped.
  */
 export function radixOrder(texts: readonly string[], descending: boolean): Int32Array {
+  return drain(radixSteps(texts, descending));
+}
+
+/** radixOrder a step at a time: the copy of the characters, then each character position sorted on (~1 ms each at 100k). */
+function* radixSteps(texts: readonly string[], descending: boolean): Generator<void, Int32Array> {
   const n = texts.length;
   let width = 0;
   for (let i = 0; i < n; i++) width = Math.max(width, (texts[i] as string).length);
@@ -94,6 +99,7 @@ export function radixOrder(texts: readonly string[], descending: boolean): Int32
       }
     }
   }
+  yield;
   let order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   let next = new Int32Array(n);
@@ -123,6 +129,7 @@ export function radixOrder(texts: readonly string[], descending: boolean): Int32
     }
     for (let j = 0; j < n; j++) next[(counts[(symbols[j] as number) + 1] as number)++] = order[j] as number;
     [order, next] = [next, order];
+    yield;
   }
   return order;
 }
@@ -150,7 +157,16 @@ function distinctValues<V>(
   return { ids, values };
 }
 
-function keyOrder(rows: readonly InstanceRow[], spec: KeySpec): Int32Array {
+/** Runs a step generator to its end. */
+function drain<R>(steps: Generator<void, R>): R {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** A key's order over the rows, in steps of a few ms (the radix sort's character positions). */
+function* keySteps(rows: readonly InstanceRow[], spec: KeySpec): Generator<void, Int32Array> {
   const sign = spec.descending ? -1 : 1;
   if (spec.kind === 'number') {
     const d = distinctValues(rows, spec.of, Number.POSITIVE_INFINITY) as { ids: Int32Array; values: number[] };
@@ -158,7 +174,9 @@ function keyOrder(rows: readonly InstanceRow[], spec: KeySpec): Int32Array {
   }
   const d = distinctValues(rows, spec.of, MAX_DISTINCT);
   if (d) return rankedOrder(d.ids, d.values, (a, b) => sign * byText(a, b));
-  return radixOrder(rows.map(spec.of), spec.descending);
+  const texts = rows.map(spec.of);
+  yield;
+  return yield* radixSteps(texts, spec.descending);
 }
 
 function rankedOrder<V>(ids: Int32Array, values: readonly V[], compare: (a: V, b: V) => number): Int32Array {
@@ -184,16 +202,86 @@ export function orderOf(table: RowTable, key: SortKey): Int32Array {
   if (!orders) cache.set(table, (orders = new Map()));
   let order = orders.get(key);
   if (!order) {
-    order = key === 'uuid' ? identity(table.size) : keyOrder(table.rows, SPECS[key]);
+    order = key === 'uuid' ? identity(table.size) : drain(keySteps(table.rows, SPECS[key]));
     orders.set(key, order);
   }
   return order;
 }
 
 /**
- * Takes over the orders of the table this one replaced rows of, for each key under which every replaced row kept
- * its value: same indices, same order. The others are made again when asked for. Call it while that table is
- * still about (the derived view of the new table is made right after it arrives).
+ * orderOf a step at a time, for making it while the keyboard is quiet. Stops early when a key made it meanwhile
+ * (orderOf at once), which then keeps that one.
+ */
+export function* orderSteps(table: RowTable, key: SortKey): Generator<void, void> {
+  if (key === 'uuid' || cache.get(table)?.has(key)) {
+    orderOf(table, key);
+    return;
+  }
+  const steps = keySteps(table.rows, SPECS[key]);
+  for (;;) {
+    const step = steps.next();
+    if (cache.get(table)?.has(key)) return;
+    if (step.done) {
+      let orders = cache.get(table);
+      if (!orders) cache.set(table, (orders = new Map()));
+      orders.set(key, step.value);
+      return;
+    }
+    yield;
+  }
+}
+
+/** Whether row a goes before row b under the key (values in the key's direction, then index: uuid order). */
+function compareRows(spec: KeySpec, rows: readonly InstanceRow[], a: number, b: number): number {
+  const [ra, rb] = [rows[a] as InstanceRow, rows[b] as InstanceRow];
+  const c = spec.kind === 'number' ? spec.of(ra) - spec.of(rb) : byText(spec.of(ra), spec.of(rb));
+  return (spec.descending ? -c : c) || a - b;
+}
+
+/**
+ * `order` with the rows at `moved` (whose key values changed) taken out and put back where their values now go:
+ * the other rows keep their order, so this is copying and a binary search per moved row, not a sort of every row
+ * (an instance opened whose status or last rejection changed: 20-30 ms at 100k for the radix sort).
+ */
+export function patchedOrder(
+  order: Int32Array,
+  rows: readonly InstanceRow[],
+  key: Exclude<SortKey, 'uuid'>,
+  moved: readonly number[],
+): Int32Array {
+  const spec = SPECS[key];
+  const n = order.length;
+  const out = new Int32Array(n);
+  const isMoved = new Uint8Array(n);
+  for (const i of moved) isMoved[i] = 1;
+  const rest = new Int32Array(n - moved.length);
+  let k = 0;
+  for (let j = 0; j < n; j++) if (!isMoved[order[j] as number]) rest[k++] = order[j] as number;
+  const inserts = [...moved].sort((a, b) => compareRows(spec, rows, a, b));
+  let r = 0; // of rest, copied so far
+  let o = 0;
+  for (const i of inserts) {
+    let lo = r;
+    let hi = rest.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareRows(spec, rows, rest[mid] as number, i) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.set(rest.subarray(r, lo), o);
+    o += lo - r;
+    r = lo;
+    out[o++] = i;
+  }
+  out.set(rest.subarray(r), o);
+  return out;
+}
+
+/**
+ * Takes over the orders of the table this one replaced rows of: as they were under each key where every replaced
+ * row kept its value (same indices, same order), patched where a few changed theirs; where many did (a repair of
+ * most of the list), made again when asked for. Call it while that table is still about (the derived view of the
+ * new table is made right after it arrives).
  */
 export function carryOrders(table: RowTable): void {
   const from = table.replacementOf();
@@ -201,11 +289,16 @@ export function carryOrders(table: RowTable): void {
   if (!from || !previous || cache.has(table)) return;
   const orders = new Map<SortKey, Int32Array>();
   for (const [key, order] of previous) {
-    const spec = key === 'uuid' ? null : SPECS[key];
-    const kept =
-      spec === null ||
-      from.replaced.every((i) => spec.of(table.rows[i] as InstanceRow) === spec.of(from.table.rows[i] as InstanceRow));
-    if (kept) orders.set(key, order);
+    if (key === 'uuid') {
+      orders.set(key, order);
+      continue;
+    }
+    const spec = SPECS[key];
+    const moved = from.replaced.filter(
+      (i) => spec.of(table.rows[i] as InstanceRow) !== spec.of(from.table.rows[i] as InstanceRow),
+    );
+    if (moved.length === 0) orders.set(key, order);
+    else if (moved.length * 8 <= table.size) orders.set(key, patchedOrder(order, table.rows, key, moved));
   }
   cache.set(table, orders);
 }

@@ -114,28 +114,35 @@ export function prepareSearch(table: RowTable): void {
 /**
  * prepareSearch a piece at a time, `size` rows a call (at 100k rows it is 200 ms in one piece, which a key pressed
  * just as the list became whole waited for); the last piece keeps the text. A search before then makes it at once.
+ * Each piece joins its rows' texts into one string at once: its rows' own texts die before a scavenge can find them
+ * alive (a text kept per row until the end was 100k strings that the young generation's scavenges copied, then
+ * promoted, tens of ms of collection during the first keys), and a piece's text of ~1,000 rows is large enough for
+ * V8 to keep it where scavenges do not copy it.
  */
 export function prepareSearchInPieces(table: RowTable, size: number): (() => void)[] {
   const n = table.size;
-  let texts: string[] | null = null; // made by the first piece that has work (a carried text leaves them none)
+  const chunks: string[] = []; // a piece's rows' texts, each followed by a newline
+  let starts: Int32Array | null = null; // made by the first piece that has work (a carried text leaves it none)
+  let at = 0;
   const pieces: (() => void)[] = [];
   for (let from = 0; from < n; from += size) {
     pieces.push(() => {
       if (packs.has(table)) return;
-      texts ??= new Array(n);
-      for (let i = from; i < Math.min(n, from + size); i++) texts[i] = rowText(table.rows[i] as InstanceRow);
+      starts ??= new Int32Array(n + 1);
+      const texts: string[] = [];
+      for (let i = from; i < Math.min(n, from + size); i++) {
+        const text = rowText(table.rows[i] as InstanceRow);
+        starts[i] = at;
+        at += text.length + 1;
+        texts.push(text);
+      }
+      chunks.push(`${texts.join('\n')}\n`);
     });
   }
   pieces.push(() => {
-    if (packs.has(table) || texts === null) return;
-    const starts = new Int32Array(n + 1);
-    let at = 0;
-    for (let i = 0; i < n; i++) {
-      starts[i] = at;
-      at += (texts[i] as string).length + 1;
-    }
+    if (packs.has(table) || starts === null) return;
     starts[n] = at;
-    packs.set(table, { text: `${texts.join('\n')}\n`, starts });
+    packs.set(table, { text: chunks.join(''), starts });
   });
   return pieces;
 }

@@ -153,8 +153,10 @@ describe.skipIf(!hasTmux())('the TUI in tmux', () => {
     expect(await rows()).not.toBe(before);
 
     // The list shows them as the database now holds them: repaired, nothing left with a planned repair.
+    // The header says "repaired" before Escape closes the results: wait for the list itself, or the next key can
+    // reach the terminal with the Escape and be read as Alt+key (ink's parser), leaving the results open.
     session.send('Escape');
-    const list = await session.waitFor(new RegExp(`${marked} repaired`));
+    const list = await session.waitFor(new RegExp(`${marked} repaired[\\s\\S]*^sort: `, 'm'));
     expect(list).not.toMatch(/\d+ marked/);
     session.send('*');
     await session.waitFor('no listed instance has a planned repair');

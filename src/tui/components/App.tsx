@@ -8,6 +8,7 @@ import { useDoctorSession } from '../hooks/useDoctorSession.js';
 import { useRunner } from '../hooks/useRunner.js';
 import { memoLast, useStore } from '../hooks/useStore.js';
 import { useTerminalSize } from '../hooks/useTerminalSize.js';
+import { KeyboardQuiet } from '../idle.js';
 import type { KeyContext } from '../keymap.js';
 import { type Layout, layoutFor } from '../layout.js';
 import { type Line, wrapLines } from '../lines.js';
@@ -38,6 +39,12 @@ export interface AppProps {
   /** Called with the exit code just before the app unmounts (0 for q, 130 for Ctrl-C). */
   onExit?: (code: number) => void;
 }
+
+/**
+ * Work done ahead of keys (search text, sort orders) waits until no key has come for this long: longer than a key's
+ * frame takes, shorter than a pause between keys typed by hand; a held key (30 a second) keeps it waiting.
+ */
+const QUIET_MS = 50;
 
 /** Continuation rows of wrapped pane lines are indented this much. */
 const WRAP_INDENT = 4;
@@ -154,7 +161,8 @@ export function detailNeeded(config: DoctorConfig, row: InstanceRow): boolean {
 export function App({ api, onExit }: AppProps) {
   const { exit } = useApp();
   const { config } = api;
-  const doctor = useDoctorSession(api);
+  const quiet = useMemo(() => new KeyboardQuiet(QUIET_MS, () => performance.now()), []);
+  const doctor = useDoctorSession(api, quiet);
   const [list, dispatchList, getList] = useStore(listReducer, () => initialList);
   const [ui, dispatchUi, getUi] = useStore(uiReducer, () => initialUi);
   const size = useTerminalSize();
@@ -198,7 +206,7 @@ export function App({ api, onExit }: AppProps) {
       dispatchUi,
       quit,
     };
-  });
+  }, quiet.keyPressed);
 
   const { session } = doctor;
   const v = derive(config, session, list, ui, layout);

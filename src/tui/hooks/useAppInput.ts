@@ -196,10 +196,14 @@ export function handleInput(input: string, key: Key, getEnv: () => InputEnv): vo
 /**
  * Routes ink's keys through the keymap. The environment is built per key from the latest state,
  * not the last render's: keys can arrive before the previous key's update has been rendered.
+ * `onKey` hears of every key first (work done ahead of keys waits while they come).
  */
-export function useAppInput(getEnv: () => InputEnv): void {
-  const latest = useRef(getEnv);
-  latest.current = getEnv;
-  const handler = useCallback((input: string, key: Key) => handleInput(input, key, () => latest.current()), []);
+export function useAppInput(getEnv: () => InputEnv, onKey?: () => void): void {
+  const latest = useRef({ getEnv, onKey });
+  latest.current = { getEnv, onKey };
+  const handler = useCallback((input: string, key: Key) => {
+    latest.current.onKey?.();
+    handleInput(input, key, () => latest.current.getEnv());
+  }, []);
   useInput(handler);
 }

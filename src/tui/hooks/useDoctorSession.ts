@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { useCallback, useEffect, useRef } from 'react';
 import type { DoctorApi, DoctorEvent } from '../../doctor/types.js';
+import { type KeyboardQuiet, runWhenQuiet } from '../idle.js';
 import { preparations } from '../list.js';
 import { initialSession, type SessionAction, type SessionState, sessionReducer } from '../state.js';
 import { useStore } from './useStore.js';
@@ -21,6 +22,8 @@ export const BATCH_COST_FACTOR = 16;
 
 /** How long after the list has settled what its keys want is made (after the frame that shows it). */
 const PREPARE_AFTER_MS = 50;
+/** At most this much of that work a timer turn, then the keys that came meanwhile have their turn. */
+const PREPARE_SLICE_MS = 5;
 
 export function batchDelay(lastCostMs: number): number {
   return Math.min(MAX_BATCH_MS, Math.max(EVENT_BATCH_MS, lastCostMs * BATCH_COST_FACTOR));
@@ -39,7 +42,8 @@ export interface DoctorSession {
   flush: () => void;
 }
 
-export function useDoctorSession(api: DoctorApi): DoctorSession {
+/** `quiet`: when the keyboard is quiet enough for the work done ahead of keys (their search text, sort orders). */
+export function useDoctorSession(api: DoctorApi, quiet: KeyboardQuiet): DoctorSession {
   const [session, dispatch, get] = useStore(sessionReducer, () => initialSession(api.config, Date.now()));
   const queue = useRef<DoctorEvent[]>([]);
   const timer = useRef<NodeJS.Timeout | null>(null);
@@ -95,18 +99,16 @@ export function useDoctorSession(api: DoctorApi): DoctorSession {
   }, [api, dispatch, flush]);
 
   // The list is whole (or a repair changed rows of it): its search text and sort orders are made now, after this
-  // frame, a piece a timer turn (a key waits for one piece at most), not at the first `/` or `s`.
+  // frame, a few ms a timer turn and only while no key is being pressed, not at the first `/` or `s`.
   const { views, phase } = session;
   useEffect(() => {
     if (phase !== 'ready') return;
-    const jobs = preparations(views);
-    const next = () => {
-      jobs.shift()?.();
-      if (jobs.length > 0) pending = setTimeout(next, 0);
-    };
-    let pending = setTimeout(next, PREPARE_AFTER_MS);
-    return () => clearTimeout(pending);
-  }, [views, phase]);
+    return runWhenQuiet(preparations(views), quiet, {
+      delayMs: PREPARE_AFTER_MS,
+      sliceMs: PREPARE_SLICE_MS,
+      now: () => performance.now(),
+    });
+  }, [views, phase, quiet]);
 
   return { session, dispatch, get, flush };
 }
