@@ -7,10 +7,11 @@
 // Prints per build the median CPU (user+sys of the child, i.e. with V8's compiler threads and GC) of one
 // process that interprets the lines `--passes` times, and the µs per hit line of the first pass (cold) and of
 // the last (warm), measured in the process.
-//   node bench/scan/lines.mjs --base $TMPDIR/base [--new DIR] [--runs 7] [--passes 1] FILE
+//   node bench/scan/lines.mjs --base $TMPDIR/base [--new DIR] [--runs 7] [--passes 1] [--node-args '--v8-flag'] FILE
+// (--node-args: for the new build's processes only, e.g. a V8 flag being tried.)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -26,7 +27,7 @@ const opt = (name, def) => {
 if (args[0] === '--child') {
   // In a fresh process: read the lines, interpret them `passes` times with the build in args[1].
   const [, dir, linesFile, passes] = args;
-  const { LineInterpreter } = await import(join(dir, 'dist', 'logscan', 'lineInterpreter.js'));
+  const { LineInterpreter } = await import(resolve(dir, 'dist', 'logscan', 'lineInterpreter.js'));
   const data = readFileSync(linesFile);
   const lines = [];
   for (let s = 0; s < data.length; ) {
@@ -58,6 +59,7 @@ const base = opt('base', null);
 const fresh = opt('new', ROOT);
 const runs = Number(opt('runs', '7'));
 const passes = opt('passes', '1');
+const nodeArgs = opt('node-args', '');
 const file = args[0];
 if (!base || !file) throw new Error('usage: lines.mjs --base DIR [--new DIR] [--runs N] [--passes N] FILE');
 const needles = ['image_props_filter', 'Filtering removed all hosts', 'returned 0 hosts', 'No valid host was found'];
@@ -71,9 +73,10 @@ writeFileSync(
   }),
 );
 
-function measure(dir) {
+function measure(dir, flags) {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync('/usr/bin/time', ['-f', '@@ %U %S %M', 'node', self, '--child', dir, linesFile, passes], {
+  const node = ['node', ...flags.split(' ').filter(Boolean), self, '--child', dir, linesFile, passes];
+  const r = spawnSync('/usr/bin/time', ['-f', '@@ %U %S %M', ...node], {
     encoding: 'utf8',
   });
   const m = /@@ ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
@@ -88,7 +91,7 @@ const loads = [];
 for (let i = 0; i < runs; i++)
   for (const [k, dir] of Object.entries(builds)) {
     loads.push(load());
-    seen[k].push(measure(dir));
+    seen[k].push(measure(dir, k === 'new' ? nodeArgs : ''));
   }
 rmSync(linesFile, { force: true });
 const n = seen.base[0];

@@ -404,9 +404,10 @@ export class LineInterpreter {
 
   /**
    * "(host, node) ram: … does not support requested instance_properties" read from the bytes: what
-   * classifyMessage would make of the decoded message b[at, end), host and node taken by the interner's byte
-   * comparison (consecutive lines name the same few hosts). undefined: not surely such a line, or not ASCII
-   * (byte offsets would not be string offsets): the caller decodes and classifies.
+   * classifyMessage would make of the decoded message b[at, end), only host and node decoded. They are
+   * interned by value, not by fromBytes: a request names more hosts than its few recent slots hold, and its
+   * misses (a copy of the bytes each) cost more than decoding. undefined: not surely such a line, or not
+   * ASCII (byte offsets would not be string offsets): the caller decodes and classifies.
    */
   private hostRejectLine(b: Buffer, at: number, end: number): WireEvent | null | undefined {
     const hr = b.indexOf(HOST_REJECT, at);
@@ -415,8 +416,8 @@ export class LineInterpreter {
     if (spans === null) return null; // classifyMessage: '(' and the phrase, but no repr
     return {
       kind: 'host-reject',
-      host: this.strings.fromBytes(b, at + 1, spans.hostEnd),
-      node: this.strings.fromBytes(b, spans.hostEnd + 2, spans.nodeEnd),
+      host: this.strings.of(b.toString('latin1', at + 1, spans.hostEnd)),
+      node: this.strings.of(b.toString('latin1', spans.hostEnd + 2, spans.nodeEnd)),
     };
   }
 

@@ -58,10 +58,10 @@ export interface HostStateSpans {
  * these two names; the numbers are checked the way TAIL checks them and not read. The caller ensures the
  * bytes are ASCII (byte offsets are then string offsets), and the test holds it to parseHostStateRepr.
  */
-export function hostStateSpans(b: Buffer, start: number, end: number): HostStateSpans | null {
+export function hostStateSpans(b: Uint8Array, start: number, end: number): HostStateSpans | null {
   if (start >= end || b[start] !== 40) return null;
   const sep = indexIn(b, SEP, start, end);
-  const close = indexIn(b, RAM, start, end);
+  const close = sep < 0 ? -1 : indexIn(b, RAM, start, end);
   if (sep < 0 || close < 0 || sep > close) return null;
   // TAIL on text.slice(close + 1, close + 200): anchored, matched within those 199 characters.
   const limit = Math.min(end, close + 200);
@@ -106,7 +106,9 @@ function matchesAt(b: Uint8Array, needle: Uint8Array, at: number, limit: number)
   return true;
 }
 
-function indexIn(b: Buffer, needle: Uint8Array, from: number, end: number): number {
-  const i = b.indexOf(needle, from);
-  return i >= 0 && i + needle.length <= end ? i : -1;
+/** The first needle in b[from, end): a loop, as the needles lie a few dozen bytes in (a Buffer.indexOf call costs more). */
+function indexIn(b: Uint8Array, needle: Uint8Array, from: number, end: number): number {
+  const first = needle[0];
+  for (let i = from; i + needle.length <= end; i++) if (b[i] === first && matchesAt(b, needle, i, end)) return i;
+  return -1;
 }
