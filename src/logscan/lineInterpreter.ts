@@ -28,6 +28,7 @@ const HV_VERSION = Buffer.from(' or hypervisor version ');
 const DO_NOT_MATCH = Buffer.from(' do not match');
 const NONE_ADVERTISED = Buffer.from(', but no corresponding supported_instances are advertised by the compute node');
 const HOST_REJECT = Buffer.from(' does not support requested instance_properties');
+const START = Buffer.from('Starting to schedule for instances: ');
 const REMOVED_ALL = Buffer.from('Filtering removed all hosts for the request with ');
 const FILTER_RESULTS = Buffer.from("'. Filter results: ");
 const LAST_FILTER_END = Buffer.from("', None)]");
@@ -194,6 +195,13 @@ export class LineInterpreter {
     }
     // Without the DEBUG suffix, found in the bytes (-1: the ' {{…}}' form, left to stripDebugSuffix).
     const end = header.level === 'DEBUG' ? debugSuffixStart(bytes, at, bytes.length) : bytes.length;
+    if (end >= 0 && startsAt(bytes, START, at)) {
+      const instances = scheduledInstances(bytes, at + START.length, end);
+      if (instances !== undefined) {
+        this.push(hit, header, { kind: 'schedule-start', instances });
+        return;
+      }
+    }
     if (end >= 0 && bytes[at] === 0x28) {
       const ev = this.hostRejectLine(bytes, at, end);
       if (ev !== undefined) {
@@ -561,6 +569,38 @@ function isReqId(b: Buffer, start: number, end: number): boolean {
   for (let i = start + 4; i < end; i++) {
     const c = b[i] as number;
     if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 45)) return false;
+  }
+  return true;
+}
+
+/**
+ * The instances of "Starting to schedule for instances: ['uuid', …]" (4.8k lines per GiB) read from the
+ * bytes b[from, end) when they are in the one shape nova writes: a list of quoted UUIDs, nothing around it.
+ * That is what parsePyLiteralExact and classifyMessage's UUID filter make of it; any other text (u'',
+ * spaces, other items, an empty list) is undefined, for the caller to decode and classify.
+ */
+export function scheduledInstances(b: Uint8Array, from: number, end: number): string[] | undefined {
+  if (b[from] !== 91 || b[end - 1] !== 93) return undefined; // [ … ]
+  const instances: string[] = [];
+  let p = from + 1;
+  for (;;) {
+    if (p + 38 > end - 1 || b[p] !== 39 || b[p + 37] !== 39 || !isUuidAt(b, p + 1)) return undefined;
+    const uuid = Buffer.from(b.buffer, b.byteOffset + p + 1, 36).toString('latin1');
+    instances.push(uuid.toLowerCase());
+    p += 38;
+    if (p === end - 1) return instances;
+    if (b[p] !== 44 || b[p + 1] !== 32) return undefined; // ', '
+    p += 2;
+  }
+}
+
+/** b[at, at + 36) has the UUID regex's shape: hex digits, '-' at 8, 13, 18, 23. */
+function isUuidAt(b: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 36; i++) {
+    const c = b[at + i] as number;
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
   }
   return true;
 }
