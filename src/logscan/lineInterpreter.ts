@@ -3,7 +3,8 @@
 // supported_instances repeat for every host of a request and are recognised by their bytes), and the
 // DEBUG "Filtering removed all hosts" line lists every host but only its head and tail matter.
 // The props line and the host line that follows it are paired here into one 'rejection'.
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
+import { hostStateSpans } from '../nova/hostState.js';
 import { type ParsedImageProps, parseImagePropsText } from '../nova/imageMetaProps.js';
 import { parseHypervisorVersion, parseSupportedInstances } from '../nova/supportedInstances.js';
 import type { SupportedInstance } from '../nova/types.js';
@@ -26,6 +27,8 @@ const NOT_PROVIDED = Buffer.from(' that are not provided by the compute node sup
 const HV_VERSION = Buffer.from(' or hypervisor version ');
 const DO_NOT_MATCH = Buffer.from(' do not match');
 const NONE_ADVERTISED = Buffer.from(', but no corresponding supported_instances are advertised by the compute node');
+const HOST_REJECT = Buffer.from(' does not support requested instance_properties');
+const START = Buffer.from('Starting to schedule for instances: ');
 const REMOVED_ALL = Buffer.from('Filtering removed all hosts for the request with ');
 const FILTER_RESULTS = Buffer.from("'. Filter results: ");
 const LAST_FILTER_END = Buffer.from("', None)]");
@@ -190,13 +193,23 @@ export class LineInterpreter {
       if (ev) this.push(hit, header, ev);
       return;
     }
-    let message: string;
-    if (header.level !== 'DEBUG') message = bytes.toString('utf8', at);
-    else {
-      // Without the suffix, found in the bytes: the decoded message is the one classified.
-      const end = debugSuffixStart(bytes, at, bytes.length);
-      message = end < 0 ? stripDebugSuffix(bytes.toString('utf8', at)).message : bytes.toString('utf8', at, end);
+    // Without the DEBUG suffix, found in the bytes (-1: the ' {{…}}' form, left to stripDebugSuffix).
+    const end = header.level === 'DEBUG' ? debugSuffixStart(bytes, at, bytes.length) : bytes.length;
+    if (end >= 0 && startsAt(bytes, START, at)) {
+      const instances = scheduledInstances(bytes, at + START.length, end);
+      if (instances !== undefined) {
+        this.push(hit, header, { kind: 'schedule-start', instances });
+        return;
+      }
     }
+    if (end >= 0 && bytes[at] === 0x28) {
+      const ev = this.hostRejectLine(bytes, at, end);
+      if (ev !== undefined) {
+        if (ev !== null) this.push(hit, header, ev);
+        return;
+      }
+    }
+    const message = end < 0 ? stripDebugSuffix(bytes.toString('utf8', at)).message : bytes.toString('utf8', at, end);
     const ev = classifyMessage(message, this.parseCache, this.resultsCache);
     if (ev) this.push(hit, header, this.wire(ev));
   }
@@ -397,6 +410,25 @@ export class LineInterpreter {
     return { kind: 'props', propsId, suppId, hypervisorVersion };
   }
 
+  /**
+   * "(host, node) ram: … does not support requested instance_properties" read from the bytes: what
+   * classifyMessage would make of the decoded message b[at, end), only host and node decoded. They are
+   * interned by value, not by fromBytes: a request names more hosts than its few recent slots hold, and its
+   * misses (a copy of the bytes each) cost more than decoding. undefined: not surely such a line, or not
+   * ASCII (byte offsets would not be string offsets): the caller decodes and classifies.
+   */
+  private hostRejectLine(b: Buffer, at: number, end: number): WireEvent | null | undefined {
+    const hr = b.indexOf(HOST_REJECT, at);
+    if (hr < 0 || hr + HOST_REJECT.length > end || !isAscii(b)) return undefined; // the whole line: no subarray
+    const spans = hostStateSpans(b, at, end);
+    if (spans === null) return null; // classifyMessage: '(' and the phrase, but no repr
+    return {
+      kind: 'host-reject',
+      host: this.strings.of(b.toString('latin1', at + 1, spans.hostEnd)),
+      node: this.strings.of(b.toString('latin1', spans.hostEnd + 2, spans.nodeEnd)),
+    };
+  }
+
   private suppFromBytes(b: Buffer): number {
     const known = this.recentSupp.find(b);
     if (known !== -1) return known;
@@ -469,9 +501,7 @@ export function parseHeaderBytes(b: Buffer, strings?: Interner): OsloHeader | nu
   // An ASCII logger name (a non-ASCII one is left to the string parser, which decodes it as UTF-8).
   while (p < n && b[p] !== 32 && b[p] !== 91 && b[p] !== 93 && (b[p] as number) < 128 && p - loggerStart < 300) p++;
   if (p === loggerStart || b[p] !== 32) return null;
-  const slice = (from: number, to: number) =>
-    strings ? strings.fromBytes(b, from, to) : b.toString('latin1', from, to);
-  const logger = slice(loggerStart, p);
+  const logger = take(b, loggerStart, p, strings);
   p++;
   let hasContext = false;
   let requestId: string | null = null;
@@ -491,10 +521,10 @@ export function parseHeaderBytes(b: Buffer, strings?: Interner): OsloHeader | nu
         (t1 === 4 && b[p + 1] === 78 && b[p + 2] === 111 && b[p + 3] === 110 && b[p + 4] === 101) ||
         (t1 === 1 && b[p + 1] === 45);
       if ((t1Req || t1None) && isReqId(b, sp1 + 1, t2End)) {
-        globalRequestId = t1Req ? slice(p + 1, t1End) : null;
-        requestId = slice(sp1 + 1, t2End);
-      } else if (t1Req) requestId = slice(p + 1, t1End);
-    } else if (t1Req) requestId = slice(p + 1, t1End);
+        globalRequestId = t1Req ? take(b, p + 1, t1End, strings) : null;
+        requestId = take(b, sp1 + 1, t2End, strings);
+      } else if (t1Req) requestId = take(b, p + 1, t1End, strings);
+    } else if (t1Req) requestId = take(b, p + 1, t1End, strings);
     p = close + 1;
     if (b[p] === 32) p++;
   }
@@ -522,6 +552,11 @@ export function parseHeaderBytes(b: Buffer, strings?: Interner): OsloHeader | nu
   };
 }
 
+/** b[from, to) as a string, interned when the caller has an interner (a function, not a closure made per line). */
+function take(b: Buffer, from: number, to: number, strings: Interner | undefined): string {
+  return strings ? strings.fromBytes(b, from, to) : b.toString('latin1', from, to);
+}
+
 function indexOfBefore(b: Buffer, byte: number, from: number, end: number): number {
   const i = b.indexOf(byte, from);
   return i >= 0 && i < end ? i : -1;
@@ -534,6 +569,38 @@ function isReqId(b: Buffer, start: number, end: number): boolean {
   for (let i = start + 4; i < end; i++) {
     const c = b[i] as number;
     if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 45)) return false;
+  }
+  return true;
+}
+
+/**
+ * The instances of "Starting to schedule for instances: ['uuid', …]" (4.8k lines per GiB) read from the
+ * bytes b[from, end) when they are in the one shape nova writes: a list of quoted UUIDs, nothing around it.
+ * That is what parsePyLiteralExact and classifyMessage's UUID filter make of it; any other text (u'',
+ * spaces, other items, an empty list) is undefined, for the caller to decode and classify.
+ */
+export function scheduledInstances(b: Uint8Array, from: number, end: number): string[] | undefined {
+  if (b[from] !== 91 || b[end - 1] !== 93) return undefined; // [ … ]
+  const instances: string[] = [];
+  let p = from + 1;
+  for (;;) {
+    if (p + 38 > end - 1 || b[p] !== 39 || b[p + 37] !== 39 || !isUuidAt(b, p + 1)) return undefined;
+    const uuid = Buffer.from(b.buffer, b.byteOffset + p + 1, 36).toString('latin1');
+    instances.push(uuid.toLowerCase());
+    p += 38;
+    if (p === end - 1) return instances;
+    if (b[p] !== 44 || b[p + 1] !== 32) return undefined; // ', '
+    p += 2;
+  }
+}
+
+/** b[at, at + 36) has the UUID regex's shape: hex digits, '-' at 8, 13, 18, 23. */
+function isUuidAt(b: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 36; i++) {
+    const c = b[at + i] as number;
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
   }
   return true;
 }

@@ -40,6 +40,7 @@ const ANSI = /\u001b\[[0-9;]{0,32}m/g;
 const REQ = /^req-[0-9a-fA-F-]{1,64}$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const MAX_CONTEXT = 4096;
+const FUNC_NAME = /^(?:[A-Za-z_][\w]{0,200}|<[a-z]{1,20}>)$/;
 
 /** Parses the header of a record's first line; null for continuation lines. */
 export function parseOsloHeader(line: string): OsloHeader | null {
@@ -180,7 +181,7 @@ export function stripDebugSuffix(message: string): DebugSuffix {
   const sp2 = m.lastIndexOf(' ', sp1 - 1);
   if (sp2 < 0) return none;
   const funcName = m.slice(sp2 + 1, sp1);
-  if (!/^(?:[A-Za-z_][\w]{0,200}|<[a-z]{1,20}>)$/.test(funcName)) return none;
+  if (!FUNC_NAME.test(funcName)) return none;
   let rest = m.slice(0, sp2);
   const pidAt = rest.lastIndexOf(' ');
   const pidTok = rest.slice(pidAt + 1);
@@ -191,8 +192,6 @@ export function stripDebugSuffix(message: string): DebugSuffix {
   }
   return { message: rest, funcName, path, lineno: Number(loc.slice(colon + 1)) };
 }
-
-const FUNC_NAME = /^(?:[A-Za-z_][\w]{0,200}|<[a-z]{1,20}>)$/;
 
 /**
  * stripDebugSuffix on bytes: where the message b[from, end) ends once oslo's default DEBUG suffix
@@ -213,7 +212,7 @@ export function debugSuffixStart(b: Uint8Array, from: number, end: number): numb
   if (!isPy && lastIndexIn(b, 47, sp1 + 1, colon) < 0) return end;
   const sp2 = lastIndexIn(b, 32, from, sp1);
   if (sp2 < 0) return end;
-  if (!FUNC_NAME.test(latin1(b, sp2 + 1, sp1))) return end;
+  if (!isFuncName(b, sp2 + 1, sp1)) return end;
   // An optional "(pid=N)" token before the function, and "from" before that (devstack).
   const pidAt = lastIndexIn(b, 32, from, sp2);
   const tokStart = pidAt < 0 ? from : pidAt + 1;
@@ -222,6 +221,32 @@ export function debugSuffixStart(b: Uint8Array, from: number, end: number): numb
   if (rest - from >= 5 && b[rest - 5] === 32 && latin1(b, rest - 4, rest) === 'from') return rest - 5;
   if (rest - from === 4 && latin1(b, from, rest) === 'from') return from;
   return rest;
+}
+
+/**
+ * FUNC_NAME.test on the latin1 text of b[from, to), read from the bytes: every DEBUG hit line ends with a
+ * function name, and decoding it to test it cost a Buffer and a string a line. \w without the u flag is
+ * [A-Za-z0-9_]; bytes >= 0x80 decode to no such character.
+ */
+function isFuncName(b: Uint8Array, from: number, to: number): boolean {
+  const n = to - from;
+  if (b[from] === 60) {
+    // '<' [a-z]{1,20} '>'
+    if (n < 3 || n > 22 || b[to - 1] !== 62) return false;
+    for (let i = from + 1; i < to - 1; i++) if ((b[i] as number) < 97 || (b[i] as number) > 122) return false;
+    return true;
+  }
+  if (n < 1 || n > 201 || !isWordByte(b[from] as number) || isDigitByte(b[from] as number)) return false;
+  for (let i = from + 1; i < to; i++) if (!isWordByte(b[i] as number)) return false;
+  return true;
+}
+
+function isDigitByte(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isWordByte(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigitByte(c) || c === 95;
 }
 
 function lastIndexIn(b: Uint8Array, byte: number, from: number, before: number): number {

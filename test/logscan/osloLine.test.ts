@@ -201,6 +201,18 @@ describe('the DEBUG suffix found in bytes', () => {
       'x f a.pyc:12',
       'ünïcode message é f /a/b.py:3',
       'x {{(pid=1) f a.py:1}}',
+      // the function name's bounds, as FUNC_NAME has them
+      `x ${'f'.repeat(201)} a.py:1`,
+      `x ${'f'.repeat(202)} a.py:1`,
+      `x <${'a'.repeat(20)}> a.py:1`,
+      `x <${'a'.repeat(21)}> a.py:1`,
+      'x <> a.py:1',
+      'x <aB> a.py:1',
+      'x <a a.py:1',
+      'x _ a.py:1',
+      'x 9f a.py:1',
+      'x f9_Z a.py:1',
+      'x fé a.py:1',
     ])
       agree(m);
   });
@@ -224,6 +236,13 @@ describe('the DEBUG suffix found in bytes', () => {
       '.py',
       '{{',
       '}}',
+      '<',
+      '>',
+      '<ab>',
+      'Z',
+      '9',
+      'a'.repeat(100),
+      'ü',
     ];
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...parts), { maxLength: 14 }), (ps) => agree(ps.join(''))),
