@@ -7,13 +7,13 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type CorrelatedTexts, Correlator, type LogEvent, type ResolvedEvent } from './correlate.js';
 import { correlateWhole } from './correlateWhole.js';
-import { probeParallelism } from './cpuProbe.js';
+import { settledProbe } from './cpuProbe.js';
 import { defaultLogInputs, expandGlob, hasGlob } from './inputs.js';
 import { runInPool, runInThread, workerScript } from './pool.js';
 import { dropPrestartedWorker, MIN_BYTES_FOR_THREADS } from './prestart.js';
 import { JsonTexts } from './reportJson.js';
 import { SUPP_NONE, SUPP_UNREADABLE } from './scanEvent.js';
-import { chooseScanThreads, GZIP_RATIO, type ThreadChoice } from './threadChoice.js';
+import { chooseScanThreads, GZIP_RATIO, probeMatters, type ThreadChoice } from './threadChoice.js';
 import { timeRange } from './timeRange.js';
 import type { ScanProgress, ScanReport, ScanWarning, StreamedScanReport } from './types.js';
 import { interpretingSink } from './unitInterpret.js';
@@ -178,15 +178,15 @@ export async function scanLogsStreamed(inputs: readonly string[], opts: ScanOpti
   }
 
   const files = resolved.map((r) => r.file);
-  const choice: ThreadChoice | null =
-    opts.workers === undefined
-      ? chooseScanThreads({
-          cpus: availableParallelism(),
-          plainBytes: resolved.reduce((a, r) => a + (r.kind === 'plain' ? (r.size ?? 0) : 0), 0),
-          gzipBytes: resolved.reduce((a, r) => a + (r.kind === 'gzip' ? (r.size ?? 0) : 0), 0),
-          probe: probeParallelism(),
-        })
-      : null;
+  let choice: ThreadChoice | null = null;
+  if (opts.workers === undefined) {
+    const work = {
+      cpus: availableParallelism(),
+      plainBytes: resolved.reduce((a, r) => a + (r.kind === 'plain' ? (r.size ?? 0) : 0), 0),
+      gzipBytes: resolved.reduce((a, r) => a + (r.kind === 'gzip' ? (r.size ?? 0) : 0), 0),
+    };
+    choice = chooseScanThreads({ ...work, probe: await settledProbe(probeMatters(work)) });
+  }
   const threads = opts.workers ?? (choice as ThreadChoice).threads;
   const unitOpts: UnitOptions = {
     ...DEFAULT_UNIT_OPTIONS,

@@ -95,6 +95,16 @@ export function spareShare(cpus: number, probe: ParallelProbe): number {
 }
 
 /**
+ * Whether what the probe finds can change the choice for this work: false where one thread is chosen even with the
+ * second CPU wholly free, or two even with it wholly taken (the probe need not be waited for then).
+ */
+export function probeMatters(input: Omit<ThreadInput, 'probe'>): boolean {
+  const at = (othersBusy: number) =>
+    chooseScanThreads({ ...input, probe: { source: 'proc-stat', othersBusy } }).threads;
+  return at(0) !== at(input.cpus);
+}
+
+/**
  * Threads for a scan: two when the model above says the second one saves time for this much work with the
  * share of a second CPU the probe found free, else one. Pure: the probe is taken at the edge (cpuProbe.ts).
  */

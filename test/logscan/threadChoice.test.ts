@@ -1,7 +1,7 @@
 // The default thread count: chooseScanThreads' decisions for sizes, CPUs and probes (pure), and the probe's
 // reading of the kernel's counters.
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   type CpuSample,
   othersBusyBetween,
@@ -10,7 +10,13 @@ import {
   sampleCpu,
 } from '../../src/logscan/cpuProbe.js';
 import { scanLogs } from '../../src/logscan/index.js';
-import { chooseScanThreads, GZIP_RATIO, type ParallelProbe, spareShare } from '../../src/logscan/threadChoice.js';
+import {
+  chooseScanThreads,
+  GZIP_RATIO,
+  type ParallelProbe,
+  probeMatters,
+  spareShare,
+} from '../../src/logscan/threadChoice.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -134,6 +140,33 @@ describe('the probe', () => {
     const p = probeParallelism();
     expect(['proc-stat', 'loadavg']).toContain(p.source);
     expect(p.othersBusy).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('waiting for the probe', () => {
+  it('only where the second CPU being free or taken changes the choice', () => {
+    expect(probeMatters({ cpus: 2, plainBytes: 4 * GiB, gzipBytes: 0 })).toBe(true);
+    expect(probeMatters({ cpus: 2, plainBytes: 1 * GiB, gzipBytes: 0 })).toBe(false);
+    expect(probeMatters({ cpus: 2, plainBytes: 10 * MiB, gzipBytes: 0 })).toBe(false);
+    expect(probeMatters({ cpus: 1, plainBytes: 64 * GiB, gzipBytes: 0 })).toBe(false);
+    expect(probeMatters({ cpus: 2, plainBytes: 0, gzipBytes: 1 * GiB })).toBe(true);
+  });
+
+  it('a scan that starts faster than the counters tick waits out the window where it matters, not elsewhere', async () => {
+    if (!sampleCpu()) return; // no /proc: nothing to wait for
+    // A fresh module is a scan that has just started (its window opens when it loads).
+    vi.resetModules();
+    const fresh = await import('../../src/logscan/cpuProbe.js');
+    const t0 = performance.now();
+    const p = await fresh.settledProbe(true);
+    expect(p.source).toBe('proc-stat');
+    expect(p.windowMs).toBeGreaterThanOrEqual(fresh.MIN_WINDOW_MS - 1);
+    vi.resetModules();
+    const other = await import('../../src/logscan/cpuProbe.js');
+    const t1 = performance.now();
+    await other.settledProbe(false);
+    expect(performance.now() - t1).toBeLessThan(other.MIN_WINDOW_MS / 2);
+    expect(t1 - t0).toBeGreaterThanOrEqual(other.MIN_WINDOW_MS / 2);
   });
 });
 
