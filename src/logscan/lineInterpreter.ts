@@ -145,6 +145,9 @@ export class LineInterpreter {
 
   line(hit: HitLine): void {
     let bytes = hit.bytes;
+    // A CRLF log's '\r' is not the message's, as the text parser (parseOsloLine) has it: left on, the DEBUG suffix
+    // was not found and "Starting to schedule" and "returned 0 hosts" lines were lost.
+    if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
     if (bytes.indexOf(0) >= 0) {
       this.warn('NUL', {
         file: this.file,

@@ -67,13 +67,11 @@ function mutate(m: Mutation, seeds: readonly string[] = HOST_LINES): string {
 }
 
 /**
- * Known differences of the byte path as a whole (not of the parts tested here), left as they are and reported:
- * the byte header parser takes a logger name up to a space, where the text parser's [^\s[\]] also stops at
- * \t, \v, \f and \r; and the text parser drops a line's trailing \r (CRLF logs) before it strips the DEBUG
- * suffix, the byte path does not, so "returned 0 hosts" and "Starting to schedule" lines of a CRLF log are not
- * read. Lines with those characters in the header or at the end are not compared.
+ * A known difference of the byte path as a whole (not of the parts tested here), left as it is: the byte header
+ * parser takes a logger name up to a space, where the text parser's [^\s[\]] also stops at \t, \v, \f and \r.
+ * Lines with those characters in the header are not compared. (A CRLF line's trailing \r is dropped by both.)
  */
-const knownDifference = (line: string) => /[\t\v\f\r]/.test(line.slice(0, line.indexOf('] '))) || line.endsWith('\r');
+const knownDifference = (line: string) => /[\t\v\f\r]/.test(line.slice(0, line.indexOf('] ')));
 
 /** What LineInterpreter makes of one line, as host and node (or the kind it found, or null). */
 function viaBytes(line: string): unknown {
