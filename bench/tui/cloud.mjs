@@ -12,6 +12,9 @@
 // Each key's figures are also given as the TUI process's CPU time (all its threads, /proc/PID/task/*/schedstat)
 // and the time its threads waited for a CPU while the key was handled: on a shared machine the wall time is
 // the CPU time plus that wait plus the polling, and only the CPU time is the program's own.
+// --gc-log logs the TUI's garbage collections (bench/tui/gclog.mjs) and adds "gc": the collections that fell within
+// the keys (count and ms per kind) and every key slower than 50 ms with the collections it waited for
+// (m: scavenge, i: incremental marking's final pause, w: weak callbacks; ms@ms after the key was sent).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +37,7 @@ const binAt = process.argv.indexOf('--bin');
 const BIN = binAt > 0 ? process.argv[binAt + 1] : join(root, 'bin/nova-doctor.js');
 const profAt = process.argv.indexOf('--cpu-prof');
 const PROF = profAt > 0 ? `--cpu-prof --cpu-prof-dir=${process.argv[profAt + 1]} ` : '';
+const GC_LOG = process.argv.includes('--gc-log');
 const WIDTH = 140;
 const HEIGHT = 40;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -84,7 +88,12 @@ function schedstat(pid) {
 async function tuiRun() {
   const name = `ndb-${randomBytes(4).toString('hex')}`;
   const timeFile = join(tmpdir(), `${name}.time`);
+  const gcFile = join(tmpdir(), `${name}.gc`);
   const env = { ...process.env, TERM: 'xterm-256color' };
+  if (GC_LOG) {
+    env.GCLOG = gcFile;
+    env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import ${join(root, 'bench/tui/gclog.mjs')}`;
+  }
   delete env.CI;
   delete env.TMUX;
   // A server of our own (-L): never another engineer's tmux.
@@ -112,6 +121,7 @@ async function tuiRun() {
     const keysFrom = now();
     const pid = nodeUnder(Number(tmux('display-message', '-p', '-t', name, '#{pane_pid}').trim()));
     const costs = new Map(); // wall ms -> { cpu, wait } ms, per key
+    const sent = []; // each key: what, when it was sent (epoch ms), its wall ms
     const press = async (keys, pred, what, literal = false) => {
       await sleep(60);
       const before = schedstat(pid);
@@ -120,6 +130,7 @@ async function tuiRun() {
       const wall = (await waitFor(pred, what, 20_000)).at - t;
       const after = schedstat(pid);
       costs.set(wall, { cpu: (after.run - before.run) / 1e6, wait: (after.wait - before.wait) / 1e6 });
+      sent.push({ what, at: performance.timeOrigin + t, wall });
       return wall;
     };
     const cpu = (xs) => +med(xs.map((x) => costs.get(x).cpu)).toFixed(1);
@@ -168,6 +179,7 @@ async function tuiRun() {
     while (now() < end && !(existsSync(timeFile) && readFileSync(timeFile, 'utf8').trim())) await sleep(50);
     const keysFromEndMs = Math.round(now() - keysFrom);
     const [rss, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+    const gc = GC_LOG ? gcDuringKeys(readFileSync(gcFile, 'utf8'), sent, costs) : null;
     return {
       firstRowsMs: Math.round(first.at - t0),
       firstStatus,
@@ -202,15 +214,43 @@ async function tuiRun() {
       filterKeyCpuMs: cpu(keys),
       filterKeyWaitMs: waited(keys),
       filterKeyMaxMs: +Math.max(...keys).toFixed(0),
+      ...(gc ? { gc } : {}),
     };
   } finally {
     try {
       tmux('kill-server');
     } catch {} // gone already: the TUI exited and its session with it
     rmSync(timeFile, { force: true });
+    rmSync(gcFile, { force: true });
     // The socket file outlives its server; where tmux puts it (asking the server fails once it has gone).
     rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid()}`, name), { force: true });
   }
+}
+
+/** The collections (gclog.mjs lines) that overlapped the keys, by kind, and the slow keys with theirs. */
+function gcDuringKeys(log, sent, costs) {
+  const gcs = log
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' '))
+    .map(([at, kind, ms]) => ({ at: Number(at), kind, ms: Number(ms) }));
+  const within = (g, k) => g.at + g.ms >= k.at && g.at < k.at + k.wall;
+  const byKind = {};
+  for (const g of gcs.filter((g) => sent.some((k) => within(g, k)))) {
+    const b = (byKind[g.kind] ??= { count: 0, ms: 0 });
+    b.count++;
+    b.ms = +(b.ms + g.ms).toFixed(1);
+  }
+  const slow = sent
+    .filter((k) => k.wall > 50)
+    .map((k) => {
+      const waited = gcs
+        .filter((g) => within(g, k))
+        .map((g) => `${g.kind[0]}${g.ms.toFixed(0)}@${(g.at - k.at).toFixed(0)}`);
+      return `${k.what} ${k.wall.toFixed(0)}/${costs.get(k.wall).cpu.toFixed(0)}: ${waited.join(',') || 'no gc'}`;
+    });
+  return { duringKeys: byKind, slowKeys: slow };
 }
 
 const cli = [];

@@ -26,61 +26,80 @@ export function matchesFilter(view: InstanceRow, filter: string): boolean {
 }
 
 /**
- * A table's rows as one text, the rows' texts one after another (each ending in a newline), and where each row's
- * starts: a search is indexOf over one string, and what the filter keeps is one string however many rows there
- * are (a text kept per row of 100k was 100k more strings, and a WeakMap's ephemerons, for every garbage
- * collection to go through while the sweep runs). Made at the first search of a table, kept for its next ones.
+ * A table's rows as texts of `chunkRows` rows each (each row's text ending in a newline), and where each row's text
+ * starts, counted as if the chunks were one text: a search is indexOf over a few dozen strings, and what the filter
+ * keeps is those strings however many rows there are (a text kept per row of 100k was 100k more strings, and a
+ * WeakMap's ephemerons, for every garbage collection to go through while the sweep runs). Not joined into one
+ * text: at 100k rows that was a ~14 MiB string allocated at once, copying chunks that then died, right as the
+ * list became whole, which set off a major collection whose pause landed on the first keys. A term has no
+ * whitespace, so it never spans two rows, let alone two chunks. Made at the first search of a table, kept for its
+ * next ones.
  */
 export interface Packed {
-  text: string;
+  chunks: string[];
+  chunkRows: number;
   starts: Int32Array;
 }
 const packs = new WeakMap<RowTable, Packed>();
 
+/** Rows a chunk (a string of ~350 KiB at 100k rows: large enough for V8 to keep where scavenges do not copy it). */
+export const CHUNK_ROWS = 2_000;
+
 function packed(rows: readonly InstanceRow[]): Packed {
-  const starts = new Int32Array(rows.length + 1);
-  const texts: string[] = new Array(rows.length);
-  let at = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const text = rowText(rows[i] as InstanceRow);
-    starts[i] = at;
-    texts[i] = text;
-    at += text.length + 1;
-  }
-  starts[rows.length] = at;
-  return { text: `${texts.join('\n')}\n`, starts };
+  const pieces = prepareInPieces(rows, CHUNK_ROWS);
+  let p: Packed | null = null;
+  for (const piece of pieces) p = piece() ?? p;
+  return p as Packed;
+}
+
+/** A row's text (without its newline) in a packed table. */
+function textOfRow(p: Packed, i: number): string {
+  const chunk = Math.floor(i / p.chunkRows);
+  const base = p.starts[chunk * p.chunkRows] as number;
+  return (p.chunks[chunk] as string).slice((p.starts[i] as number) - base, (p.starts[i + 1] as number) - base - 1);
 }
 
 /**
  * The packed text of a table whose rows at `replaced` (ascending) took the place of `before`'s: the same object when
- * their texts did not change (a detail read again), else the old text with those rows' texts spliced in, which is
- * copying, not the lower-casing and joining of every row (200 ms at 100k).
+ * their texts did not change (a detail read again), else the chunks that hold those rows made again with their
+ * texts spliced in, the others kept as they are (not the lower-casing and joining of every row, 200 ms at 100k).
  */
 export function patched(before: Packed, rows: readonly InstanceRow[], replaced: readonly number[]): Packed {
   const texts = replaced.map((i) => rowText(rows[i] as InstanceRow));
-  const same = replaced.every(
-    (i, k) => texts[k] === before.text.slice(before.starts[i] as number, (before.starts[i + 1] as number) - 1),
-  );
-  if (same) return before;
-  const pieces: string[] = [];
+  if (replaced.every((i, k) => texts[k] === textOfRow(before, i))) return before;
+  const { chunkRows } = before;
+  const chunks = before.chunks.slice();
   const starts = new Int32Array(before.starts.length);
-  let copied = 0; // of the old text
   let shift = 0; // how much longer the new text is up to here
   let k = 0;
-  for (let i = 0; i < before.starts.length; i++) {
-    starts[i] = (before.starts[i] as number) + shift;
-    if (k < replaced.length && replaced[k] === i) {
-      const start = before.starts[i] as number;
-      const end = (before.starts[i + 1] as number) - 1; // its newline stays
-      const text = texts[k] as string;
-      pieces.push(before.text.slice(copied, start), text);
-      copied = end;
-      shift += text.length - (end - start);
-      k++;
+  for (let c = 0; c < chunks.length; c++) {
+    const from = c * chunkRows;
+    const to = Math.min(from + chunkRows, before.starts.length - 1);
+    const base = before.starts[from] as number;
+    const old = chunks[c] as string;
+    const pieces: string[] = [];
+    let copied = 0; // of the old chunk
+    const shiftBefore = shift;
+    for (let i = from; i < to; i++) {
+      starts[i] = (before.starts[i] as number) + shift;
+      if (k < replaced.length && replaced[k] === i) {
+        const start = (before.starts[i] as number) - base;
+        const end = (before.starts[i + 1] as number) - base - 1; // its newline stays
+        const text = texts[k] as string;
+        pieces.push(old.slice(copied, start), text);
+        copied = end;
+        shift += text.length - (end - start);
+        k++;
+      }
+    }
+    if (pieces.length > 0 || shift !== shiftBefore) {
+      pieces.push(old.slice(copied));
+      chunks[c] = pieces.join('');
     }
   }
-  pieces.push(before.text.slice(copied));
-  return { text: pieces.join(''), starts };
+  const n = before.starts.length - 1;
+  starts[n] = (before.starts[n] as number) + shift;
+  return { chunks, chunkRows, starts };
 }
 
 export function packedOf(table: RowTable): Packed {
@@ -111,43 +130,52 @@ export function prepareSearch(table: RowTable): void {
   packedOf(table);
 }
 
-/**
- * prepareSearch a piece at a time, `size` rows a call (at 100k rows it is 200 ms in one piece, which a key pressed
- * just as the list became whole waited for); the last piece keeps the text. A search before then makes it at once.
- * Each piece joins its rows' texts into one string at once: its rows' own texts die before a scavenge can find them
- * alive (a text kept per row until the end was 100k strings that the young generation's scavenges copied, then
- * promoted, tens of ms of collection during the first keys), and a piece's text of ~1,000 rows is large enough for
- * V8 to keep it where scavenges do not copy it.
- */
-export function prepareSearchInPieces(table: RowTable, size: number): (() => void)[] {
-  const n = table.size;
-  const chunks: string[] = []; // a piece's rows' texts, each followed by a newline
-  let starts: Int32Array | null = null; // made by the first piece that has work (a carried text leaves it none)
+/** One chunk a piece; the last returns the whole. */
+function prepareInPieces(rows: readonly InstanceRow[], chunkRows: number): (() => Packed | null)[] {
+  const n = rows.length;
+  const chunks: string[] = [];
+  const starts = new Int32Array(n + 1);
   let at = 0;
-  const pieces: (() => void)[] = [];
-  for (let from = 0; from < n; from += size) {
+  const pieces: (() => Packed | null)[] = [];
+  for (let from = 0; from < n; from += chunkRows) {
     pieces.push(() => {
-      if (packs.has(table)) return;
-      starts ??= new Int32Array(n + 1);
       const texts: string[] = [];
-      for (let i = from; i < Math.min(n, from + size); i++) {
-        const text = rowText(table.rows[i] as InstanceRow);
+      for (let i = from; i < Math.min(n, from + chunkRows); i++) {
+        const text = rowText(rows[i] as InstanceRow);
         starts[i] = at;
         at += text.length + 1;
         texts.push(text);
       }
       chunks.push(`${texts.join('\n')}\n`);
+      return null;
     });
   }
   pieces.push(() => {
-    if (packs.has(table) || starts === null) return;
     starts[n] = at;
-    packs.set(table, { text: chunks.join(''), starts });
+    return { chunks, chunkRows, starts };
   });
   return pieces;
 }
 
-/** The row a text position is in, searching on from `row` (hits come in text order, mostly a row or two on). */
+/**
+ * prepareSearch a piece at a time, a chunk of `size` rows a call (at 100k rows it is 200 ms in one piece, which a
+ * key pressed just as the list became whole waited for); the last piece keeps the chunks. A search before then
+ * makes them at once, and the pieces left do nothing. Each piece joins its rows' texts into its chunk at once: its
+ * rows' own texts die before a scavenge can find them alive (a text kept per row until the end was 100k strings
+ * that the young generation's scavenges copied, then promoted, tens of ms of collection during the first keys).
+ */
+export function prepareSearchInPieces(table: RowTable, size: number = CHUNK_ROWS): (() => void)[] {
+  let inner: (() => Packed | null)[] | null = null; // made by the first piece that has work (a carried text leaves it none)
+  const count = Math.ceil(table.size / size) + 1;
+  return Array.from({ length: count }, (_, k) => () => {
+    if (packs.has(table)) return;
+    inner ??= prepareInPieces(table.rows, size);
+    const done = (inner[k] as () => Packed | null)();
+    if (done) packs.set(table, done);
+  });
+}
+
+/** The row a text position is in, searching on from `row` up to `rows` (hits come in text order, mostly a row or two on). */
 function rowAt(starts: Int32Array, at: number, row: number, rows: number): number {
   // Gallop to a bracket, then halve it.
   let lo = row;
@@ -167,15 +195,22 @@ function rowAt(starts: Int32Array, at: number, row: number, rows: number): numbe
   return lo;
 }
 
-/** Which rows have the term: 1 at their index, over the whole text (one indexOf pass). */
+/** Which rows have the term: 1 at their index, one indexOf pass over each chunk. */
 function rowsWith(packed: Packed, rows: number, term: string): Uint8Array {
-  const { text, starts } = packed;
+  const { chunks, chunkRows, starts } = packed;
   const has = new Uint8Array(rows);
-  let row = 0;
-  for (let at = text.indexOf(term); at >= 0; at = text.indexOf(term, starts[row + 1])) {
-    row = rowAt(starts, at, row, rows);
-    has[row] = 1;
-    if (row + 1 >= rows) break; // one hit a row is enough: search on from the next one
+  for (let c = 0; c < chunks.length; c++) {
+    const text = chunks[c] as string;
+    const first = c * chunkRows;
+    const last = Math.min(rows, first + chunkRows); // rows of this chunk: [first, last)
+    const base = starts[first] as number;
+    let row = first;
+    for (let at = text.indexOf(term); at >= 0; ) {
+      row = rowAt(starts, at + base, row, last);
+      has[row] = 1;
+      if (row + 1 >= last) break; // one hit a row is enough: search on from the next one
+      at = text.indexOf(term, (starts[row + 1] as number) - base);
+    }
   }
   return has;
 }
@@ -189,10 +224,9 @@ export function matchingRows(table: RowTable, terms: readonly string[], among: A
   const p = packedOf(table);
   if (among !== null && among.length * 8 <= n) {
     const match = new Uint8Array(n);
-    const { text, starts } = p;
     for (let k = 0; k < among.length; k++) {
       const i = among[k] as number;
-      const own = text.slice(starts[i] as number, starts[i + 1] as number);
+      const own = textOfRow(p, i);
       if (terms.every((t) => own.includes(t))) match[i] = 1;
     }
     return match;

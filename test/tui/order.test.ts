@@ -17,7 +17,14 @@ import {
 } from '../../src/tui/list.js';
 import { carryOrders, orderOf, orderSteps, radixOrder } from '../../src/tui/order.js';
 import { RowTable } from '../../src/tui/rows.js';
-import { carrySearch, packedOf, prepareSearchInPieces } from '../../src/tui/search.js';
+import {
+  carrySearch,
+  matchingRows,
+  type Packed,
+  packedOf,
+  prepareSearchInPieces,
+  termsOf,
+} from '../../src/tui/search.js';
 import { incident, uuidOf } from './data.js';
 
 /** A small deterministic generator (mulberry32): failures reproduce. */
@@ -207,14 +214,59 @@ describe('orders made a step at a time', () => {
   });
 });
 
+/** A packed table as the one text its chunks stand for: how it is cut into chunks is not what a search sees. */
+const whole = (p: Packed) => ({ text: p.chunks.join(''), starts: p.starts });
+
+/** The rows matchingRows finds, and the rows the plain definition (matchesFilter, row by row) keeps. */
+function bothWays(table: RowTable, filter: string, among: number[] | null) {
+  const found = matchingRows(table, termsOf(filter), among === null ? null : Int32Array.from(among));
+  const got = table.rows.map((_, i) => i).filter((i) => found[i] === 1);
+  const want = (among ?? table.rows.map((_, i) => i)).filter((i) =>
+    matchesFilter(table.rows[i] as InstanceRow, filter),
+  );
+  return { got, want };
+}
+
 describe('search text', () => {
+  it('searched in chunks finds what the plain definition does, hits at chunk edges too', () => {
+    const rnd = random(17);
+    const rows = Array.from({ length: 1234 }, (_, i) => randomRow(rnd, i, 300));
+    const table = RowTable.of(rows);
+    for (const job of prepareSearchInPieces(table, 100)) job(); // chunks of 100 rows: 13 of them
+    expect(packedOf(table).chunks).toHaveLength(13);
+    const filters = [
+      'a',
+      'ab',
+      '0',
+      'cell',
+      'active',
+      'img_hv_type=xen',
+      'req- 1',
+      'zz-no-such',
+      rowText(rows[99] as InstanceRow).split('\n')[0] as string,
+      rowText(rows[100] as InstanceRow).split('\n')[0] as string,
+      rowText(rows[1233] as InstanceRow).split('\n')[0] as string,
+    ];
+    for (const filter of filters) {
+      const all = bothWays(table, filter, null);
+      expect(all.got, filter).toEqual(all.want);
+      const some = rows.map((_, i) => i).filter(() => rnd() < 0.05); // few: each row's own text is searched
+      const few = bothWays(table, filter, some);
+      expect(few.got, filter).toEqual(few.want);
+      const many = rows.map((_, i) => i).filter(() => rnd() < 0.5);
+      const most = bothWays(table, filter, many);
+      expect(most.got, filter).toEqual(most.want);
+    }
+    expect(bothWays(table, rowText(rows[100] as InstanceRow).split('\n')[0] as string, null).got).toEqual([100]);
+  });
+
   it('made in pieces while idle is the text made at once; a search meanwhile makes it and the pieces stop', () => {
     const rnd = random(13);
     const rows = Array.from({ length: 1234 }, (_, i) => randomRow(rnd, i, 300));
     const table = RowTable.of(rows);
     const pieces = prepareSearchInPieces(table, 100);
     for (const job of pieces) job();
-    expect(packedOf(table)).toEqual(packedOf(RowTable.of(rows)));
+    expect(whole(packedOf(table))).toEqual(whole(packedOf(RowTable.of(rows))));
     Array.from(preparations(table)); // every step
     for (const key of SORT_KEYS)
       expect(sortInstances(table, key, false).map((r) => r.uuid)).toEqual(expectedOrder(rows, key, false));
@@ -224,14 +276,14 @@ describe('search text', () => {
     const searched = packedOf(other);
     for (const job of jobs.slice(5)) job();
     expect(packedOf(other)).toBe(searched);
-    expect(searched).toEqual(packedOf(table));
+    expect(whole(searched)).toEqual(whole(packedOf(table)));
   });
 
   it('is patched where replaced rows changed, the same as made afresh', () => {
     const rnd = random(5);
     const rows = Array.from({ length: 1500 }, (_, i) => randomRow(rnd, i, 300));
     let table = RowTable.of(rows);
-    packedOf(table);
+    for (const job of prepareSearchInPieces(table, 100)) job(); // chunks of 100 rows: patched one chunk at a time
     for (let round = 0; round < 20; round++) {
       const picked = Array.from({ length: 1 + Math.floor(rnd() * 5) }, () => pick(rnd, table.rows));
       const next = table.with(
@@ -241,7 +293,9 @@ describe('search text', () => {
       );
       carrySearch(next);
       const fresh = RowTable.of(next.rows);
-      expect(packedOf(next)).toEqual(packedOf(fresh));
+      expect(whole(packedOf(next))).toEqual(whole(packedOf(fresh)));
+      const renamed = bothWays(next, `renamed-${round}`, null);
+      expect(renamed.got).toEqual(renamed.want);
       if (next.rows.every((r, i) => rowText(r) === rowText(table.rows[i] as InstanceRow))) {
         expect(packedOf(next)).toBe(packedOf(table));
       }
