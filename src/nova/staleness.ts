@@ -13,7 +13,7 @@ import type {
   SystemMetadataRow,
 } from './snapshot.js';
 import type { HostCapabilities } from './types.js';
-import { findLeftovers, type ImageProperty, isXenValue, systemMetadataProps } from './xenLeftovers.js';
+import { findLeftovers, type ImageProperty, isXenValue } from './xenLeftovers.js';
 
 /** Start of the problem db/ reports when a reachable cell has no instances row for the instance. */
 export const MISSING_INSTANCE_ROW = 'no row in the instances table';
@@ -63,7 +63,7 @@ export function diagnose(snapshot: InstanceSnapshot, specReading?: SpecReading |
   return {
     uuid: snapshot.uuid,
     cell: snapshot.cell,
-    health: health(snapshot, reading, found.stale),
+    health: health(snapshot, reading, found.stale, found.systemMetadataProps),
     stale: found.stale,
     narrowing: found.narrowing,
     notes: found.notes,
@@ -105,7 +105,13 @@ function placementProblems(inst: InstanceRow, hosts: readonly HostCapabilities[]
   return [];
 }
 
-function health(snapshot: InstanceSnapshot, reading: SpecReading | null, stale: readonly StaleValue[]): InstanceHealth {
+function health(
+  snapshot: InstanceSnapshot,
+  reading: SpecReading | null,
+  stale: readonly StaleValue[],
+  /** systemMetadataProps(snapshot.systemMetadata).props, as findLeftovers() read them. */
+  props: Record<string, string>,
+): InstanceHealth {
   if (snapshot.instance && snapshot.instance.deleted !== 0) return 'deleted';
   // The mapping names a cell we could read, yet the instance is not there.
   if (snapshot.cell && !snapshot.instance && snapshot.problems.some((p) => p.startsWith(MISSING_INSTANCE_ROW))) {
@@ -118,7 +124,6 @@ function health(snapshot: InstanceSnapshot, reading: SpecReading | null, stale: 
   const specStale = stale.filter((s) => s.table === 'request_specs');
   if (specStale.length === 0) return 'half-fixed';
   // Someone fixed system metadata (e.g. nova-manage image_property set before bug 2078999) but not the spec.
-  const { props } = systemMetadataProps(snapshot.systemMetadata);
   const fixedElsewhere = specStale.some((s) => {
     const value = s.property ? props[s.property] : undefined;
     return value !== undefined && !isXenValue(s.property as ImageProperty, value);

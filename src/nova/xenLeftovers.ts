@@ -94,7 +94,17 @@ export const IMAGE_PROPERTIES: readonly PropertyEntry[] = [
 
 /** /dev/xvdX[N]: Xen's block device names; KVM guests see /dev/vdX. */
 const XEN_DEVICE = /^(\/dev\/)?xvd([a-z]+)(\d*)$/;
-const renamedDevice = (name: string) => name.replace(XEN_DEVICE, '$1vd$2$3');
+// A sweep renames the same few names (/dev/xvda…) on most instances: each rename is remembered.
+const renamedMemo = new Map<string, string>();
+function renamedDevice(name: string): string {
+  let renamed = renamedMemo.get(name);
+  if (renamed === undefined) {
+    renamed = name.replace(XEN_DEVICE, '$1vd$2$3');
+    if (renamedMemo.size > 4096) renamedMemo.clear();
+    renamedMemo.set(name, renamed);
+  }
+  return renamed;
+}
 
 /** A cell column or system metadata key that is not an image property but only makes sense on Xen. */
 interface CellPlace {
@@ -280,6 +290,8 @@ export interface Leftovers {
   narrowing: StaleValue[];
   /** Whether any row shows the instance came from Xen. */
   xenOrigin: boolean;
+  /** The image properties nova rebuilds from system metadata today (systemMetadataProps of the snapshot's rows). */
+  systemMetadataProps: Record<string, string>;
   targets: RepairTargets;
   /** What a Xen img_hv_type / hw_vm_mode becomes in this cell (absent: no choice possible). */
   hvTarget?: string | null;
@@ -562,6 +574,7 @@ export function findLeftovers(
     stale,
     narrowing,
     xenOrigin,
+    systemMetadataProps: sysProps,
     targets,
     ...(hvTarget !== undefined ? { hvTarget } : {}),
     ...(vmTarget !== undefined ? { vmTarget } : {}),
