@@ -39,6 +39,8 @@ describe('colours', () => {
     t = renderTui(<App api={new FakeDoctor({ views: [staleView(1)] })} />, { columns: 120, rows: 50 });
     await t.waitFor((f) => f.includes('ready'));
     await t.press('p');
+    // The plan pane draws the diff once the plan is made: under load that may be a frame after the key's.
+    await t.waitFor((f) => /img_hv_type": "kvm/.test(f), 'the plan diff');
     const raw = t.stdout.frames.at(-1) ?? '';
     // The escapes right before the old and the new value, on the - and + rows.
     const before = raw.match(/img_hv_type": "((?:\u001b\[\d+m)+)xen/)?.[1] ?? '';
