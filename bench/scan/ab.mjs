@@ -6,19 +6,14 @@
 //   mkdir -p $TMPDIR/base && cp -r bin dist package.json $TMPDIR/base && ln -s $PWD/node_modules $TMPDIR/base/
 //   node bench/scan/ab.mjs --base $TMPDIR/base [--new DIR (default: this tree)] [--runs 7] [--args '--threads 1'] [--node-args '--v8-flag'] FILE
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { interleaved, median, takeOption } from './interleave.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
+const opt = (name, def) => takeOption(args, name, def);
 const base = opt('base', null);
 const fresh = opt('new', ROOT);
 const runs = Number(opt('runs', '7'));
@@ -36,17 +31,9 @@ function measure(bin, flags = '') {
   if (!m) throw new Error(`no timing: ${r.stderr}`);
   return { wall: +m[1], cpu: +m[2] + +m[3], rss: +m[4] / 1024 };
 }
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const builds = { base: join(base, 'bin', 'nova-doctor.js'), new: join(fresh, 'bin', 'nova-doctor.js') };
 for (const [k, b] of Object.entries(builds)) measure(b, k === 'new' ? nodeArgs : ''); // page cache, first compile
-const seen = { base: [], new: [] };
-const loads = [];
-for (let i = 0; i < runs; i++)
-  for (const [k, b] of Object.entries(builds)) {
-    loads.push(load());
-    seen[k].push(measure(b, k === 'new' ? nodeArgs : ''));
-  }
+const { seen, loads } = interleaved(builds, runs, (b, k) => measure(b, k === 'new' ? nodeArgs : ''));
 rmSync(OUT, { force: true });
 console.log(`${file} ${extra}: median of ${runs} interleaved runs; loads ${loads.join(' ')}`);
 for (const [k, rs] of Object.entries(seen))

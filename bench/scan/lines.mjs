@@ -13,16 +13,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { interleaved, median, takeOption } from './interleave.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
+const opt = (name, def) => takeOption(args, name, def);
 
 if (args[0] === '--child') {
   // In a fresh process: read the lines, interpret them `passes` times with the build in args[1].
@@ -62,8 +57,8 @@ const passes = opt('passes', '1');
 const nodeArgs = opt('node-args', '');
 const file = args[0];
 if (!base || !file) throw new Error('usage: lines.mjs --base DIR [--new DIR] [--runs N] [--passes N] FILE');
-const needles = ['image_props_filter', 'Filtering removed all hosts', 'returned 0 hosts', 'No valid host was found'];
-needles.push('Starting to schedule for instances', 'Got no allocation candidates'); // unitScan.ts NEEDLES
+// The scan's own needles (the new build's), so the lines are exactly the ones a scan interprets.
+const { NEEDLES: needles } = await import(resolve(fresh, 'dist', 'logscan', 'unitScan.js'));
 const linesFile = join(process.env.TMPDIR ?? '/tmp', `scan-lines-${process.pid}.txt`);
 writeFileSync(
   linesFile,
@@ -83,16 +78,8 @@ function measure(dir, flags) {
   if (!m || r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
   return { cpu: +m[1] + +m[2], rss: +m[3] / 1024, ...JSON.parse(r.stdout) };
 }
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const builds = { base, new: fresh };
-const seen = { base: [], new: [] };
-const loads = [];
-for (let i = 0; i < runs; i++)
-  for (const [k, dir] of Object.entries(builds)) {
-    loads.push(load());
-    seen[k].push(measure(dir, k === 'new' ? nodeArgs : ''));
-  }
+const { seen, loads } = interleaved(builds, runs, (dir, k) => measure(dir, k === 'new' ? nodeArgs : ''));
 rmSync(linesFile, { force: true });
 const n = seen.base[0];
 console.log(`${file}: ${n.lines} hit lines, ${passes} pass(es) a process, median of ${runs}; loads ${loads.join(' ')}`);
