@@ -501,8 +501,13 @@ export function parseHeaderBytes(b: Buffer, strings?: Interner): OsloHeader | nu
   const level = levelAt(b, levelStart, p);
   if (level === '') return null;
   const loggerStart = ++p;
-  // An ASCII logger name (a non-ASCII one is left to the string parser, which decodes it as UTF-8).
-  while (p < n && b[p] !== 32 && b[p] !== 91 && b[p] !== 93 && (b[p] as number) < 128 && p - loggerStart < 300) p++;
+  // An ASCII logger name (a non-ASCII one is left to the string parser, which decodes it as UTF-8). It ends where
+  // the text parser's [^\s[\]] ends: \t, \n, \v, \f and \r stop it too, and the string parser takes the line.
+  while (p < n && p - loggerStart < 300) {
+    const c = b[p] as number;
+    if (c === 32 || c === 91 || c === 93 || c >= 128 || (c >= 9 && c <= 13)) break;
+    p++;
+  }
   if (p === loggerStart || b[p] !== 32) return null;
   const logger = take(b, loggerStart, p, strings);
   p++;
