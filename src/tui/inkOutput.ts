@@ -12,6 +12,7 @@
 import {
   ansiCodesToString,
   diffAnsiCodes,
+  reduceAnsiCodesIncremental,
   type StyledChar,
   styledCharsFromTokens,
   tokenize,
@@ -67,16 +68,49 @@ class StyledLines {
 const NO_STYLES: StyledChar['styles'] = Object.freeze([]) as unknown as StyledChar['styles'];
 /** Printable ASCII only: one character a code unit, one column each, no escape (most of a list's text). */
 const PLAIN = /^[\x20-\x7e]*$/;
+/** Printable ASCII and SGR sequences (colours, inverse, bold: what ink's Text writes). */
+const ASCII_AND_SGR = /^(?:[\x20-\x7e]|\x1b\[[0-9;]*m)*$/;
+const SGR = /\x1b\[[0-9;]*m/g;
+
+/** An SGR sequence as ink's tokenizer reads it (its codes), or null if it reads any of it as characters. */
+const sgrTokens = new Map<string, ReturnType<typeof tokenize> | null>();
+function codesOf(sequence: string): ReturnType<typeof tokenize> | null {
+  let tokens = sgrTokens.get(sequence);
+  if (tokens === undefined) {
+    const read = tokenize(sequence);
+    tokens = read.every((t) => t.type === 'ansi') ? read : null;
+    if (sgrTokens.size < 1024) sgrTokens.set(sequence, tokens);
+  }
+  return tokens;
+}
+
+function plainChars(text: string, styles: StyledChar['styles'], into: StyledChar[]): void {
+  for (let i = 0; i < text.length; i++) into.push({ type: 'char', value: text[i] as string, fullWidth: false, styles });
+}
 
 /**
- * A line's characters with their styles, as ink's tokenizer gives them; a plain line without it (the tokenizer
- * goes through Intl.Segmenter, a grapheme at a time).
+ * A line's characters with their styles, as ink's tokenizer and styledCharsFromTokens give them. A line of
+ * printable ASCII and SGR sequences is read without the tokenizer (which goes through Intl.Segmenter, a grapheme
+ * at a time): its sequences are tokenized on their own and reduced as styledCharsFromTokens does; the characters
+ * of a run between two of them share one styles array (nothing changes it).
  */
 function styledChars(line: string): StyledChar[] {
-  if (!PLAIN.test(line)) return styledCharsFromTokens(tokenize(line));
-  const chars: StyledChar[] = new Array(line.length);
-  for (let i = 0; i < line.length; i++)
-    chars[i] = { type: 'char', value: line[i] as string, fullWidth: false, styles: NO_STYLES };
+  const chars: StyledChar[] = [];
+  if (PLAIN.test(line)) {
+    plainChars(line, NO_STYLES, chars);
+    return chars;
+  }
+  if (!ASCII_AND_SGR.test(line)) return styledCharsFromTokens(tokenize(line));
+  let codes: StyledChar['styles'] = [];
+  let at = 0;
+  for (const match of line.matchAll(SGR)) {
+    plainChars(line.slice(at, match.index), codes.length === 0 ? NO_STYLES : codes, chars);
+    const tokens = codesOf(match[0]);
+    if (tokens === null) return styledCharsFromTokens(tokenize(line));
+    codes = reduceAnsiCodesIncremental(codes, tokens as StyledChar['styles']);
+    at = match.index + match[0].length;
+  }
+  plainChars(line.slice(at), codes.length === 0 ? NO_STYLES : codes, chars);
   return chars;
 }
 

@@ -31,6 +31,7 @@ const PIECES = [
   '\ttab and\u0007bell',
   `${ESC}2mdim${ESC}1mbold${ESC}22m${ESC}0m plain ${ESC}38;5;208morange${ESC}39m`,
   `${ESC}31m`,
+  `${ESC}mempty ${ESC};1mparams ${ESC}1;31;7mcompound${ESC}27;39m end`,
 ];
 
 type Op =

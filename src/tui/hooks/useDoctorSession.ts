@@ -4,8 +4,10 @@
 import { performance } from 'node:perf_hooks';
 import { useCallback, useEffect, useRef } from 'react';
 import type { DoctorApi, DoctorEvent } from '../../doctor/types.js';
+import { fullGc } from '../fullGc.js';
 import { type KeyboardQuiet, runWhenQuiet } from '../idle.js';
 import { preparations } from '../list.js';
+import type { RowTable } from '../rows.js';
 import { initialSession, type SessionAction, type SessionState, sessionReducer } from '../state.js';
 import { useStore } from './useStore.js';
 
@@ -24,6 +26,17 @@ export const BATCH_COST_FACTOR = 16;
 const PREPARE_AFTER_MS = 50;
 /** At most this much of that work a timer turn, then the keys that came meanwhile have their turn. */
 const PREPARE_SLICE_MS = 5;
+
+/**
+ * Makes what the keys will want of the list (search text, every sort order: ~300 ms at 100k rows) and collects
+ * the whole heap, at once. Run when the sweep has ended, before "ready" shows: done while the keyboard is quiet
+ * after it, the first keys on the list waited for a slice of it and for the major collection its garbage and the
+ * sweep's set off (79-203 ms for the first j; a full collection here takes ~100 ms of the sweep's 7-15 s).
+ */
+export function settle(table: RowTable): void {
+  for (const _ of preparations(table));
+  fullGc();
+}
 
 export function batchDelay(lastCostMs: number): number {
   return Math.min(MAX_BATCH_MS, Math.max(EVENT_BATCH_MS, lastCostMs * BATCH_COST_FACTOR));
@@ -81,6 +94,9 @@ export function useDoctorSession(api: DoctorApi, quiet: KeyboardQuiet): DoctorSe
         if (!live) return;
         flush();
         dispatch({ type: 'started', views, at: Date.now() });
+        // Before the frame that says "ready" (React renders it after this turn): what the keys want of the whole
+        // list, and the sweep's garbage collected, so neither lands on the first keys.
+        settle(get().views);
       },
       (error: unknown) => {
         if (!live || abort.signal.aborted) return;
@@ -96,10 +112,11 @@ export function useDoctorSession(api: DoctorApi, quiet: KeyboardQuiet): DoctorSe
       timer.current = null;
       queue.current = [];
     };
-  }, [api, dispatch, flush]);
+  }, [api, dispatch, flush, get]);
 
-  // The list is whole (or a repair changed rows of it): its search text and sort orders are made now, after this
-  // frame, a few ms a timer turn and only while no key is being pressed, not at the first `/` or `s`.
+  // A repair (or a detail read) changed rows of the list: its search text and sort orders are made (patched, mostly)
+  // after this frame, a few ms a timer turn and only while no key is being pressed, not at the first `/` or `s`. For
+  // the list the sweep made, settle() made them before "ready", and these steps find them made.
   const { views, phase } = session;
   useEffect(() => {
     if (phase !== 'ready') return;
