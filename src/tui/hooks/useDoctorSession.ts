@@ -108,10 +108,11 @@ export function useDoctorSession(api: DoctorApi, quiet: KeyboardQuiet): DoctorSe
       (views) => {
         if (!live) return;
         flush();
-        dispatch({ type: 'started', views, at: Date.now() });
-        // Before the frame that says "ready" (React renders it after this turn): what the keys want of the whole
-        // list, and the sweep's garbage collected, so neither lands on the first keys.
+        // Before "ready" (which React may render at once, inside the dispatch): what the keys want of the whole
+        // list, and the sweep's garbage collected, so neither lands on the first keys. The rows start() resolves
+        // with are those its events brought, so the table settled is the one 'started' leaves.
         settle(get().views);
+        dispatch({ type: 'started', views, at: Date.now() });
       },
       (error: unknown) => {
         if (!live || abort.signal.aborted) return;
