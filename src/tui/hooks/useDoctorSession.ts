@@ -28,12 +28,21 @@ const PREPARE_AFTER_MS = 50;
 const PREPARE_SLICE_MS = 5;
 
 /**
- * Collects the whole heap, then makes what the keys will want of the list (search text, every sort order: ~120 ms
- * at 100k rows), at once. Run when the sweep has ended, before "ready" shows: done while the keyboard is quiet after
- * it, the first keys on the list waited for a slice of it and for the major collection its garbage and the sweep's
- * set off (79-203 ms for the first j). The collection comes first: made while the sweep's dead pages were still
- * held, the search text and orders took new memory (peak RSS up to 221 MiB instead of 207); after it they take the
- * room those pages leave, and what they promote stays well within what the next full collection waits for.
+ * From this many rows on, the list is settled before "ready"; below, its keys never waited long for what is made
+ * while the keyboard is quiet, and "ready" (the first frame, when every row comes at once) should not wait for two
+ * full collections: at 10k rows all at once (bench/tui/run.mjs) the first frame took 343-474 ms with them, 169-215
+ * without (its budget: 500).
+ */
+export const SETTLE_ROWS = 25_000;
+
+/**
+ * Collects the whole heap, makes what the keys will want of the list (search text, every sort order: ~120 ms at
+ * 100k rows), runs the filter's search once (warmSearch) and collects again, at once. Run when the sweep has ended,
+ * before "ready" shows: done while the keyboard is quiet after it, the first keys on the list waited for a slice of
+ * it and for the major collection its garbage and the sweep's set off (79-203 ms for the first j). The first
+ * collection comes before the rest: made while the sweep's dead pages were still held, the search text and orders
+ * took new memory (peak RSS up to 221 MiB instead of 207); the second takes what the search's run promoted, which
+ * otherwise set off a major collection on the next keys.
  */
 export function settle(table: RowTable): void {
   fullGc();
@@ -109,10 +118,11 @@ export function useDoctorSession(api: DoctorApi, quiet: KeyboardQuiet): DoctorSe
         if (!live) return;
         flush();
         // Before "ready" (which React may render at once, inside the dispatch): what the keys want of the whole
-        // list, and the sweep's garbage collected, so neither lands on the first keys. The rows start() resolves
-        // with are those its events brought, so the table settled is the one 'started' leaves.
-        settle(get().views);
-        dispatch({ type: 'started', views, at: Date.now() });
+        // list, and the sweep's garbage collected, so neither lands on the first keys. The rows start() resolved
+        // with are merged first (mostly those its events brought already), so the table settled is the one shown.
+        dispatch({ type: 'rows', views });
+        if (get().views.size >= SETTLE_ROWS) settle(get().views);
+        dispatch({ type: 'started', views: [], at: Date.now() });
       },
       (error: unknown) => {
         if (!live || abort.signal.aborted) return;
