@@ -137,6 +137,29 @@ const jsoncParserEsm = {
 };
 
 /**
+ * src/tui/inkOutputClass.ts finds ink's Output class next to ink's entry point, which the executable does not have:
+ * in the bundle it imports it instead (the module ink's renderer imports, so the TUI's faster Output.get is the one
+ * ink calls), with ink's version as it is at build time.
+ */
+const inkOutputInBundle = {
+  name: 'ink-output-in-bundle',
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)inkOutputClass\.js$/ }, (args) =>
+      args.importer.startsWith(SRC) ? { path: 'ink-output-class', namespace: 'ink-output-in-bundle' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'ink-output-in-bundle' }, () => {
+      const entry = require.resolve('ink');
+      const output = join(dirname(entry), 'output.js');
+      const { version } = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8'));
+      return {
+        contents: `import Output from ${JSON.stringify(output)};\nexport async function loadInkOutput() { return { version: ${JSON.stringify(version)}, Output }; }\n`,
+        resolveDir: ROOT,
+      };
+    });
+  },
+};
+
+/**
  * mysql2 tries `require('cardinal')` (debug highlighting) when it loads; an executable's require() loads built-in
  * modules only and warns on stderr for anything else. It falls back as it does when cardinal is not installed.
  */
@@ -200,6 +223,7 @@ async function bundle(esbuild) {
       jsoncParserEsm,
       yogaSync,
       inkWithoutDevtools,
+      inkOutputInBundle,
       mysql2WithoutCardinal,
     ],
     define: {

@@ -4,6 +4,7 @@ import { createElement } from 'react';
 import type { DoctorApi } from '../doctor/types.js';
 import { ExitCode } from '../errors.js';
 import { App } from './components/App.js';
+import { installIncrementalOutput } from './inkOutput.js';
 
 export { App, type AppProps } from './components/App.js';
 export { EXIT_INTERRUPTED } from './hooks/useAppInput.js';
@@ -30,6 +31,8 @@ export async function runTui(api: DoctorApi, opts: TuiOptions = {}): Promise<num
   const stdout = opts.stdout ?? process.stdout;
   const stdin = opts.stdin ?? process.stdin;
   let code: number = ExitCode.ok;
+  // Each frame's text made again only where it changed (inkOutput.ts): most of what a key cost at 100k rows.
+  await installIncrementalOutput();
   const altScreen = stdout.isTTY === true;
   const leave = () => {
     stdout.write(LEAVE_ALT_SCREEN);

@@ -50,6 +50,8 @@ export interface SessionState {
 export type SessionAction =
   | { type: 'events'; events: readonly DoctorEvent[]; at: number }
   | { type: 'started'; views: readonly InstanceRow[]; at: number }
+  /** Rows merged in without a change of phase (start()'s rows, settled before 'started' says ready). */
+  | { type: 'rows'; views: readonly InstanceRow[] }
   | { type: 'detail'; view: InstanceView }
   | { type: 'start-failed'; message: string; at: number }
   | { type: 'failure'; where: string; message: string; hint: string | null; at: number }
@@ -150,6 +152,8 @@ export function sessionReducer(state: SessionState, action: SessionAction): Sess
       return action.events.length === 0 ? state : applyEvents(state, action.events, action.at);
     case 'started':
       return { ...withRows(state, action.views), phase: 'ready' };
+    case 'rows':
+      return withRows(state, action.views);
     case 'detail': {
       const { view } = action;
       const details = new Map(state.details);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { InstanceView } from '../../src/doctor/types.js';
 import { App, KEYMAP } from '../../src/tui/index.js';
 import { contextsLabel, keysLabel } from '../../src/tui/keymap.js';
 import { FIXTURE_UUID, HOSTS, manyViews, staleView, uuidOf, withStatus } from './data.js';
@@ -265,6 +266,22 @@ describe('instance list', () => {
 });
 
 describe('detail', () => {
+  it('drops a detail that arrives after the operator left it: the list keeps its row', async () => {
+    const doctor = new FakeDoctor({ views: [staleView(1)] });
+    let answer: (view: InstanceView) => void = () => {};
+    doctor.onDetail = () => new Promise<InstanceView>((r) => (answer = r));
+    const t = mount(doctor, { columns: 140, rows: 40 });
+    await ready(t);
+    await t.press(KEY.enter);
+    expect(t.frame()).toContain('[Evidence]');
+    await t.press(KEY.esc);
+    expect(t.frame()).toContain('sort: ');
+    answer(withStatus(staleView(1), 'repaired')); // read while the list is back: too late
+    await tick(100);
+    expect(t.frame()).toMatch(/stale +00000000-0000-4000-8000-000000000001/);
+    expect(t.frame()).not.toContain('repaired');
+  });
+
   it('shows the log evidence: times, request ids, hosts, file:line', async () => {
     const doctor = new FakeDoctor({ views: [staleView(1)] });
     const t = mount(doctor, { columns: 140, rows: 40 });

@@ -4,6 +4,10 @@ import { EventEmitter } from 'node:events';
 import { stripVTControlCharacters } from 'node:util';
 import { render } from 'ink';
 import type { ReactElement } from 'react';
+import { installIncrementalOutput } from '../../src/tui/inkOutput.js';
+
+// The frames these tests read are made as the program makes them (inkOutput.test.ts compares that with ink's own).
+await installIncrementalOutput();
 
 export class FakeStdout extends EventEmitter {
   isTTY = false;

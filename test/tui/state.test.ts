@@ -49,6 +49,17 @@ describe('session reducer', () => {
     expect(s.phase).toBe('ready');
   });
 
+  it("merges start()'s rows without a change of phase, then 'started' with none keeps that table", () => {
+    let s = fold(initialSession(config(), T0), [{ type: 'trace-progress', done: 1, total: 2 }], T0 + 1);
+    s = sessionReducer(s, { type: 'rows', views: [staleView(1), staleView(2)] });
+    expect(s.phase).toBe('tracing');
+    expect([...s.views.keys()]).toEqual([staleView(1).uuid, staleView(2).uuid].sort());
+    const table = s.views;
+    s = sessionReducer(s, { type: 'started', views: [], at: T0 + 2 });
+    expect(s.phase).toBe('ready');
+    expect(s.views).toBe(table); // what was settled is what is shown
+  });
+
   it('is ready after the scan when there is no database to trace', () => {
     const s = fold(initialSession(config({ db: null }), T0), [{ type: 'scan-done', report }], T0 + 1);
     expect(s.phase).toBe('ready');

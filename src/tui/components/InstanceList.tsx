@@ -1,4 +1,5 @@
 // The instance list, virtualised: only the rows in the window are built.
+import chalk from 'chalk';
 import { Box, Text } from 'ink';
 import { memo } from 'react';
 import type { InstanceRow } from '../../doctor/types.js';
@@ -42,6 +43,30 @@ function columnsFor(columns: number): ListColumns {
 /** Rows of chrome above the rows: the info line and the column titles. */
 export const LIST_CHROME_ROWS = 2;
 
+/** Text in a named colour, as ink's <Text color> writes it (ink's colorize, with the chalk ink uses). */
+function coloured(text: string, color: string): string {
+  return (chalk as unknown as Record<string, (s: string) => string>)[color]?.(text) ?? text;
+}
+
+/**
+ * A row's text: one string, its colours written in it as a nested <Text color> would have them written. One text
+ * node a row instead of nine: a key that shows other rows (G, g, s, S, a filter keystroke: every row of the window)
+ * had React and ink build, lay out and squash nine nodes for each.
+ */
+export function rowLine(view: InstanceRow, marked: boolean, cols: ListColumns, selected: boolean): string {
+  const incident = view.incident;
+  return (
+    (selected ? '› ' : '  ') +
+    (marked ? coloured('● ', 'yellow') : '  ') +
+    coloured(cell(view.status, W.status), STATUS_COLORS[view.status]) +
+    cell(safe(view.uuid), W.uuid) +
+    cell(safe(view.cellName), W.cell) +
+    (cols.hosts ? cell(String(incident?.hostsRejected.length ?? '-'), W.hosts) : '') +
+    (cols.last ? cell(safe(incident?.lastSeen.slice(0, 19)), W.last) : '') +
+    (cols.name > 0 ? cell(safe(view.displayName, ''), cols.name) : '')
+  );
+}
+
 /** Memoised: moving the cursor re-renders two rows, not the window. */
 const Row = memo(function Row({
   view,
@@ -54,17 +79,9 @@ const Row = memo(function Row({
   marked: boolean;
   cols: ListColumns;
 }) {
-  const incident = view.incident;
   return (
     <Text wrap="truncate-end" inverse={selected}>
-      {selected ? '› ' : '  '}
-      {marked ? <Text color="yellow">● </Text> : '  '}
-      <Text color={STATUS_COLORS[view.status]}>{cell(view.status, W.status)}</Text>
-      {cell(safe(view.uuid), W.uuid)}
-      {cell(safe(view.cellName), W.cell)}
-      {cols.hosts ? cell(String(incident?.hostsRejected.length ?? '-'), W.hosts) : ''}
-      {cols.last ? cell(safe(incident?.lastSeen.slice(0, 19)), W.last) : ''}
-      {cols.name > 0 ? cell(safe(view.displayName, ''), cols.name) : ''}
+      {rowLine(view, marked, cols, selected)}
     </Text>
   );
 });

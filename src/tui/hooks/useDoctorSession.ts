@@ -4,8 +4,10 @@
 import { performance } from 'node:perf_hooks';
 import { useCallback, useEffect, useRef } from 'react';
 import type { DoctorApi, DoctorEvent } from '../../doctor/types.js';
+import { fullGc } from '../fullGc.js';
 import { type KeyboardQuiet, runWhenQuiet } from '../idle.js';
-import { preparations } from '../list.js';
+import { narrowingFilter, preparations, sortInstances } from '../list.js';
+import type { RowTable } from '../rows.js';
 import { initialSession, type SessionAction, type SessionState, sessionReducer } from '../state.js';
 import { useStore } from './useStore.js';
 
@@ -24,6 +26,41 @@ export const BATCH_COST_FACTOR = 16;
 const PREPARE_AFTER_MS = 50;
 /** At most this much of that work a timer turn, then the keys that came meanwhile have their turn. */
 const PREPARE_SLICE_MS = 5;
+
+/**
+ * From this many rows on, the list is settled before "ready"; below, its keys never waited long for what is made
+ * while the keyboard is quiet, and "ready" (the first frame, when every row comes at once) should not wait for two
+ * full collections: at 10k rows all at once (bench/tui/run.mjs) the first frame took 343-474 ms with them, 169-215
+ * without (its budget: 500).
+ */
+export const SETTLE_ROWS = 25_000;
+
+/**
+ * Collects the whole heap, makes what the keys will want of the list (search text, every sort order: ~120 ms at
+ * 100k rows), runs the filter's search once (warmSearch) and collects again, at once. Run when the sweep has ended,
+ * before "ready" shows: done while the keyboard is quiet after it, the first keys on the list waited for a slice of
+ * it and for the major collection its garbage and the sweep's set off (79-203 ms for the first j). The first
+ * collection comes before the rest: made while the sweep's dead pages were still held, the search text and orders
+ * took new memory (peak RSS up to 221 MiB instead of 207); the second takes what the search's run promoted, which
+ * otherwise set off a major collection on the next keys.
+ */
+export function settle(table: RowTable): void {
+  fullGc();
+  for (const _ of preparations(table));
+  warmSearch(table);
+  fullGc();
+}
+
+/**
+ * Runs the filter's search over the table a few times, its answers thrown away: the first `/` keystrokes over 100k
+ * rows ran the search's loops cold (interpreted until V8 compiled them: 20-30 ms where compiled code takes 6), which
+ * made them the slowest keys. Terms of one, two and three characters, each narrowing the last, as typing does.
+ */
+function warmSearch(table: RowTable): void {
+  const filter = narrowingFilter();
+  const sorted = sortInstances(table, 'status', false);
+  for (const text of ['e', 'e-', 'e-1']) filter(sorted, text);
+}
 
 export function batchDelay(lastCostMs: number): number {
   return Math.min(MAX_BATCH_MS, Math.max(EVENT_BATCH_MS, lastCostMs * BATCH_COST_FACTOR));
@@ -80,7 +117,12 @@ export function useDoctorSession(api: DoctorApi, quiet: KeyboardQuiet): DoctorSe
       (views) => {
         if (!live) return;
         flush();
-        dispatch({ type: 'started', views, at: Date.now() });
+        // Before "ready" (which React may render at once, inside the dispatch): what the keys want of the whole
+        // list, and the sweep's garbage collected, so neither lands on the first keys. The rows start() resolved
+        // with are merged first (mostly those its events brought already), so the table settled is the one shown.
+        dispatch({ type: 'rows', views });
+        if (get().views.size >= SETTLE_ROWS) settle(get().views);
+        dispatch({ type: 'started', views: [], at: Date.now() });
       },
       (error: unknown) => {
         if (!live || abort.signal.aborted) return;
@@ -96,10 +138,11 @@ export function useDoctorSession(api: DoctorApi, quiet: KeyboardQuiet): DoctorSe
       timer.current = null;
       queue.current = [];
     };
-  }, [api, dispatch, flush]);
+  }, [api, dispatch, flush, get]);
 
-  // The list is whole (or a repair changed rows of it): its search text and sort orders are made now, after this
-  // frame, a few ms a timer turn and only while no key is being pressed, not at the first `/` or `s`.
+  // A repair (or a detail read) changed rows of the list: its search text and sort orders are made (patched, mostly)
+  // after this frame, a few ms a timer turn and only while no key is being pressed, not at the first `/` or `s`. For
+  // the list the sweep made, settle() made them before "ready", and these steps find them made.
   const { views, phase } = session;
   useEffect(() => {
     if (phase !== 'ready') return;
