@@ -18,8 +18,9 @@ export const SCAN_OLD_GROWTH_PERCENT = 20;
 let kept: number | null = null;
 
 /**
- * Keeps every isolate of this process at its initial young generation (1 MiB semi-spaces), and its old
- * generation within `oldGrowthPercent` of what survives a full collection.
+ * Keeps every isolate of this process at the young generation it has now (1 MiB semi-spaces when called before
+ * much is allocated, as a scan does; a database command is called after the CLI's modules grew it to 8 MiB), and
+ * its old generation within `oldGrowthPercent` of what survives a full collection.
  */
 export function keepYoungGenerationSmall(oldGrowthPercent = SCAN_OLD_GROWTH_PERCENT): void {
   kept = oldGrowthPercent;
