@@ -30,6 +30,15 @@ const JSON_UNSAFE =
 const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
 
 /**
+ * Whether jsonSafe(json) is `json` itself, known from the text and its UTF-8 length `utf8Bytes` (as a Buffer write
+ * returns it, so the encoding is the check): as many bytes as UTF-16 units means ASCII only, where the one character
+ * JSON_UNSAFE matches is DEL; and no password to mask (mayHoldSecret, as jsonSafe asks).
+ */
+export function plainAsciiJson(json: string, utf8Bytes: number): boolean {
+  return utf8Bytes === json.length && !json.includes('\u007f') && !mayHoldSecret(json);
+}
+
+/**
  * JSON text (as JSON.stringify wrote it) with the characters of terminalSafe written as `\uXXXX` escapes (a tag
  * character as its surrogate pair) and every password masked; still valid JSON, and a parser reads the same strings
  * back (masked passwords apart). Works on any piece that holds whole string literals.

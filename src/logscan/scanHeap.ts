@@ -10,7 +10,7 @@
 // collection before the next one, and a streamed scan promotes a unit's events (held until the unit is done)
 // that die soon after; growing by 20% instead cut an 8 GiB scan's peak RSS from ~155 to ~115 MiB for ~0.3 s
 // of CPU (README, Performance). V8 reads --heap-growing-percent each time it sets the next limit.
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 /** The old generation's growth a scan allows (the streamed 8 GiB scan above). */
 export const SCAN_OLD_GROWTH_PERCENT = 20;
@@ -18,13 +18,54 @@ export const SCAN_OLD_GROWTH_PERCENT = 20;
 let kept: number | null = null;
 
 /**
- * Keeps every isolate of this process at its initial young generation (1 MiB semi-spaces), and its old
- * generation within `oldGrowthPercent` of what survives a full collection.
+ * Keeps every isolate of this process at the young generation it has now (1 MiB semi-spaces when called before
+ * much is allocated, as a scan does; a database command is called after the CLI's modules grew it to 8 MiB), and
+ * its old generation within `oldGrowthPercent` of what survives a full collection.
  */
 export function keepYoungGenerationSmall(oldGrowthPercent = SCAN_OLD_GROWTH_PERCENT): void {
   kept = oldGrowthPercent;
+  heldAtMiB = null;
   setFlagsFromString('--semi-space-growth-factor=1');
   setFlagsFromString(`--heap-growing-percent=${oldGrowthPercent}`);
+}
+
+let heldAtMiB: number | null = null;
+
+/** The young generation's semi-space size now, in MiB (V8 reports new_space's size as one semi-space's). */
+export function youngGenerationMiB(): number {
+  const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return space ? space.space_size / 2 ** 20 : 0;
+}
+
+/**
+ * Lets the young generation grow (doubling, as V8 does) until its semi-spaces reach `mib`, then holds it there.
+ * V8 takes a semi-space size only as a flag at start-up; at run time it can only be let grow or not. It doubles
+ * once as much as it holds has survived it since it last grew: once it is as big as wanted, another `mib` of
+ * survivors would double it again. A timer looks every few milliseconds (whenever the event loop is free: a sweep
+ * waits for the database many times a page) and stops the growth; a check after each instance was too late, as the
+ * first page's rows, read before any instance is handed on, took it from 8 to 32 MiB.
+ */
+export function growYoungGenerationTo(mib: number): void {
+  heldAtMiB = mib;
+  setFlagsFromString('--semi-space-growth-factor=2');
+  if (!holdYoungGeneration()) {
+    const timer = setInterval(() => {
+      if (holdYoungGeneration() || heldAtMiB !== mib) clearInterval(timer);
+    }, 2);
+    timer.unref();
+  }
+}
+
+/**
+ * Stops the young generation's growth once it reached what growYoungGenerationTo asked for; true when it is held
+ * (or nothing was asked).
+ */
+function holdYoungGeneration(): boolean {
+  if (heldAtMiB === null) return true;
+  if (youngGenerationMiB() < heldAtMiB) return false;
+  setFlagsFromString('--semi-space-growth-factor=1');
+  heldAtMiB = null;
+  return true;
 }
 
 /** The growth keepYoungGenerationSmall set in this process (null: not called): what a worker started now is told. */

@@ -1,6 +1,8 @@
 import { PassThrough } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BufferedOut } from '../../src/cli/output/bufferedOut.js';
+import { jsonSafe } from '../../src/terminalText.js';
 
 async function collect(stream: PassThrough): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -59,5 +61,50 @@ describe('BufferedOut', () => {
     await out.flush();
     stream.end();
     expect((await got).toString()).toBe(record.repeat(n));
+  });
+
+  // JSON records skip jsonSafe when their encoding shows they are plain ASCII (no DEL, no password): the bytes
+  // must be exactly what jsonSafe of each record would have written, whatever the text.
+  const jsonOut = async (records: readonly string[]) => {
+    const stream = new PassThrough({ highWaterMark: 1 << 16 });
+    const got = collect(stream);
+    const out = new BufferedOut(stream, false, 'json');
+    for (const r of records) await out.write(r);
+    await out.flush();
+    stream.end();
+    return (await got).toString('utf8');
+  };
+
+  it('writes JSON records as jsonSafe does: DEL, C1, bidi and tag characters escaped, passwords masked', async () => {
+    const records = [
+      { name: 'plain' },
+      { name: 'del\u007f' },
+      { name: 'c1\u0085 and bidi\u202e' },
+      { name: 'tag\u{e0041}' },
+      { url: 'mysql+pymysql://nova:s3cret@db/nova' },
+      { url: 'http://x/?password=hunter2' },
+      { name: 'Ünïcødé 名前 🚀' },
+      { name: `${'x'.repeat(70000)}\u0085` }, // bigger than a piece
+    ].map((r) => JSON.stringify(r));
+    const text = await jsonOut(records);
+    expect(text).toBe(records.map(jsonSafe).join(''));
+    expect(text).not.toContain('s3cret');
+    expect(text).not.toContain('hunter2');
+    expect(text).toContain('del\\u007f');
+  });
+
+  it('writes any JSON record byte for byte as jsonSafe of it (property)', async () => {
+    const value = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('nova:pw@db', 'a@b', '?pass=x', '\u007f', '\u009b', '\u2066', 'é', '\u{e007f}'),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.dictionary(fc.string({ maxLength: 8 }), value), { maxLength: 30 }), async (objs) => {
+        const records = objs.map((o) => JSON.stringify(o));
+        expect(await jsonOut(records)).toBe(records.map(jsonSafe).join(''));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

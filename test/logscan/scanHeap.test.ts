@@ -33,3 +33,15 @@ describe('keepYoungGenerationSmall', () => {
     expect(newSpaceAfter(early)).toBeLessThanOrEqual(2);
   });
 });
+
+describe('growYoungGenerationTo', () => {
+  // The event loop turns between the allocations (paced), as in a sweep: the hold acts from a timer.
+  const paced = (setup: string) =>
+    newSpaceAfterSurvivors(`import { growYoungGenerationTo } from ${JSON.stringify(scanHeap)}; ${setup}`, true);
+
+  it('lets the young generation grow to the size asked for and holds it there', () => {
+    expect(paced('')).toBeGreaterThan(16); // the control: V8 grows it to 32 MiB
+    expect(paced('growYoungGenerationTo(4);')).toBe(4);
+    expect(paced('growYoungGenerationTo(16);')).toBe(16);
+  });
+});
