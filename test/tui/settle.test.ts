@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InstanceRow } from '../../src/doctor/types.js';
 import { fullGc } from '../../src/tui/fullGc.js';
-import { settle } from '../../src/tui/hooks/useDoctorSession.js';
+import { beforeReady, SETTLE_ROWS, settle } from '../../src/tui/hooks/useDoctorSession.js';
 import { orderSteps, SORT_KEYS } from '../../src/tui/order.js';
 import { RowTable } from '../../src/tui/rows.js';
 import { incident, uuidOf } from './data.js';
@@ -31,6 +31,13 @@ describe('settle', () => {
     const fresh = RowTable.of(table.rows);
     expect(Array.from(orderSteps(fresh, 'last-seen')).length).toBeGreaterThan(0); // unmade: it takes steps
     settle(table);
+    for (const key of SORT_KEYS) expect(Array.from(orderSteps(table, key))).toHaveLength(0);
+  });
+
+  it('below SETTLE_ROWS, the orders are still made before "ready" (keys pressed without a pause would make them)', () => {
+    const table = RowTable.of(rows(5000));
+    expect(table.size).toBeLessThan(SETTLE_ROWS);
+    beforeReady(table);
     for (const key of SORT_KEYS) expect(Array.from(orderSteps(table, key))).toHaveLength(0);
   });
 

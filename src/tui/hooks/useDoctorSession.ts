@@ -28,10 +28,12 @@ const PREPARE_AFTER_MS = 50;
 const PREPARE_SLICE_MS = 5;
 
 /**
- * From this many rows on, the list is settled before "ready"; below, its keys never waited long for what is made
- * while the keyboard is quiet, and "ready" (the first frame, when every row comes at once) should not wait for two
- * full collections: at 10k rows all at once (bench/tui/run.mjs) the first frame took 343-474 ms with them, 169-215
- * without (its budget: 500).
+ * From this many rows on, settling collects the heap (twice) and warms the search too; below, "ready" (the first
+ * frame, when every row comes at once) should not wait for two full collections: at 10k rows all at once
+ * (bench/tui/run.mjs) the first frame took 343-474 ms with them, 169-215 without (its budget: 500). Below, the
+ * search text and sort orders are still made before "ready": left to the keyboard's quiet moments, keys pressed
+ * without a pause (40 ms apart in the bench) made them, and the first `s` at 10k took 41-63 ms; made before
+ * "ready", 7-8 ms, for a first frame of ~150 ms instead of ~90.
  */
 export const SETTLE_ROWS = 25_000;
 
@@ -46,9 +48,20 @@ export const SETTLE_ROWS = 25_000;
  */
 export function settle(table: RowTable): void {
   fullGc();
-  for (const _ of preparations(table));
+  prepareAll(table);
   warmSearch(table);
   fullGc();
+}
+
+/** What the list gets between the sweep's end and "ready": settled from SETTLE_ROWS rows on, else prepared. */
+export function beforeReady(table: RowTable): void {
+  if (table.size >= SETTLE_ROWS) settle(table);
+  else prepareAll(table);
+}
+
+/** Every step of preparations(table) at once: the search text and every sort order. */
+function prepareAll(table: RowTable): void {
+  for (const _ of preparations(table));
 }
 
 /**
@@ -121,7 +134,7 @@ export function useDoctorSession(api: DoctorApi, quiet: KeyboardQuiet): DoctorSe
         // list, and the sweep's garbage collected, so neither lands on the first keys. The rows start() resolved
         // with are merged first (mostly those its events brought already), so the table settled is the one shown.
         dispatch({ type: 'rows', views });
-        if (get().views.size >= SETTLE_ROWS) settle(get().views);
+        beforeReady(get().views);
         dispatch({ type: 'started', views: [], at: Date.now() });
       },
       (error: unknown) => {
