@@ -83,11 +83,11 @@ const SWEEP_PAGE = 1000;
 const READ_AHEAD = 1;
 /**
  * Spec texts per read, the next read started as the one before arrives. Texts that wait to be consumed outlive
- * scavenges of the young generation (8 MiB semi-spaces when this was measured; 16 MiB since, startup.ts) and are
+ * scavenges of the young generation (a new space of 8 MiB when this was measured; 16 MiB since, startup.ts) and are
  * copied on their way to the old one; the fewer wait, the fewer are. 100k nova-size specs (4 interleaved runs at load 6-7.6): 500 a read took 7.0-7.5 s of
  * node CPU (1.8-2.3 s of it GC) at 102-112 MiB, 50 a read 6.8-7.1 s (1.2-1.9 s GC) at 91-93 MiB for ~0.2 s more
  * server CPU (2.1-2.2 -> 2.3-2.5 s); 20 a read collected less again but cost more per query than it saved (7.0-7.3 s,
- * server 2.6-2.7 s). With 16 MiB semi-spaces (3 interleaved runs at load 3.8-5.7, too noisy to tell apart):
+ * server 2.6-2.7 s). With a 16 MiB new space (3 interleaved runs at load 3.8-5.7, too noisy to tell apart):
  * 100 and 250 a read no faster than 50, at 5-9 MiB more peak RSS.
  */
 const SPECS_PER_READ = 50;

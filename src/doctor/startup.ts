@@ -37,14 +37,14 @@ export const OLD_GROWTH_PERCENT = { trace: SCAN_OLD_GROWTH_PERCENT, repair: 50, 
 export const YOUNG_GENERATION_GROWS = { trace: false, repair: false, tui: true } as const;
 
 /**
- * Semi-space size (MiB) a command's young generation may grow to and is then held at (growYoungGenerationTo);
- * null: no such bound. What the flags above hold is what the command starts with: loading the CLI's modules has
- * already grown it from 1 to 8 MiB by then (a process that sets the flag before it loads anything stays at 1).
- * A sweep makes several KB of garbage an instance around rows that live until their page is consumed, which
- * each scavenge copies again; let grow as V8 does it reached 32 MiB. 100k specs (bench/trace/run.mjs data),
- * node's CPU, medians of 3 interleaved runs at load 4.7-5.8: padded to 5.5 KiB, 8 MiB 9.8 s at 95 MiB peak RSS,
- * 16 MiB 8.6 s at 105 MiB (32 MiB: 10.2 s against 11.1 at 120 MiB, 3 runs at load 3.6-4.9); nova-size, 8.0 s at
- * 95 MiB against 7.9 s at 104 MiB.
+ * New space (both semi-spaces, MiB: newSpaceMiB) a command's young generation may grow to and is then held at
+ * (growYoungGenerationTo); null: no such bound. What the flags above hold is what the command starts with: loading
+ * the CLI's modules has already grown its new space from 2 to 8 MiB by then (a process that sets the flag before it
+ * loads anything stays at 2). A sweep makes several KB of garbage an instance around rows that live until their page
+ * is consumed, which each scavenge copies again; let grow as V8 does it reached 32 MiB (V8's 16 MiB semi-spaces).
+ * 100k specs (bench/trace/run.mjs data), node's CPU, medians of 3 interleaved runs at load 4.7-5.8: padded to
+ * 5.5 KiB, 8 MiB 9.8 s at 95 MiB peak RSS, 16 MiB 8.6 s at 105 MiB (32 MiB: 10.2 s against 11.1 at 120 MiB, 3 runs
+ * at load 3.6-4.9); nova-size, 8.0 s at 95 MiB against 7.9 s at 104 MiB.
  */
 export const YOUNG_GENERATION_HELD_AT = { trace: 16, repair: null, tui: null } as const;
 

@@ -10,6 +10,7 @@
 // collection before the next one, and a streamed scan promotes a unit's events (held until the unit is done)
 // that die soon after; growing by 20% instead cut an 8 GiB scan's peak RSS from ~155 to ~115 MiB for ~0.3 s
 // of CPU (README, Performance). V8 reads --heap-growing-percent each time it sets the next limit.
+import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 /** The old generation's growth a scan allows (the streamed 8 GiB scan above). */
@@ -19,7 +20,8 @@ let kept: number | null = null;
 
 /**
  * Keeps every isolate of this process at the young generation it has now (1 MiB semi-spaces when called before
- * much is allocated, as a scan does; a database command is called after the CLI's modules grew it to 8 MiB), and
+ * much is allocated, as a scan does; a database command is called after the CLI's modules grew its new space to
+ * 8 MiB, 4 MiB semi-spaces), and
  * its old generation within `oldGrowthPercent` of what survives a full collection.
  */
 export function keepYoungGenerationSmall(oldGrowthPercent = SCAN_OLD_GROWTH_PERCENT): void {
@@ -30,39 +32,46 @@ export function keepYoungGenerationSmall(oldGrowthPercent = SCAN_OLD_GROWTH_PERC
 }
 
 let heldAtMiB: number | null = null;
+let watching: PerformanceObserver | null = null;
 
-/** The young generation's semi-space size now, in MiB (V8 reports new_space's size as one semi-space's). */
-export function youngGenerationMiB(): number {
+/**
+ * The young generation's new space now, in MiB: both semi-spaces once V8 uses them (V8's new_space statistics), so
+ * twice the semi-space size (a process at its first 1 MiB semi-spaces reports 2).
+ */
+export function newSpaceMiB(): number {
   const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   return space ? space.space_size / 2 ** 20 : 0;
 }
 
 /**
- * Lets the young generation grow (doubling, as V8 does) until its semi-spaces reach `mib`, then holds it there.
- * V8 takes a semi-space size only as a flag at start-up; at run time it can only be let grow or not. It doubles
- * once as much as it holds has survived it since it last grew: once it is as big as wanted, another `mib` of
- * survivors would double it again. A timer looks every few milliseconds (whenever the event loop is free: a sweep
- * waits for the database many times a page) and stops the growth; a check after each instance was too late, as the
- * first page's rows, read before any instance is handed on, took it from 8 to 32 MiB.
+ * Lets the young generation grow (doubling, as V8 does) until its new space reaches `mib` (newSpaceMiB), then
+ * holds it there. V8 takes a semi-space size only as a flag at start-up; at run time it can only be let grow or
+ * not. It grows only in a scavenge, so the size is looked at after each one (a gc observer, whose entries come as
+ * soon as the event loop is free: a sweep waits for the database many times a page) and the growth is stopped once
+ * it is there; a check after each instance was too late, as the first page's rows, read before any instance is
+ * handed on, took it from 8 to 32 MiB. The observer goes when the size is reached or keepYoungGenerationSmall
+ * asks for other limits; a process that never allocates enough keeps it, and it costs nothing without collections.
  */
 export function growYoungGenerationTo(mib: number): void {
   heldAtMiB = mib;
   setFlagsFromString('--semi-space-growth-factor=2');
-  if (!holdYoungGeneration()) {
-    const timer = setInterval(() => {
-      if (holdYoungGeneration() || heldAtMiB !== mib) clearInterval(timer);
-    }, 2);
-    timer.unref();
-  }
+  if (holdYoungGeneration() || watching) return;
+  watching = new PerformanceObserver(() => {
+    if (holdYoungGeneration()) {
+      watching?.disconnect();
+      watching = null;
+    }
+  });
+  watching.observe({ entryTypes: ['gc'] });
 }
 
 /**
  * Stops the young generation's growth once it reached what growYoungGenerationTo asked for; true when it is held
- * (or nothing was asked).
+ * (or nothing is asked any more).
  */
 function holdYoungGeneration(): boolean {
   if (heldAtMiB === null) return true;
-  if (youngGenerationMiB() < heldAtMiB) return false;
+  if (newSpaceMiB() < heldAtMiB) return false;
   setFlagsFromString('--semi-space-growth-factor=1');
   heldAtMiB = null;
   return true;

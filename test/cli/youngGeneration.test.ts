@@ -1,5 +1,5 @@
 // Each database command's young generation (src/doctor/startup.ts): the TUI lets V8 grow it, repair keeps it at its
-// first size, trace lets it grow to 16 MiB semi-spaces and holds it there. Run in child processes: the setting is
+// first size, trace lets its new space grow to 16 MiB (8 MiB semi-spaces) and holds it there. Run in child processes: the setting is
 // process-wide.
 import { describe, expect, it } from 'vitest';
 import { newSpaceAfterSurvivors } from '../helpers/youngGeneration.js';
@@ -14,7 +14,7 @@ const afterWork = (work: string, paced = false) =>
   );
 
 describe('prepareDatabaseWork', () => {
-  it('lets the TUI young generation grow, keeps repair at 1 MiB semi-spaces, holds trace at 16 MiB', () => {
+  it('lets the TUI young generation grow, keeps repair at 1 MiB semi-spaces, holds trace at a 16 MiB new space', () => {
     expect(afterWork('tui')).toBeGreaterThan(4);
     expect(afterWork('repair')).toBeLessThanOrEqual(2);
     // As a sweep runs: the event loop turns between allocations, and the hold acts from a timer.
