@@ -134,7 +134,12 @@ export function useDoctorSession(api: DoctorApi, quiet: KeyboardQuiet): DoctorSe
         // list, and the sweep's garbage collected, so neither lands on the first keys. The rows start() resolved
         // with are merged first (mostly those its events brought already), so the table settled is the one shown.
         dispatch({ type: 'rows', views });
-        beforeReady(get().views);
+        try {
+          beforeReady(get().views);
+        } catch {
+          // Settling only saves the keys time: should it fail, they make what they need as before, and the list
+          // is ready all the same (a throw here would leave the TUI saying "tracing" for good).
+        }
         dispatch({ type: 'started', views: [], at: Date.now() });
       },
       (error: unknown) => {
@@ -155,7 +160,7 @@ export function useDoctorSession(api: DoctorApi, quiet: KeyboardQuiet): DoctorSe
 
   // A repair (or a detail read) changed rows of the list: its search text and sort orders are made (patched, mostly)
   // after this frame, a few ms a timer turn and only while no key is being pressed, not at the first `/` or `s`. For
-  // the list the sweep made, settle() made them before "ready", and these steps find them made.
+  // the list the sweep made, beforeReady() made them before "ready", and these steps find them made.
   const { views, phase } = session;
   useEffect(() => {
     if (phase !== 'ready') return;
