@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BufferedOut } from '../../src/cli/output/bufferedOut.js';
+import { BufferedOut, PIECE_BYTES } from '../../src/cli/output/bufferedOut.js';
 import { jsonSafe } from '../../src/terminalText.js';
 
 async function collect(stream: PassThrough): Promise<Buffer> {
@@ -24,6 +24,41 @@ describe('BufferedOut', () => {
     stream.end();
     const bytes = await got;
     expect(bytes.equals(Buffer.from(records.join(''), 'utf8'))).toBe(true);
+  });
+
+  it('JSON: every record as jsonSafe makes it, across many pieces, ASCII records next to others filling a piece', async () => {
+    // Records of every length mixed, so the ASCII fast path meets pieces with little room left (a record that does
+    // not fit must never be half written and taken for ASCII) and non-ASCII records between them.
+    const stream = new PassThrough({ highWaterMark: 1 << 16 });
+    const got = collect(stream);
+    const out = new BufferedOut(stream, false, 'json');
+    const records = Array.from({ length: 20000 }, (_, i) =>
+      i % 11 === 0
+        ? `{"name":"Ünïcødé 名前 ${i} 🚀"}`
+        : i % 13 === 0
+          ? `{"name":"ascii with a DEL \u007f ${i}"}`
+          : `{"name":"plain ${i}","pad":"${'x'.repeat((i * 37) % 700)}"}`,
+    );
+    for (const r of records) await out.write(r);
+    await out.flush();
+    stream.end();
+    const bytes = await got;
+    expect(bytes.equals(Buffer.from(records.map(jsonSafe).join(''), 'utf8'))).toBe(true);
+  });
+
+  it('JSON: a record that would just not fit is never half written and taken for ASCII', async () => {
+    // 'é' and 999 'x': 1,000 UTF-16 units, 1,001 bytes. With exactly 1,000 bytes left in the piece, a write that
+    // only checked for 1,000 bytes of room would stop one 'x' short with 1,000 bytes written: as many as units.
+    for (const left of [999, 1000, 1001, 1002]) {
+      const stream = new PassThrough({ highWaterMark: 1 << 16 });
+      const got = collect(stream);
+      const out = new BufferedOut(stream, false, 'json');
+      const records = ['a'.repeat(PIECE_BYTES - left), `é${'x'.repeat(999)}`, 'z'];
+      for (const r of records) await out.write(r);
+      await out.flush();
+      stream.end();
+      expect((await got).toString('utf8')).toBe(records.join(''));
+    }
   });
 
   it('waits for a slow reader instead of piling output up in memory', async () => {

@@ -79,6 +79,15 @@ const frames = fc.record({
       insert: fc.option(op),
       width: fc.option(fc.constantFrom(40, 60, 80)),
       height: fc.option(fc.constantFrom(6, 10, 12)),
+      // The same piece written a column or a row away, or through another transform: a row must not be kept
+      // because its lines are the same.
+      nudge: fc.option(
+        fc.record({
+          dx: fc.integer({ min: -1, max: 1 }),
+          dy: fc.integer({ min: -1, max: 1 }),
+          transform: fc.option(fc.constantFrom(0 as const, 1 as const, 2 as const)),
+        }),
+      ),
     }),
     { maxLength: 12 },
   ),
@@ -116,9 +125,20 @@ describe('incremental ink frame text', () => {
         for (const c of changes) {
           ops = [...ops];
           const at = ops.length === 0 ? 0 : c.at % ops.length;
-          if (c.replace && ops.length > 0) ops[at] = c.replace;
-          else if (!c.insert && ops.length > 0) ops.splice(at, 1);
-          if (c.insert) ops.splice(at, 0, c.insert);
+          const nudged = ops[at];
+          if (c.nudge && nudged?.type === 'write')
+            // Only this change in the frame, so that nothing else makes the row again.
+            ops[at] = {
+              ...nudged,
+              x: nudged.x + c.nudge.dx,
+              y: nudged.y + c.nudge.dy,
+              transform: c.nudge.transform ?? nudged.transform,
+            };
+          else {
+            if (c.replace && ops.length > 0) ops[at] = c.replace;
+            else if (!c.insert && ops.length > 0) ops.splice(at, 1);
+            if (c.insert) ops.splice(at, 0, c.insert);
+          }
           width = c.width ?? width;
           height = c.height ?? height;
           check();

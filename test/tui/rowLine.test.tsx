@@ -12,7 +12,7 @@ const previous = vi.hoisted(() => {
 
 import { Box, Text } from 'ink';
 import type { InstanceRow, InstanceStatus } from '../../src/doctor/types.js';
-import { type ListColumns, listColumns, rowLine } from '../../src/tui/components/InstanceList.js';
+import { type ListColumns, listColumns, Row } from '../../src/tui/components/InstanceList.js';
 import { STATUS_COLORS } from '../../src/tui/components/status.js';
 import { cell } from '../../src/tui/format.js';
 import { safe } from '../../src/tui/sanitize.js';
@@ -111,9 +111,7 @@ describe('rowLine', () => {
       const flat = await frameOf(
         <Box flexDirection="column" width={columns}>
           {list.map((r, i) => (
-            <Text key={i} wrap="truncate-end" inverse={r.selected}>
-              {rowLine(r.view, r.marked, cols, r.selected)}
-            </Text>
+            <Row key={i} view={r.view} selected={r.selected} marked={r.marked} cols={cols} />
           ))}
         </Box>,
         columns,

@@ -8,7 +8,7 @@ import { jsonSafe, plainAsciiJson, terminalSafe } from '../../terminalText.js';
 // A piece is a fresh Buffer each time (the stream may hold the last one). At 1 MiB each came from mmap,
 // touched for the first time and kept until a GC: a 2 GiB scan's 15 MB of JSON added ~13 MiB to peak RSS
 // and 3.5k page faults. 64 KiB pieces come from malloc's reused memory; the extra writes cost nothing.
-const PIECE_BYTES = 64 << 10;
+export const PIECE_BYTES = 64 << 10;
 
 export class BufferedOut {
   private buf = Buffer.allocUnsafe(PIECE_BYTES);

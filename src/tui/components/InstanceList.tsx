@@ -68,7 +68,7 @@ export function rowLine(view: InstanceRow, marked: boolean, cols: ListColumns, s
 }
 
 /** Memoised: moving the cursor re-renders two rows, not the window. */
-const Row = memo(function Row({
+export const Row = memo(function Row({
   view,
   selected,
   marked,
