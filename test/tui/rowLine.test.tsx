@@ -11,6 +11,7 @@ const previous = vi.hoisted(() => {
 });
 
 import { Box, Text } from 'ink';
+import type { ReactNode } from 'react';
 import type { InstanceRow, InstanceStatus } from '../../src/doctor/types.js';
 import { type ListColumns, listColumns, Row } from '../../src/tui/components/InstanceList.js';
 import { STATUS_COLORS } from '../../src/tui/components/status.js';
@@ -51,16 +52,8 @@ function NestedRow({
   );
 }
 
-const STATUSES: InstanceStatus[] = [
-  'stale',
-  'half-fixed',
-  'unreadable',
-  'untraced',
-  'skipped',
-  'ok',
-  'repaired',
-  'deleted',
-];
+/** Every status, each with its colour (the table the list colours rows by). */
+const STATUSES = Object.keys(STATUS_COLORS) as InstanceStatus[];
 const NAMES = [
   null,
   '',
@@ -95,27 +88,26 @@ async function frameOf(tree: React.ReactElement, columns: number): Promise<strin
   return r.stdout.frames.at(-1) as string;
 }
 
+type RowComponent = (props: { view: InstanceRow; selected: boolean; marked: boolean; cols: ListColumns }) => ReactNode;
+
+/** The rows drawn one under the other by one row component (the old nested one or InstanceList's own). */
+function rowsWith(Component: RowComponent, list: ReturnType<typeof rows>, cols: ListColumns, columns: number) {
+  return (
+    <Box flexDirection="column" width={columns}>
+      {list.map((r, i) => (
+        <Component key={i} view={r.view} selected={r.selected} marked={r.marked} cols={cols} />
+      ))}
+    </Box>
+  );
+}
+
 describe('rowLine', () => {
   for (const columns of [60, 80, 100, 140]) {
     it(`writes what the nested row wrote, colours included, at ${columns} columns`, async () => {
       const cols = listColumns(columns);
       const list = rows(24);
-      const nested = await frameOf(
-        <Box flexDirection="column" width={columns}>
-          {list.map((r, i) => (
-            <NestedRow key={i} view={r.view} selected={r.selected} marked={r.marked} cols={cols} />
-          ))}
-        </Box>,
-        columns,
-      );
-      const flat = await frameOf(
-        <Box flexDirection="column" width={columns}>
-          {list.map((r, i) => (
-            <Row key={i} view={r.view} selected={r.selected} marked={r.marked} cols={cols} />
-          ))}
-        </Box>,
-        columns,
-      );
+      const nested = await frameOf(rowsWith(NestedRow, list, cols, columns), columns);
+      const flat = await frameOf(rowsWith(Row, list, cols, columns), columns);
       expect(nested).toContain('\u001b[31m'); // coloured: the comparison covers the escapes
       expect(flat).toBe(nested);
     });
