@@ -3,9 +3,9 @@
 // cell rows cloned alongside) and compare the wall time with dumping the spec column with the mariadb client:
 //   ratio = time(trace --all --json > /dev/null) / time(mariadb -N -e "SELECT spec FROM nova_api.request_specs" > /dev/null)
 // Also peak RSS at two sizes, to show memory stays flat. Target: ratio ≤ 1.5.
-// usage: npm run build && node bench/trace/run.mjs [--specs 100000] [--small 10000] [--runs 3] [--nova-size]
+// usage: npm run build && node bench/trace/run.mjs [--specs 100000] [--small 10000] [--runs 3] [--nova-size] [--floors]
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,8 @@ const RUNS = arg('runs', 3);
 // Specs as nova wrote them (the fixture's, 3.3 KiB on average), or padded to 3–8 KiB through the flavor's
 // extra_specs: padding grows the client's work (bytes) more than ours (instances), so both are measured.
 const PADDED = !process.argv.includes('--nova-size');
+// Also measure the floors (floors() below): what reading, parsing and writing alone cost against the client.
+const FLOORS = process.argv.includes('--floors');
 
 const { server, cloud } = await startCloudServer({ extraArgs: ['--innodb-buffer-pool-size=2G'] });
 const conf = join(server.baseDir, 'nova.conf');
@@ -171,6 +173,53 @@ function measure(label) {
   };
 }
 
+/**
+ * What any Node.js sweep must do at the least (bench/trace/floor.mjs), each part alone in a fresh process, against
+ * the client on the same data, runs interleaved: the spec texts read through mysql2; read and JSON.parse'd; and
+ * trace's own records (from one run of it, kept in a temp file) serialised and written again. Read + parse + write
+ * is a floor for one thread: it leaves out the cell rows, the diagnosis and garbage collection.
+ */
+function floors(big) {
+  const floorScript = join(root, 'bench/trace/floor.mjs');
+  const records = join(server.baseDir, 'trace-records.json');
+  const fd = openSync(records, 'w');
+  try {
+    spawnSync(ours[0], ours[1], { stdio: ['ignore', fd, 'ignore'] });
+  } finally {
+    closeSync(fd);
+  }
+  const part = (args) => {
+    const r = spawnSync('node', [floorScript, ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`floor.mjs ${args[0]} failed (exit ${r.status}): ${r.stderr}`);
+    return JSON.parse(r.stdout).ms;
+  };
+  const runs = { client: [], read: [], parse: [], write: [] };
+  for (let i = 0; i < RUNS; i++) {
+    runs.client.push(baseline().ms);
+    runs.read.push(part(['read', server.socketPath, api]));
+    runs.parse.push(part(['parse', server.socketPath, api]));
+    runs.write.push(part(['write', records]));
+  }
+  rmSync(records, { force: true });
+  const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const client = med(runs.client);
+  const ratio = (ms) => +(ms / client).toFixed(2);
+  const [read, parse, write] = [med(runs.read), med(runs.parse), med(runs.write)];
+  return {
+    floors: `${N} specs, medians of ${RUNS}`,
+    clientMs: Math.round(client),
+    readMs: read,
+    readRatio: ratio(read),
+    readParseMs: parse,
+    readParseRatio: ratio(parse),
+    writeRecordsMs: write,
+    writeRatio: ratio(write),
+    oneThreadFloorRatio: ratio(parse + write),
+    traceRatio: big.ratio,
+    target: 1.5,
+  };
+}
+
 if (process.argv.includes('--shell')) {
   // Debugging aid: grow, print how to reach the server, wait for Ctrl-C.
   await growTo(N);
@@ -206,6 +255,7 @@ try {
       peakRssMiB: +(capped.rssKiB / 1024).toFixed(1),
     }),
   );
+  if (FLOORS) console.log(JSON.stringify(floors(big)));
   console.log(
     `trace sweep (${cliReady ? 'nova-doctor trace --all --json' : 'bench/trace/driver.mjs (CLI not wired yet)'}): ` +
       `wall ratio ${big.ratio} vs the mariadb client (target ≤ 1.5; load average ${big.loadAverage} on ${cpus().length} CPUs), ` +
