@@ -139,7 +139,7 @@ const jsoncParserEsm = {
 /**
  * src/tui/inkOutputClass.ts finds ink's Output class next to ink's entry point, which the executable does not have:
  * in the bundle it imports it instead (the module ink's renderer imports, so the TUI's faster Output.get is the one
- * ink calls), with ink's version as it is at build time.
+ * ink calls), with ink's version as it is at build time. checkInkOutput makes sure it did.
  */
 const inkOutputInBundle = {
   name: 'ink-output-in-bundle',
@@ -158,6 +158,31 @@ const inkOutputInBundle = {
     });
   },
 };
+
+/**
+ * Whether the bundle's TUI can make its frames with src/tui/inkOutput.ts's get, from esbuild's account of the bundle
+ * (its metafile): inkOutputInBundle took the place of inkOutputClass.ts for its one importer, the node-only module
+ * is not in the bundle (in an executable it finds no ink, and the TUI would quietly keep ink's own, slower get), and
+ * the Output it imports is the one ink's renderer imports. The executable's test also sees it happen at run time
+ * (NOVA_DOCTOR_SEA_DEBUG=ink-output).
+ */
+function checkInkOutput({ inputs, outputs }) {
+  const VIRTUAL = 'ink-output-in-bundle:ink-output-class';
+  const OUTPUT_JS = /(^|[\\/])ink[\\/]build[\\/]output\.js$/;
+  const importers = Object.keys(inputs).filter((p) => inputs[p].imports.some((i) => i.path === VIRTUAL));
+  const outputJs = (paths) =>
+    new Set(paths.flatMap((p) => inputs[p].imports.map((i) => i.path).filter((i) => OUTPUT_JS.test(i))));
+  const ours = inputs[VIRTUAL] ? [...outputJs([VIRTUAL])] : [];
+  const inks = [...outputJs(Object.keys(inputs).filter((p) => p !== VIRTUAL))];
+  const bundled = Object.values(outputs).some((o) => (o.inputs[VIRTUAL]?.bytesInOutput ?? 0) > 0);
+  const finder = Object.keys(inputs).filter((p) => /(^|[\\/])inkOutputClass\.[jt]s$/.test(p));
+  if (importers.length !== 1 || !bundled || finder.length > 0 || ours.length !== 1 || inks.join() !== ours.join())
+    fail(
+      `ink's Output class is not given to the TUI as it must be (inkOutputInBundle): imported by ${importers.length} ` +
+        `module(s) (1 expected), in the bundle: ${bundled}, node-only finder bundled: ${finder.join(', ') || 'no'}, ` +
+        `its output.js: ${ours.join(', ') || 'none'}, ink's: ${inks.join(', ') || 'none'}`,
+    );
+}
 
 /**
  * mysql2 tries `require('cardinal')` (debug highlighting) when it loads; an executable's require() loads built-in
@@ -218,6 +243,7 @@ async function bundle(esbuild) {
     ...COMMON,
     entryPoints: [join(SRC, 'sea', 'main.ts')],
     format: 'cjs',
+    metafile: true,
     plugins: [
       replaceWorkerScript(join(SRC, 'sea', 'workerScript.ts')),
       jsoncParserEsm,
@@ -234,6 +260,7 @@ async function bundle(esbuild) {
     },
     banner: { js: "var NOVA_DOCTOR_EXECUTABLE_URL = require('node:url').pathToFileURL(process.execPath).href;" },
   });
+  checkInkOutput(out.metafile);
   return { main: out.outputFiles[0].text, workers: workerSources };
 }
 

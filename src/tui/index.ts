@@ -4,7 +4,7 @@ import { createElement } from 'react';
 import type { DoctorApi } from '../doctor/types.js';
 import { ExitCode } from '../errors.js';
 import { App } from './components/App.js';
-import { installIncrementalOutput } from './inkOutput.js';
+import { inkOutputReport, installIncrementalOutput } from './inkOutput.js';
 
 export { App, type AppProps } from './components/App.js';
 export { EXIT_INTERRUPTED } from './hooks/useAppInput.js';
@@ -65,6 +65,9 @@ export async function runTui(api: DoctorApi, opts: TuiOptions = {}): Promise<num
       process.off('exit', leave);
       leave();
     }
+    // A diagnostic for the single executable's test (test/sea), whose bundle must give ink the faster Output.get.
+    if (process.env.NOVA_DOCTOR_SEA_DEBUG === 'ink-output')
+      (opts.stderr ?? process.stderr).write(`nova-doctor: ${inkOutputReport()}\n`);
   }
   return code;
 }

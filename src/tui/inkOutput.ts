@@ -179,8 +179,11 @@ export function incrementalGet(original: OutputGet): OutputGet {
       this.operations.some(
         (op) => op.type === 'clip' && typeof op.clip.x1 === 'number' && typeof op.clip.x2 === 'number',
       )
-    )
+    ) {
+      frames.handedOn++;
       return original.call(this);
+    }
+    frames.incremental++;
     styled.nextFrame();
     const { width, height } = this;
     // What each row has written to it, in order (ink writes them over each other in this order).
@@ -252,6 +255,10 @@ function rowText(output: InkOutput, width: number, writes: readonly (number | St
 }
 
 let installed: Promise<boolean> | null = null;
+/** Why ink's own get was left in place, once installing has decided so. */
+let notInstalled: string | null = null;
+/** Frames asked of an incrementalGet: made by it, or handed on to ink's own get (horizontal clipping). */
+const frames = { incremental: 0, handedOn: 0 };
 
 export type InkOutputClass = (new (o: {
   width: number;
@@ -276,14 +283,32 @@ export function installIncrementalOutput(): Promise<boolean> {
   installed ??= (async () => {
     try {
       const { version, Output } = await loadInkOutput();
-      if (version !== INK_VERSION) return false;
+      if (version !== INK_VERSION) {
+        notInstalled = `ink ${version} is not ${INK_VERSION}`;
+        return false;
+      }
       const proto = (Output as InkOutputClass).prototype;
       proto.inkGet ??= proto.get;
       proto.get = incrementalGet(proto.inkGet);
       return true;
-    } catch {
+    } catch (e) {
+      notInstalled = `ink's Output class was not found: ${String((e as Error).message).split('\n')[0]}`;
       return false;
     }
   })();
   return installed;
+}
+
+/**
+ * One line on how the frames so far were made, for NOVA_DOCTOR_SEA_DEBUG=ink-output (src/tui/index.ts): installed
+ * or not (and why), and how many frames went through incrementalGet. The single executable's test reads it, since
+ * a bundle whose ink Output is not the one this module finds would fall back to ink's own get without a sign.
+ */
+export function inkOutputReport(): string {
+  if (notInstalled !== null) return `ink output: ink's own get (${notInstalled})`;
+  if (installed === null) return "ink output: ink's own get (not installed)";
+  return (
+    `ink output: incremental get installed (ink ${INK_VERSION}): ${frames.incremental} frames made by it, ` +
+    `${frames.handedOn} handed on to ink's own get`
+  );
 }

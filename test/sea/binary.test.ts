@@ -328,12 +328,17 @@ describe.skipIf(skipReason !== null)('the single executable, where no Node.js is
   }, 120_000);
 
   it.skipIf(!hasTmux())(
-    'opens the TUI in tmux (ink, and yoga: WebAssembly) and quits',
+    'opens the TUI in tmux (ink, and yoga: WebAssembly), makes its frames with the incremental Output.get, and quits',
     async () => {
       const log = join(dir, 'scheduler-2025.1.log');
       if (!existsSync(log)) writeFileSync(log, readFileSync(FIXTURE_LOG));
       const quoted = noNode(['--config', conf, log]).map((a) => `'${a}'`);
-      session = startTmux(quoted.join(' '), { cwd: dir, env: { XDG_STATE_HOME: join(dir, 'state') } });
+      // NOVA_DOCTOR_SEA_DEBUG=ink-output: at exit the TUI says how its frames were made (on stderr, to a file here).
+      const stderr = join(dir, 'tui.stderr');
+      session = startTmux(`${quoted.join(' ')} 2>'${stderr}'`, {
+        cwd: dir,
+        env: { XDG_STATE_HOME: join(dir, 'state'), NOVA_DOCTOR_SEA_DEBUG: 'ink-output' },
+      });
       const screen = await session.waitFor(/^ready/m, 60_000);
       expect(screen).toContain('nova-doctor  logs');
       expect(screen).toMatch(/\d+ instances\s+\d+ stale/);
@@ -342,6 +347,10 @@ describe.skipIf(skipReason !== null)('the single executable, where no Node.js is
       session.send('q');
       expect(await session.exitStatus()).toBe(0);
       expect(session.screen()).not.toContain('nova-doctor  logs');
+      // Every frame through src/tui/inkOutput.ts's get: the bundle gave ink the Output that it replaces.
+      expect(readFileSync(stderr, 'utf8')).toMatch(
+        /^nova-doctor: ink output: incremental get installed \(ink [\d.]+\): [1-9]\d* frames made by it, 0 handed on to ink's own get$/m,
+      );
     },
     90_000,
   );
