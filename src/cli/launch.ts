@@ -12,8 +12,11 @@ export async function launch(argv: string[], cmdline?: readonly string[]): Promi
   // A password in `--api-db URL` is world-readable in /proc/PID/cmdline: masked before anything else runs.
   const { scrubArgvSecrets } = await import('../doctor/startup.js');
   scrubArgvSecrets(cmdline);
-  // React's development build makes the TUI's first frame ~3x slower and records marks on every render.
-  process.env.NODE_ENV ??= 'production';
+  // React's development build makes the TUI's first frame ~3x slower and records marks on every render. (Through
+  // `env`: the single executable's bundle defines process.env.NODE_ENV as a constant, and esbuild warns of an
+  // assignment to it.)
+  const env = process.env;
+  env.NODE_ENV ??= 'production';
   try {
     const { main } = await import('./main.js');
     process.exitCode = await main(argv);
