@@ -5,7 +5,7 @@ import type { NovaDatabases } from '../db/trace.js';
 import { WIDEN_CHOICES } from '../doctor/checks.js';
 import type { TracedInstance, TraceTargets } from '../doctor/trace.js';
 import type { DoctorConfig } from '../doctor/types.js';
-import { ExitCode, type ExitCodeValue, usageError } from '../errors.js';
+import { DoctorError, ExitCode, type ExitCodeValue, usageError } from '../errors.js';
 import type { ScanReport } from '../logscan/types.js';
 import type { ApplyResult } from '../repair/types.js';
 import { jsonSafe, terminalSafe } from '../terminalText.js';
@@ -150,9 +150,11 @@ async function confirmed(flags: { apply?: boolean; yes?: boolean }, what: string
   if (flags.yes) return true;
   requireConfirmable({ ...flags, apply: true }, what);
   const { confirmTyped } = await import('./confirm.js');
-  const ok = await confirmTyped(`About to ${what}.`, phrase);
-  if (!ok) warn('not confirmed: nothing was written');
-  return ok;
+  const answer = await confirmTyped(`About to ${what}.`, phrase);
+  if (answer === 'interrupted')
+    throw new DoctorError('interrupted at the confirmation: nothing was written', { exitCode: ExitCode.interrupted });
+  if (answer === 'declined') warn('not confirmed: nothing was written');
+  return answer === 'confirmed';
 }
 
 function traceJson(t: TracedInstance) {

@@ -194,6 +194,20 @@ const CASES: Record<ExitCodeName, Case[]> = {
       },
     },
     {
+      name: 'repair --apply, Ctrl-D (end of input) at the confirmation: declined, nothing written',
+      run: async () => {
+        const before = await fingerprint();
+        const r = await inTerminal(`node ${BIN} repair --apply --config ${conf} ${uuidOf('db01')}`, async (s) => {
+          await s.waitFor('Type "apply 1" to confirm', 60_000);
+          s.send('C-d');
+        });
+        expect(r.stdout).toContain('not confirmed: nothing was written');
+        expect(r.stdout).not.toMatch(/internal error|AbortError/);
+        expect(await fingerprint()).toBe(before);
+        return r;
+      },
+    },
+    {
       name: 'undo --apply, confirmation declined in a terminal',
       run: async () => {
         const journal = join(state, 'declined-undo.jsonl');
@@ -381,6 +395,20 @@ const CASES: Record<ExitCodeName, Case[]> = {
     },
   ],
   interrupted: [
+    {
+      name: "Ctrl-C at repair --apply's confirmation: nothing written",
+      run: async () => {
+        const before = await fingerprint();
+        const r = await inTerminal(`node ${BIN} repair --apply --config ${conf} ${uuidOf('db01')}`, async (s) => {
+          await s.waitFor('Type "apply 1" to confirm', 60_000);
+          s.send('C-c');
+        });
+        expect(r.stdout).toContain('interrupted at the confirmation: nothing was written');
+        expect(r.stdout).not.toMatch(/internal error|AbortError/);
+        expect(await fingerprint()).toBe(before);
+        return r;
+      },
+    },
     {
       name: 'Ctrl-C in the TUI',
       run: () =>
