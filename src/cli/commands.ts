@@ -68,6 +68,10 @@ function warn(text: string): void {
 
 // The default is chooseScanThreads' (src/logscan/threadChoice.ts); an operator who knows the host (a busy
 // scheduler, vCPUs that share a core) or has measured otherwise says so here.
+/** --since/--until, said once for every command that reads logs. Both bounds are inclusive and a bound covers all
+ * of the date, minute or second it names (src/logscan/timeRange.ts): `--until 2026-11-26` keeps that whole day. */
+const SINCE_HELP = 'only records at or after this time (YYYY-MM-DD[ HH:MM[:SS]], or 2h, 7d before now)';
+const UNTIL_HELP = 'only records up to this time, all of it included (--until 2026-11-26 keeps that whole day)';
 const THREADS_HELP =
   'threads to read logs with (default: 2 when the logs are big enough for the share of a second CPU found free at start; scan --json: stats.threads says why)';
 
@@ -196,8 +200,8 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       .command('scan')
       .description('find instances that ImagePropertiesFilter rejected, from nova-scheduler logs alone (no database)')
       .argument('[logs...]', "log files, globs, .gz, or '-' for stdin (default: /var/log/nova, /var/log/kolla/nova)")
-      .option('--since <time>', 'only records at or after this time (YYYY-MM-DD[ HH:MM[:SS]], or 2h, 7d before now)')
-      .option('--until <time>', 'only records before this time')
+      .option('--since <time>', SINCE_HELP)
+      .option('--until <time>', UNTIL_HELP)
       .option('--threads <n>', THREADS_HELP, threadCount)
       .option('--json', 'one JSON object on stdout'),
     [
@@ -241,8 +245,8 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         .argument('[targets...]', 'instance UUIDs and/or scheduler logs (the instances a scan finds)')
         .option('--all', 'sweep every instance of every cell (lists those with stale values or a problem)')
         .option('--include-healthy', 'with --all: also list instances with nothing stale and no problem')
-        .option('--since <time>', 'with logs: only records at or after this time')
-        .option('--until <time>', 'with logs: only records before this time')
+        .option('--since <time>', `with logs: ${SINCE_HELP}`)
+        .option('--until <time>', `with logs: ${UNTIL_HELP}`)
         .option('--threads <n>', THREADS_HELP, threadCount)
         .option('--json', 'one JSON object on stdout'),
     ),
@@ -570,8 +574,8 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       .option('--read-only', 'never offer apply or undo')
       .option('--hv-type <type>', 'img_hv_type repairs write')
       .option('--widen <property>', 'repairs also rewrite non-Xen values of this property that keep hosts out', collect)
-      .option('--since <time>', 'only records at or after this time')
-      .option('--until <time>', 'only records before this time')
+      .option('--since <time>', SINCE_HELP)
+      .option('--until <time>', UNTIL_HELP)
       .option('--threads <n>', THREADS_HELP, threadCount),
   ).action(async (args: string[], flags: CommonFlags) => {
     const { uuids, logs } = splitTargets(args, COMMAND_NAMES);
