@@ -44,7 +44,8 @@ const APPLY_LABELS: Record<ApplyResult['status'], string> = {
   repaired: 'repaired',
   'dry-run': 'to repair',
   skipped: 'skipped',
-  conflict: 'in conflict (changed since planned)',
+  // A row changed since the plan (the compare-and-swap failed) or locked past the bounded wait (engine.ts).
+  conflict: 'in conflict (changed or locked since planned)',
   failed: 'failed',
   'nothing-to-do': 'with nothing to do',
 };
@@ -65,13 +66,9 @@ function tally<S extends string>(statuses: readonly S[], labels: Record<S, strin
 
 /** "Dry run, 21 instances: 13 to repair, 6 skipped, 2 with nothing to do": what each number counts. */
 export function repairSummary(results: readonly ApplyResult[], applied: boolean): string {
-  const head = `${applied ? 'Applied' : 'Dry run'}, ${results.length} instance(s)`;
-  return results.length === 0
-    ? `${head}: nothing to do`
-    : `${head}: ${tally(
-        results.map((r) => r.status),
-        APPLY_LABELS,
-      )}`;
+  const counts = new Map<ApplyResult['status'], number>();
+  for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  return repairSummaryOf(counts, applied);
 }
 
 /** repairSummary from counts per status (a repair that streams its results keeps only those). */
