@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repairSummary } from '../../src/cli/output/repairText.js';
+import { repairSummaryOf } from '../../src/cli/output/repairText.js';
 import { applyPlans } from '../../src/repair/apply.js';
 import { cloudOf } from '../../src/repair/cloudIdentity.js';
 import { hydrateChanges } from '../../src/repair/engine.js';
@@ -169,7 +169,7 @@ describe('compare-and-swap', () => {
       expect(result!.status).toBe('conflict');
       expect(result!.reason).toMatch(/locked by another transaction \(waited 1s\)/);
       // The summary line says a lock is one kind of conflict, not only "changed since planned".
-      expect(repairSummary([result!], true)).toMatch(/1 in conflict \(changed or locked since planned\)/);
+      expect(repairSummaryOf(new Map([[result!.status, 1]]), true)).toMatch(/1 in conflict \(changed or locked since planned\)/);
     } finally {
       await holder.query('ROLLBACK');
       await holder.end();

@@ -64,14 +64,10 @@ function tally<S extends string>(statuses: readonly S[], labels: Record<S, strin
   return [...counts].map(([s, n]) => `${n} ${labels[s]}`).join(', ');
 }
 
-/** "Dry run, 21 instances: 13 to repair, 6 skipped, 2 with nothing to do": what each number counts. */
-export function repairSummary(results: readonly ApplyResult[], applied: boolean): string {
-  const counts = new Map<ApplyResult['status'], number>();
-  for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-  return repairSummaryOf(counts, applied);
-}
-
-/** repairSummary from counts per status (a repair that streams its results keeps only those). */
+/**
+ * "Dry run, 21 instances: 13 to repair, 6 skipped, 2 with nothing to do": what each number counts, from the counts
+ * per status (a repair that streams its results keeps only those).
+ */
 export function repairSummaryOf(counts: ReadonlyMap<ApplyResult['status'], number>, applied: boolean): string {
   const n = [...counts.values()].reduce((a, b) => a + b, 0);
   const head = `${applied ? 'Applied' : 'Dry run'}, ${n} instance(s)`;
