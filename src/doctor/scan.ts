@@ -77,11 +77,16 @@ function scanOptions(config: ScanConfig, hooks: ScanHooks) {
 
 type AnyReport = ScanReport | StreamedScanReport;
 
-/** Nothing could be read at all (no file found, none readable): a usage error that says so first. */
+/**
+ * Nothing could be read at all (no file found, none readable, or every one skipped whole: binary, not gzip): a
+ * usage error that says so first. An empty file was read (a log just rotated), and so was one with no nova line.
+ */
 export function nothingRead(report: AnyReport) {
-  if (report.files.length > 0) return null;
+  const skipped = new Set(skippedInput(report).map((w) => w.file));
+  if (report.files.some((f) => f.bytes > 0 || !skipped.has(f.file))) return null;
   const why = report.warnings.map((w) => `${w.file}: ${w.message}`).join('; ');
-  return usageError(`nothing was read${why ? `: ${why}` : ''}`, report.searched ? undefined : 'check the paths');
+  const hint = report.files.length > 0 ? 'name nova-scheduler logs, plain or .gz' : 'check the paths';
+  return usageError(`nothing was read${why ? `: ${why}` : ''}`, report.searched ? undefined : hint);
 }
 
 /**

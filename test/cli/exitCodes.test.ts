@@ -270,6 +270,18 @@ const CASES: Record<ExitCodeName, Case[]> = {
     },
     { name: '--threads 0', run: () => usage(['scan', '--threads', '0', ZED], /--threads '0'/) },
     {
+      name: 'scan of a binary file alone: skipped whole, nothing was read',
+      run: () => usage(['scan', process.execPath], /^nova-doctor: nothing was read: .*binary file/),
+    },
+    {
+      name: 'scan of a .gz that is not gzip alone: nothing was read',
+      run: () => {
+        const f = join(dir, 'not-gzip.log.gz');
+        writeFileSync(f, createHash('sha512').update('not gzip').digest());
+        return usage(['scan', f], /^nova-doctor: nothing was read: .*not-gzip\.log\.gz/);
+      },
+    },
+    {
       name: 'scan of a file that does not exist: nothing was read, said first',
       run: () => usage(['scan', '/nonexistent/nova-scheduler.log'], /^nova-doctor: nothing was read/),
     },
