@@ -40,6 +40,21 @@ export const ExitCode = Object.fromEntries(EXIT_CODES.map((e) => [e.name, e.code
 
 export type ExitCodeValue = (typeof EXIT_CODES)[number]['code'];
 
+/**
+ * One run with several outcomes exits with the strongest (strongestExit), in this order: a bug (70), an interrupt
+ * (130), bad usage (2) and an unreachable database (4) (both said before any work), then of what a run that went to
+ * its end found: a planned change not made (5), some input skipped (3: a log file or part of one, an unreachable
+ * cell), affected instances or changes pending (1), nothing (0). So a partial run that found stale instances is 3,
+ * and a repair that could not make a change is 5 whatever else was skipped.
+ */
+export const EXIT_PRECEDENCE: readonly ExitCodeValue[] = [70, 130, 2, 4, 5, 3, 1, 0];
+
+/** The strongest of the outcomes given (EXIT_PRECEDENCE); a false or null outcome did not happen; none: 0. */
+export function strongestExit(...outcomes: (ExitCodeValue | false | null | undefined)[]): ExitCodeValue {
+  const happened = outcomes.filter((c): c is ExitCodeValue => c !== false && c !== null && c !== undefined);
+  return EXIT_PRECEDENCE.find((c) => happened.includes(c)) ?? ExitCode.ok;
+}
+
 /** The exit codes as --help shows them. */
 export function exitCodeHelp(): string {
   return ['Exit codes:', ...EXIT_CODES.map((e) => `  ${String(e.code).padEnd(4)} ${e.meaning}`)].join('\n');

@@ -121,11 +121,23 @@ async function requestFrom(args: string[], flags: CommonFlags) {
   return { config, uuids, all: flags.all ?? false };
 }
 
-/** What trace/repair operate on: named UUIDs, the instances a scan of the named logs finds, or --all. */
-async function targetsOf(request: Awaited<ReturnType<typeof requestFrom>>): Promise<TraceTargets> {
-  const report = request.config.logs.length > 0 ? await scanWithProgress(request.config) : null;
-  for (const w of report?.warnings ?? []) warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.message}`);
-  return { uuids: request.uuids, scan: report, all: request.all };
+/**
+ * What trace/repair operate on: named UUIDs, the instances a scan of the named logs finds, or --all; and whether
+ * some of the logs were skipped (the exit code's). Called once the databases are open and what was asked for is
+ * checked (checks.ts), so a scan is the first work done.
+ */
+async function targetsOf(
+  request: Awaited<ReturnType<typeof requestFrom>>,
+  work: 'trace' | 'repair',
+): Promise<{ targets: TraceTargets; logSkipped: boolean }> {
+  if (request.config.logs.length === 0)
+    return { targets: { uuids: request.uuids, scan: null, all: request.all }, logSkipped: false };
+  const report = await scanWithProgress(request.config);
+  // The scan kept its own heap settings (prepareScan); the database work that follows has its own again.
+  (await import('../doctor/startup.js')).prepareDatabaseWork(work);
+  for (const w of report.warnings) warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.message}`);
+  const logSkipped = (await doctorScan()).skippedInput(report).length > 0;
+  return { targets: { uuids: request.uuids, scan: report, all: request.all }, logSkipped };
 }
 
 async function withNova<T>(
@@ -258,16 +270,14 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
   ).action(async (args: string[], flags: CommonFlags & { includeHealthy?: boolean }) => {
     const request = await requestFrom(args, flags);
     const { config } = request;
-    const targets = await targetsOf(request);
-    const { cellNotes, shownInstances, skippedInput, traceExitCode, unknownNote } = {
-      ...(await doctorDb()),
-      ...(await doctorScan()),
-    };
+    const { cellNotes, checkNamedUuids, shownInstances, traceExitCode } = await doctorDb();
     const { renderCells, renderTraced } = await traceText();
     await withNova(config, 'trace', async (nova) => {
+      await checkNamedUuids(nova, request.uuids); // before the logs are scanned: no work for a UUID nova lacks
+      const { targets, logSkipped } = await targetsOf(request, 'trace');
       for (const note of cellNotes(nova.cells())) warn(note);
       if (!flags.json) out(renderCells(nova.cells()));
-      const tally = { traced: 0, shown: 0, stale: 0, unknown: [] as string[] };
+      const tally = { traced: 0, shown: 0, stale: 0 };
       const stdout = new BufferedOut(process.stdout, undefined, flags.json ? 'json' : 'text');
       // Records on a terminal are their own progress; written elsewhere, a sweep says how far it is on stderr.
       const progress = process.stdout.isTTY ? null : progressLine();
@@ -295,11 +305,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
           `\n${tally.stale} instance(s) with stale values; ${tally.shown} listed${targets.all ? ` of ${tally.traced} traced` : ''}.\n`,
         );
       await stdout.flush();
-      for (const u of tally.unknown) warn(unknownNote(u));
-      const code = traceExitCode(tally, nova.cells());
-      setExitCode(
-        targets.scan && skippedInput(targets.scan).length > 0 && code !== ExitCode.partial ? ExitCode.partial : code,
-      );
+      setExitCode(traceExitCode(tally, { cells: nova.cells(), logSkipped }));
     });
   });
 
@@ -384,8 +390,11 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       const d = await doctorDb();
       const { renderApplyResult, repairSummaryOf } = await repairText();
       await withNova(config, 'repair', async (nova) => {
-        d.checkSetHost(nova, planOptions.setHost); // before the logs are scanned: no work for a host nobody has
-        const targets = await targetsOf(request);
+        // Before the logs are scanned: no work for a host nobody has, a type no host lists, a UUID nova lacks.
+        d.checkSetHost(nova, planOptions.setHost);
+        d.checkHvTypeListed(nova, planOptions.hvType);
+        await d.checkNamedUuids(nova, request.uuids);
+        const { targets, logSkipped } = await targetsOf(request, 'repair');
         for (const note of d.cellNotes(nova.cells())) warn(note);
         // Planned and applied page by page as the sweep reads (memory stays flat whatever the cloud's size). The
         // confirmation needs the count first: a first pass plans and keeps only which instances are planned.
@@ -413,8 +422,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
               .map((c) => c.uuid);
         const stdout = new BufferedOut(process.stdout, undefined, flags.json ? 'json' : 'text');
         const counts = new Map<ApplyResult['status'], number>();
-        const outcome = { unknown: false, notMade: false, pending: false };
-        const unknown: string[] = [];
+        const outcome = { notMade: false, pending: false };
         const sofar = { repaired: 0, notTried: 0, tried: 0, planned: 0 };
         if (flags.json)
           await stdout.write(
@@ -441,7 +449,6 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
               const n = (counts.get(r.status) ?? 0) + 1;
               counts.set(r.status, n);
               d.noteOutcome(outcome, r, t, apply);
-              if (d.unknownToNova(t)) unknown.push(t.uuid);
               if (r.status === 'repaired') sofar.repaired++;
               if (r.plan.status === 'planned') {
                 sofar.planned++;
@@ -483,7 +490,6 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
             );
         }
         await stdout.flush();
-        for (const u of unknown) warn(d.unknownNote(u));
         if (interrupted)
           process.stderr.write(
             (await import('./interrupted.js')).interruptedReport(
@@ -494,7 +500,9 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
               config.db,
             ),
           );
-        setExitCode(interrupted ? ExitCode.interrupted : d.repairExitCodeOf(outcome, nova.cells()));
+        setExitCode(
+          interrupted ? ExitCode.interrupted : d.repairExitCodeOf(outcome, { cells: nova.cells(), logSkipped }),
+        );
       });
     },
   );

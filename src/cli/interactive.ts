@@ -1,8 +1,11 @@
 // The interactive face: the TUI in a terminal, a plain summary (and the commands to run) anywhere else.
+import type { CellStatus } from '../db/types.js';
 import { startDemo } from '../doctor/demo.js';
+import { isAffectedRow, listExitCode } from '../doctor/flow.js';
+import { skippedInput } from '../doctor/scan.js';
 import { createDoctor } from '../doctor/session.js';
 import type { DoctorConfig, InstanceRow } from '../doctor/types.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, type ExitCodeValue } from '../errors.js';
 import { terminalSafeLine as safe, terminalSafe } from '../terminalText.js';
 import { runTui } from '../tui/index.js';
 import { onTerminate } from './signals.js';
@@ -15,7 +18,7 @@ function summary(views: InstanceRow[]): string {
   const counts = new Map<string, number>();
   for (const v of views) counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
   const lines = [`${views.length} instance(s): ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ') || 'none found'}`];
-  for (const v of views.filter((x) => x.status === 'stale' || x.status === 'half-fixed' || x.status === 'untraced')) {
+  for (const v of views.filter(isAffectedRow)) {
     const props = v.incident?.mismatches.map((m) => `${m.property}='${m.value}'`).join(' ') ?? '';
     const stale = v.staleCount === null ? 'not traced' : `${v.staleCount} stale value(s)`;
     lines.push(
@@ -49,19 +52,24 @@ export async function runInteractive(config: DoctorConfig): Promise<number> {
   try {
     if (!canRunTui()) {
       const errors: string[] = [];
-      let code: number = ExitCode.ok;
+      let error: ExitCodeValue | null = null;
+      let logSkipped = false;
+      let cells: CellStatus[] = [];
       doctor.subscribe((e) => {
+        if (e.type === 'scan-done') logSkipped = skippedInput(e.report).length > 0;
+        if (e.type === 'cells') cells = e.cells;
         if (e.type !== 'error') return;
         errors.push(`${e.where}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`);
         // The first failure is the cause: it exits as the same failure would on the command line.
-        if (code === ExitCode.ok) code = e.exitCode ?? ExitCode.partial;
+        error ??= e.exitCode ?? ExitCode.partial;
       });
       const views = await doctor.start();
       for (const e of errors) process.stderr.write(`nova-doctor: ${safe(e)}\n`);
       // The commands quote the arguments (a URL given as a log has its password masked here).
       process.stdout.write(terminalSafe(summary(views)));
       process.stdout.write(terminalSafe(`${commandsFor(config)}\n`));
-      return code;
+      // As trace would exit on the same list: 1 when affected instances are listed (the summary above).
+      return listExitCode(views, { error, logSkipped, cells });
     }
     return await runTui(doctor);
   } finally {

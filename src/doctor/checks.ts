@@ -3,7 +3,9 @@
 import type { NovaDatabases } from '../db/trace.js';
 import { usageError } from '../errors.js';
 import { timeRange } from '../logscan/timeRange.js';
-import { hvTypeOptionProblem } from '../nova/repairTargets.js';
+import { canonicalHvType } from '../nova/canonical.js';
+import { hvTypeOptionProblem, REMOVE_HV_TYPE } from '../nova/repairTargets.js';
+import type { InstanceSnapshot } from '../nova/snapshot.js';
 import { type ImageProperty, WIDENABLE } from '../nova/xenLeftovers.js';
 
 /** What --widen accepts (the CLI's help names them). */
@@ -37,10 +39,15 @@ export function checkWiden(values: readonly string[] | undefined): ImageProperty
   return out;
 }
 
+/** The cells an option naming hosts or what they offer is checked against: reachable, not cell0. */
+function hostCells(nova: NovaDatabases) {
+  return nova.cells().filter((c) => c.reachable && !c.isCell0);
+}
+
 /** --set-host: a compute node of some reachable cell (whether it suits each instance is the plan's to say). */
 export function checkSetHost(nova: NovaDatabases, host: string | null): void {
   if (host === null) return;
-  const cells = nova.cells().filter((c) => c.reachable && !c.isCell0);
+  const cells = hostCells(nova);
   const hosts = new Set(cells.flatMap((c) => nova.cellHosts(c.uuid).map((h) => h.host)));
   if (hosts.has(host)) return;
   const known = [...hosts].sort();
@@ -49,5 +56,53 @@ export function checkSetHost(nova: NovaDatabases, host: string | null): void {
     known.length > 0
       ? `the compute nodes are ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', …' : ''}`
       : 'no cell lists a compute node',
+  );
+}
+
+/**
+ * --hv-type: a type some enabled compute node of a reachable cell lists (nova's ImagePropertiesFilter sees only
+ * enabled ones); one no host lists could never be written, in any cell. Checked where --set-host is, before any
+ * work. Whether every host of an instance's cell lists it is the plan's to say.
+ */
+export function checkHvTypeListed(nova: NovaDatabases, hvType: string | null): void {
+  if (hvType === null || hvType.toLowerCase() === REMOVE_HV_TYPE) return;
+  const wanted = canonicalHvType(hvType);
+  const listed = hostCells(nova).map((c) => {
+    const types = new Set<string>();
+    for (const h of nova.cellHosts(c.uuid))
+      if (h.enabled) for (const t of h.supportedInstances) types.add(canonicalHvType(t[1]) ?? '');
+    types.delete('');
+    return { name: c.name ?? c.uuid, types: [...types].sort() };
+  });
+  if (listed.some((c) => c.types.includes(wanted ?? ''))) return;
+  const known = listed.filter((c) => c.types.length > 0).map((c) => `${c.name}: ${c.types.join(', ')}`);
+  throw usageError(
+    `--hv-type '${hvType}' is listed by no enabled compute node of any reachable cell`,
+    known.length > 0
+      ? `the cells' hosts list ${known.join('; ')}; or --hv-type remove`
+      : 'no cell lists a compute node',
+  );
+}
+
+/** A snapshot of an instance nova has no trace of: no instance mapping, no request spec, in no reachable cell. */
+export function unknownToNova(s: InstanceSnapshot): boolean {
+  return s.instance === null && s.requestSpec === null && !s.cell;
+}
+
+/**
+ * The UUIDs named on the command line: each must be one nova knows (a mapping, a spec, or a row in a reachable
+ * cell; a deleted instance still in its cell is known). One it does not (a typo the UUID check could not see, an
+ * instance archived since) is a usage error, said before any work: no log scanned, nothing planned or written.
+ */
+export async function checkNamedUuids(nova: NovaDatabases, uuids: readonly string[]): Promise<void> {
+  if (uuids.length === 0) return;
+  const unknown = (await nova.snapshots(uuids)).filter(unknownToNova).map((s) => s.uuid);
+  if (unknown.length === 0) return;
+  const why = 'no instance mapping, no request spec, in no reachable cell';
+  throw usageError(
+    unknown.length === 1
+      ? `instance ${unknown[0]} is unknown to nova (${why})`
+      : `${unknown.length} instances are unknown to nova (${why}): ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}`,
+    `nothing was done: check ${unknown.length === 1 ? 'it' : 'them'}, or leave ${unknown.length === 1 ? 'it' : 'them'} out`,
   );
 }

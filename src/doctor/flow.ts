@@ -4,7 +4,7 @@
 
 import type { NovaDatabases } from '../db/trace.js';
 import type { CellStatus } from '../db/types.js';
-import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { ExitCode, type ExitCodeValue, strongestExit } from '../errors.js';
 import { applyPlans } from '../repair/apply.js';
 import { cloudOf } from '../repair/cloudIdentity.js';
 import { Journal } from '../repair/journal.js';
@@ -21,6 +21,7 @@ import {
   withConnections,
 } from './repair.js';
 import { type TracedInstance, type TraceTargets, traceInstances } from './trace.js';
+import type { InstanceRow } from './types.js';
 
 /**
  * Which traced instances are shown (trace, repair, the TUI): every instance named or found in a log, and from a
@@ -37,15 +38,6 @@ export function hasStaleValues(t: TracedInstance): boolean {
   return t.diagnosis.health === 'stale' || t.diagnosis.health === 'half-fixed';
 }
 
-/** A UUID the operator named that nova has no trace of (no mapping, no spec, in no reachable cell): bad input. */
-export function unknownToNova(t: TracedInstance): boolean {
-  return t.origin === 'named' && t.snapshot.instance === null && t.snapshot.requestSpec === null && !t.snapshot.cell;
-}
-
-export function unknownNote(uuid: string): string {
-  return `instance ${uuid} is unknown to nova (no instance mapping, no request spec, in no reachable cell)`;
-}
-
 export interface TraceTally {
   /** Instances traced (shown or not). */
   traced: number;
@@ -53,8 +45,6 @@ export interface TraceTally {
   shown: number;
   /** Instances with stale values. */
   stale: number;
-  /** Named UUIDs nova does not know. */
-  unknown: string[];
 }
 
 /** The instances to show, streamed in trace's order; `tally` counts as it goes. */
@@ -68,12 +58,11 @@ export async function* shownInstances(
     signal?: AbortSignal;
   } = {},
 ): AsyncGenerator<TracedInstance> {
-  const tally = options.tally ?? { traced: 0, shown: 0, stale: 0, unknown: [] };
+  const tally = options.tally ?? { traced: 0, shown: 0, stale: 0 };
   for await (const t of traceInstances(nova, targets, options.onProgress)) {
     if (options.signal?.aborted) return;
     tally.traced++;
     if (hasStaleValues(t)) tally.stale++;
-    if (unknownToNova(t)) tally.unknown.push(t.uuid);
     if (!isShown(t, options.includeHealthy)) continue;
     tally.shown++;
     yield t;
@@ -139,13 +128,11 @@ export const REPAIR_PAGE = 200;
 
 /** Tells whether a repair's results make an exit code (see repairExitCode), gathered as they stream by. */
 export interface RepairOutcome {
-  unknown: boolean;
   notMade: boolean;
   pending: boolean;
 }
 
 export function noteOutcome(o: RepairOutcome, r: ApplyResult, t: TracedInstance | undefined, applied: boolean): void {
-  if (t && unknownToNova(t)) o.unknown = true;
   if (changeNotMade(r, t, applied)) o.notMade = true;
   // A declined confirmation ran as a dry run: its changes are pending like any dry run's.
   if (r.status === 'dry-run' || (r.status === 'skipped' && t !== undefined && hasStaleValues(t))) o.pending = true;
@@ -242,14 +229,45 @@ export function cellNotes(cells: readonly CellStatus[]): string[] {
     });
 }
 
+/** What a run could read of its input: the cells (an unreachable one is skipped), and whether logs were skipped. */
+export interface InputRead {
+  cells: readonly CellStatus[];
+  /** A log file, or a part of one, was skipped (skippedInput of the scan: unreadable, truncated, binary). */
+  logSkipped: boolean;
+}
+
+/** Some input skipped: a log (or part of one), or a cell whose instances could not be read. */
+export function inputSkipped(input: InputRead): boolean {
+  return input.logSkipped || skippedCells(input.cells).length > 0;
+}
+
+// The exit codes of a run that went to its end, each the strongest of its outcomes in the one order of
+// EXIT_PRECEDENCE (src/errors.ts): 5 before 3 before 1 before 0. A UUID nova does not know and an option value no
+// host could satisfy are 2 before any work (checks.ts), never an outcome here.
+
+/** trace: 3 some input skipped (a log, a cell), else 1 something stale, else 0. */
+export function traceExitCode(tally: TraceTally, input: InputRead): ExitCodeValue {
+  return strongestExit(inputSkipped(input) && ExitCode.partial, tally.stale > 0 && ExitCode.found);
+}
+
+/** Rows of a list that are affected: stale values (repairable or skipped), or rejected in a log and not traced. */
+export function isAffectedRow(row: Pick<InstanceRow, 'status'>): boolean {
+  return row.status === 'stale' || row.status === 'half-fixed' || row.status === 'skipped' || row.status === 'untraced';
+}
+
 /**
- * trace: 2 when a named UUID is unknown to nova (a typo the UUID check could not see), 3 when a cell's instances
- * could not be read, else 1 when something is stale, else 0.
+ * The TUI's list printed as a summary (no terminal): the first error's code (the database refused, nothing read),
+ * else as trace: 3 some input skipped, 1 affected instances listed, 0 none.
  */
-export function traceExitCode(tally: TraceTally, cells: readonly CellStatus[]): ExitCodeValue {
-  if (tally.unknown.length > 0) return ExitCode.usage;
-  if (skippedCells(cells).length > 0) return ExitCode.partial;
-  return tally.stale > 0 ? ExitCode.found : ExitCode.ok;
+export function listExitCode(
+  rows: readonly Pick<InstanceRow, 'status'>[],
+  input: InputRead & { error: ExitCodeValue | null },
+): ExitCodeValue {
+  return strongestExit(
+    input.error,
+    inputSkipped(input) && ExitCode.partial,
+    rows.some(isAffectedRow) && ExitCode.found,
+  );
 }
 
 /**
@@ -263,26 +281,27 @@ export function changeNotMade(r: ApplyResult, t: TracedInstance | undefined, app
 }
 
 /**
- * repair: 5 a planned change not made; 3 a cell skipped; 1 changes pending (a dry run, or a declined
+ * repair: 5 a planned change not made; 3 some input skipped (a log, a cell); 1 changes pending (a dry run, or a declined
  * confirmation, with something to change now or once a task has finished); 0 every planned change made, or
  * nothing to do.
  */
 export function repairExitCode(
   results: readonly ApplyResult[],
   traced: ReadonlyMap<string, TracedInstance>,
-  run: { applied: boolean; cells: readonly CellStatus[] },
+  run: InputRead & { applied: boolean },
 ): ExitCodeValue {
-  const o: RepairOutcome = { unknown: [...traced.values()].some(unknownToNova), notMade: false, pending: false };
+  const o: RepairOutcome = { notMade: false, pending: false };
   for (const r of results) noteOutcome(o, r, traced.get(r.uuid), run.applied);
-  return repairExitCodeOf(o, run.cells);
+  return repairExitCodeOf(o, run);
 }
 
 /** repairExitCode from what noteOutcome gathered. */
-export function repairExitCodeOf(o: RepairOutcome, cells: readonly CellStatus[]): ExitCodeValue {
-  if (o.unknown) return ExitCode.usage;
-  if (o.notMade) return ExitCode.incomplete;
-  if (skippedCells(cells).length > 0) return ExitCode.partial;
-  return o.pending ? ExitCode.found : ExitCode.ok;
+export function repairExitCodeOf(o: RepairOutcome, input: InputRead): ExitCodeValue {
+  return strongestExit(
+    o.notMade && ExitCode.incomplete,
+    inputSkipped(input) && ExitCode.partial,
+    o.pending && ExitCode.found,
+  );
 }
 
 /** undo (and resume): 5 a row not restored (conflict, failure); 1 a dry run with restores pending; else 0. */

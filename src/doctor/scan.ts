@@ -1,6 +1,6 @@
 // Step 1 of the flow: the logs alone. No database needed.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { ExitCode, type ExitCodeValue, usageError } from '../errors.js';
+import { ExitCode, type ExitCodeValue, strongestExit, usageError } from '../errors.js';
 import { type StreamedScan, scanLogs, scanLogsStreamed } from '../logscan/index.js';
 import { parseOsloHeader } from '../logscan/osloLine.js';
 import type { ScanProgress, ScanReport, ScanWarning, StreamedScanReport } from '../logscan/types.js';
@@ -77,11 +77,16 @@ function scanOptions(config: ScanConfig, hooks: ScanHooks) {
 
 type AnyReport = ScanReport | StreamedScanReport;
 
-/** Nothing could be read at all (no file found, none readable): a usage error that says so first. */
+/**
+ * Nothing could be read at all (no file found, none readable, or every one skipped whole: binary, not gzip): a
+ * usage error that says so first. An empty file was read (a log just rotated), and so was one with no nova line.
+ */
 export function nothingRead(report: AnyReport) {
-  if (report.files.length > 0) return null;
+  const skipped = new Set(skippedInput(report).map((w) => w.file));
+  if (report.files.some((f) => f.bytes > 0 || !skipped.has(f.file))) return null;
   const why = report.warnings.map((w) => `${w.file}: ${w.message}`).join('; ');
-  return usageError(`nothing was read${why ? `: ${why}` : ''}`, report.searched ? undefined : 'check the paths');
+  const hint = report.files.length > 0 ? 'name nova-scheduler logs, plain or .gz' : 'check the paths';
+  return usageError(`nothing was read${why ? `: ${why}` : ''}`, report.searched ? undefined : hint);
 }
 
 /**
@@ -101,10 +106,9 @@ export function scanFoundTrouble(report: AnyReport): boolean {
   return 'count' in report.instances ? report.instances.count > 0 : report.instances.length > 0;
 }
 
-/** scan: 3 input skipped, 1 an instance could not be scheduled, 0 neither. (Nothing read is a usage error.) */
+/** scan: 3 input skipped, else 1 an instance could not be scheduled, else 0. (Nothing read is a usage error.) */
 export function scanExitCode(report: AnyReport): ExitCodeValue {
-  if (skippedInput(report).length > 0) return ExitCode.partial;
-  return scanFoundTrouble(report) ? ExitCode.found : ExitCode.ok;
+  return strongestExit(skippedInput(report).length > 0 && ExitCode.partial, scanFoundTrouble(report) && ExitCode.found);
 }
 
 export { reportJsonPieces, writeReportJson } from '../logscan/index.js';

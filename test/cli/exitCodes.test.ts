@@ -3,9 +3,10 @@
 // Declined confirmations and Ctrl-C go through a real terminal (tmux).
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LoadedCloud, startCloudServer } from '../../src/db/loadCloud.js';
@@ -109,6 +110,27 @@ async function usage(args: string[], says: RegExp): Promise<Run> {
   return r;
 }
 
+/**
+ * A .gz of the first `lines` lines of the Zed log (the first 960 name web01 alone) whose second member is cut
+ * short: what decompressed is read, the rest is skipped with a warning (input skipped: 3).
+ */
+function truncatedGz(name: string, lines: number): string {
+  const all = readFileSync(ZED, 'utf8').split('\n');
+  const rest = gzipSync(all.slice(lines).join('\n'));
+  const f = join(dir, name);
+  writeFileSync(f, Buffer.concat([gzipSync(`${all.slice(0, lines).join('\n')}\n`), rest.subarray(0, 16)]));
+  return f;
+}
+
+/** repair --apply --yes with a journal, then its undo: the cloud as it was, for the cases after. */
+async function repairThenUndo(name: string, targets: string[]): Promise<Run> {
+  const journal = join(state, `${name}.jsonl`);
+  const r = await run(['repair', '--apply', '--yes', '--journal', journal, '--config', conf, ...targets]);
+  expect(r.stdout).toMatch(/repaired/);
+  expect((await run(['undo', '--apply', '--yes', '--journal', journal, '--config', conf])).code).toBe(ExitCode.ok);
+  return r;
+}
+
 interface Case {
   name: string;
   /** Runs the case (its own setup included) and checks what it says; resolves with the run. */
@@ -132,6 +154,16 @@ const CASES: Record<ExitCodeName, Case[]> = {
       },
     },
     { name: 'trace of a healthy instance', run: () => run(['trace', '--config', conf, uuidOf('kvm-web1')]) },
+    {
+      name: 'the TUI form without a terminal, a log that names no instance: nothing affected listed',
+      run: async () => {
+        const f = join(dir, 'quiet.log');
+        writeFileSync(f, readFileSync(ZED, 'utf8').split('\n').slice(0, 40).join('\n'));
+        const r = await run(['--config', conf, f]);
+        expect(r.stdout).toMatch(/^0 instance\(s\): none found/);
+        return r;
+      },
+    },
     {
       name: 'repair of a deleted instance: reported, not a failure',
       run: async () => {
@@ -171,6 +203,23 @@ const CASES: Record<ExitCodeName, Case[]> = {
       },
     },
     { name: 'trace finds stale values', run: () => run(['trace', '--config', conf, uuidOf('db01')]) },
+    {
+      name: "the TUI form without a terminal: the summary lists the log's instances, traced and stale",
+      run: async () => {
+        const r = await run(['--config', conf, ZED]);
+        expect(r.stdout).toMatch(/^\d+ instance\(s\): \d+ stale/);
+        expect(r.stdout).toContain(`${uuidOf('web01')}  stale`);
+        return r;
+      },
+    },
+    {
+      name: "the TUI form without a terminal or a database: the log's instances listed, untraced",
+      run: async () => {
+        const r = await run([ZED]);
+        expect(r.stdout).toMatch(/^16 instance\(s\): 16 untraced/);
+        return r;
+      },
+    },
     {
       name: 'repair: a dry run with changes pending',
       run: async () => {
@@ -254,12 +303,49 @@ const CASES: Record<ExitCodeName, Case[]> = {
     { name: 'a misspelt command', run: () => usage(['tarce', '--all'], /unknown command 'tarce'.*nova-doctor trace/) },
     { name: 'an unknown command', run: () => usage(['bogus'], /'bogus' is neither a command nor a log file/) },
     {
-      name: 'a UUID nova does not know',
+      name: 'a UUID nova does not know, beside a log: said before the scan, nothing on stdout',
+      run: () =>
+        usage(
+          ['trace', '--config', conf, '11111111-2222-3333-4444-555555555555', ZED],
+          /instance 11111111-2222-3333-4444-555555555555 is unknown to nova/,
+        ),
+    },
+    {
+      name: 'repair --apply --yes of a known instance and one nova does not know: nothing repaired, no journal',
       run: async () => {
-        const r = await run(['trace', '--config', conf, '11111111-2222-3333-4444-555555555555']);
-        expect(r.stderr).toMatch(/11111111-2222-3333-4444-555555555555 is unknown to nova/);
+        const journal = join(state, 'unknown.jsonl');
+        const r = await usage(
+          [
+            'repair',
+            '--config',
+            conf,
+            uuidOf('build-agent'),
+            '11111111-2222-3333-4444-555555555555',
+            '--apply',
+            '--yes',
+            '--journal',
+            journal,
+          ],
+          /instance 11111111-2222-3333-4444-555555555555 is unknown to nova/,
+        );
+        expect(existsSync(journal)).toBe(false);
         return r;
       },
+    },
+    {
+      name: 'repair --json of two UUIDs nova does not know: no report on stdout',
+      run: () =>
+        usage(
+          [
+            'repair',
+            '--json',
+            '--config',
+            conf,
+            '11111111-2222-3333-4444-555555555555',
+            uuidOf('web01').replace(/^./, 'f'),
+          ],
+          /2 instances are unknown to nova/,
+        ),
     },
     {
       name: 'a month that does not exist',
@@ -282,7 +368,27 @@ const CASES: Record<ExitCodeName, Case[]> = {
           /--set-host 'no-such-host' is not a compute node/,
         ),
     },
+    {
+      name: "--hv-type vmware, a type no host of any cell lists, with --apply --yes: the cells' types named",
+      run: () =>
+        usage(
+          ['repair', '--config', conf, '--all', '--hv-type', 'vmware', '--apply', '--yes'],
+          /--hv-type 'vmware' is listed by no enabled compute node of any reachable cell .*cell1: kvm/,
+        ),
+    },
     { name: '--threads 0', run: () => usage(['scan', '--threads', '0', ZED], /--threads '0'/) },
+    {
+      name: 'scan of a binary file alone: skipped whole, nothing was read',
+      run: () => usage(['scan', process.execPath], /^nova-doctor: nothing was read: .*binary file/),
+    },
+    {
+      name: 'scan of a .gz that is not gzip alone: nothing was read',
+      run: () => {
+        const f = join(dir, 'not-gzip.log.gz');
+        writeFileSync(f, createHash('sha512').update('not gzip').digest());
+        return usage(['scan', f], /^nova-doctor: nothing was read: .*not-gzip\.log\.gz/);
+      },
+    },
     {
       name: 'scan of a file that does not exist: nothing was read, said first',
       run: () => usage(['scan', '/nonexistent/nova-scheduler.log'], /^nova-doctor: nothing was read/),
@@ -293,6 +399,19 @@ const CASES: Record<ExitCodeName, Case[]> = {
     },
   ],
   partial: [
+    {
+      name: 'repair (dry run) of a truncated .gz log: some input skipped, over changes pending',
+      run: async () => {
+        const r = await run(['repair', '--config', conf, truncatedGz('dry.log.gz', 960)]);
+        expect(r.stderr).toMatch(/dry\.log\.gz: truncated gzip data/);
+        expect(r.stdout).toMatch(/to repair/);
+        return r;
+      },
+    },
+    {
+      name: 'repair --apply --yes of a truncated .gz log: every planned change made, some input skipped',
+      run: () => repairThenUndo('truncated-apply', [truncatedGz('apply.log.gz', 960)]),
+    },
     {
       name: 'scan: one log missing, the other read',
       run: async () => {
@@ -359,6 +478,14 @@ const CASES: Record<ExitCodeName, Case[]> = {
     },
   ],
   incomplete: [
+    {
+      name: 'repair --apply --yes of a truncated .gz log naming a task in progress: 5 over input skipped (3)',
+      run: async () => {
+        const r = await repairThenUndo('truncated-task', [truncatedGz('task.log.gz', 6000)]);
+        expect(r.stdout).toMatch(/skipped: task_state is/);
+        return r;
+      },
+    },
     {
       name: 'repair --apply of an instance nova is working on (task in progress)',
       run: async () => {
