@@ -132,6 +132,9 @@ async function withNova<T>(
   (await import('../doctor/startup.js')).prepareDatabaseWork(work);
   const { openDatabases } = await doctorDb();
   const nova = await openDatabases(config.db);
+  // What opening noted (the environment's URL used, URL parameters ignored): said once, on stderr, in text and
+  // --json alike; --json also carries them in its `warnings`.
+  for (const w of nova.warnings) warn(`warning: ${w}`);
   try {
     return await fn(nova);
   } finally {
@@ -269,7 +272,10 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         progress?.message(
           `tracing: ${done}${total === null ? '' : `/${total}`} instances, ${tally.stale} with stale values`,
         );
-      if (flags.json) await stdout.write(`{\n"cells": ${JSON.stringify(nova.cells())},\n"instances": [`);
+      if (flags.json)
+        await stdout.write(
+          `{\n"cells": ${JSON.stringify(nova.cells())},\n"warnings": ${JSON.stringify(nova.warnings)},\n"instances": [`,
+        );
       try {
         for await (const t of shownInstances(nova, targets, {
           includeHealthy: flags.includeHealthy,
@@ -361,7 +367,8 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
             Boolean(flags.apply),
             flags.rollback ? 'rollback' : 'finish',
           );
-          if (flags.json) json({ dryRun: !flags.apply, journal: flags.journal, instances: results });
+          if (flags.json)
+            json({ dryRun: !flags.apply, journal: flags.journal, warnings: nova.warnings, instances: results });
           else
             for (const r of results)
               out(
@@ -412,7 +419,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         const sofar = { repaired: 0, notTried: 0, tried: 0, planned: 0 };
         if (flags.json)
           await stdout.write(
-            `{\n  "dryRun": ${!apply},\n  "journal": ${JSON.stringify(journalPath)},\n  "instances": [`,
+            `{\n  "dryRun": ${!apply},\n  "journal": ${JSON.stringify(journalPath)},\n  "warnings": ${JSON.stringify(nova.warnings)},\n  "instances": [`,
           );
         let written: string | null = null;
         try {
@@ -532,6 +539,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         json({
           dryRun: !apply,
           journal: flags.journal,
+          warnings: nova.warnings,
           instances: results.map((r) => ({
             uuid: r.uuid,
             status: r.status,
