@@ -45,9 +45,13 @@ function dbOptions(cmd: Command): Command {
     .option('--config-dir <dir>', 'a directory of *.conf files, read after --config (repeatable)', collect)
     .option(
       '--api-db <url>',
-      'nova_api URL, SQLAlchemy style (mysql+pymysql://user:pass@host/nova_api); env NOVA_DOCTOR_API_DB',
+      'nova_api URL, SQLAlchemy style (mysql+pymysql://user:pass@host/nova_api); env NOVA_DOCTOR_API_DB when no --config/--config-dir/--api-db is given',
     )
-    .option('--cell-db <url>', 'a cell database URL, overriding its cell_mappings entry (repeatable)', collect);
+    .option(
+      '--cell-db <url>',
+      "NAME=URL (a cell's name or uuid) or URL (the cell with that database name): used instead of its cell_mappings entry (repeatable; one that matches no cell is an error)",
+      collect,
+    );
 }
 
 function examples(cmd: Command, lines: string[]): Command {
