@@ -45,9 +45,13 @@ function dbOptions(cmd: Command): Command {
     .option('--config-dir <dir>', 'a directory of *.conf files, read after --config (repeatable)', collect)
     .option(
       '--api-db <url>',
-      'nova_api URL, SQLAlchemy style (mysql+pymysql://user:pass@host/nova_api); env NOVA_DOCTOR_API_DB',
+      'nova_api URL, SQLAlchemy style (mysql+pymysql://user:pass@host/nova_api); env NOVA_DOCTOR_API_DB when no --config/--config-dir/--api-db is given',
     )
-    .option('--cell-db <url>', 'a cell database URL, overriding its cell_mappings entry (repeatable)', collect);
+    .option(
+      '--cell-db <url>',
+      "NAME=URL (a cell's name or uuid) or URL (the cell with that database name): used instead of its cell_mappings entry (repeatable; one that matches no cell is an error)",
+      collect,
+    );
 }
 
 function examples(cmd: Command, lines: string[]): Command {
@@ -148,6 +152,9 @@ async function withNova<T>(
   (await import('../doctor/startup.js')).prepareDatabaseWork(work);
   const { openDatabases } = await doctorDb();
   const nova = await openDatabases(config.db);
+  // What opening noted (the environment's URL used, URL parameters ignored): said once, on stderr, in text and
+  // --json alike; --json also carries them in its `warnings`.
+  for (const w of nova.warnings) warn(`warning: ${w}`);
   try {
     return await fn(nova);
   } finally {
@@ -285,7 +292,10 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         progress?.message(
           `tracing: ${done}${total === null ? '' : `/${total}`} instances, ${tally.stale} with stale values`,
         );
-      if (flags.json) await stdout.write(`{\n"cells": ${JSON.stringify(nova.cells())},\n"instances": [`);
+      if (flags.json)
+        await stdout.write(
+          `{\n"cells": ${JSON.stringify(nova.cells())},\n"warnings": ${JSON.stringify(nova.warnings)},\n"instances": [`,
+        );
       try {
         for await (const t of shownInstances(nova, targets, {
           includeHealthy: flags.includeHealthy,
@@ -373,7 +383,8 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
             Boolean(flags.apply),
             flags.rollback ? 'rollback' : 'finish',
           );
-          if (flags.json) json({ dryRun: !flags.apply, journal: flags.journal, instances: results });
+          if (flags.json)
+            json({ dryRun: !flags.apply, journal: flags.journal, warnings: nova.warnings, instances: results });
           else
             for (const r of results)
               out(
@@ -426,7 +437,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         const sofar = { repaired: 0, notTried: 0, tried: 0, planned: 0 };
         if (flags.json)
           await stdout.write(
-            `{\n  "dryRun": ${!apply},\n  "journal": ${JSON.stringify(journalPath)},\n  "instances": [`,
+            `{\n  "dryRun": ${!apply},\n  "journal": ${JSON.stringify(journalPath)},\n  "warnings": ${JSON.stringify(nova.warnings)},\n  "instances": [`,
           );
         let written: string | null = null;
         try {
@@ -546,6 +557,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         json({
           dryRun: !apply,
           journal: flags.journal,
+          warnings: nova.warnings,
           instances: results.map((r) => ({
             uuid: r.uuid,
             status: r.status,

@@ -31,18 +31,27 @@ export function isInstanceUuid(arg: string): boolean {
   return UUID.test(arg);
 }
 
-/** Database options from flags and the environment; null when none was given (log-only mode). */
+export const API_DB_ENV = 'NOVA_DOCTOR_API_DB';
+
+/**
+ * Database options from flags and the environment; null when none was given (log-only mode). What is on the command
+ * line wins: NOVA_DOCTOR_API_DB is used only when no --config, --config-dir or --api-db is given (a variable left
+ * over from another cloud must never redirect a command that names its own nova.conf), and is then named as the
+ * source of the URL, so that messages say where to look.
+ */
 export function dbOptionsFrom(flags: DbFlags, env: NodeJS.ProcessEnv = process.env): DbOptions | null {
-  const apiDbUrl = flags.apiDb ?? env.NOVA_DOCTOR_API_DB ?? null;
   const configFiles = flags.config ?? [];
   const configDirs = flags.configDir ?? [];
   const cellDbUrls = flags.cellDb ?? [];
+  const explicit = flags.apiDb !== undefined || configFiles.length > 0 || configDirs.length > 0;
+  const fromEnv = !explicit && Boolean(env[API_DB_ENV]);
+  const apiDbUrl = flags.apiDb ?? (fromEnv ? env[API_DB_ENV]! : null);
   if (!apiDbUrl && configFiles.length === 0 && configDirs.length === 0) {
     if (cellDbUrls.length > 0)
       throw usageError('--cell-db needs the API database too', 'add --api-db URL or --config /etc/nova/nova.conf');
     return null;
   }
-  return { configFiles, configDirs, apiDbUrl, cellDbUrls };
+  return { configFiles, configDirs, apiDbUrl, cellDbUrls, ...(fromEnv ? { apiDbSource: API_DB_ENV } : {}) };
 }
 
 export const MAX_THREADS = 64;

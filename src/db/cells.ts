@@ -36,6 +36,8 @@ export interface OpenCell {
   pool: Pool | null;
   schema: SchemaInfo | null;
   hosts: CellHost[];
+  /** What connecting noted but did not stop (URL parameters mysql2 ignores). */
+  warnings: string[];
 }
 
 export async function readCellMappings(conn: PoolConnection, api: SchemaInfo): Promise<CellMappingRow[]> {
@@ -66,19 +68,48 @@ export function cellLabel(m: CellMappingRow): string {
   return `cell database ${m.name ?? m.uuid}${m.name ? ` (${m.uuid})` : ''}`;
 }
 
+/** The --cell-db that replaces this cell's URL: the one naming it (uuid or name), else one with its database name. */
+function overrideFor(m: CellMappingRow, overrides: readonly CellOverride[]): CellOverride | undefined {
+  const named = overrides.find((o) => o.cell !== null && (o.cell === m.uuid || o.cell === m.name));
+  if (named) return named;
+  const db = databaseNameOf(m.databaseConnection);
+  return overrides.find((o) => o.cell === null && o.database !== null && o.database === db);
+}
+
 /** The URL nova would use for this cell (or the operator's override), and where it came from. Throws Error. */
 export function cellUrl(
   m: CellMappingRow,
   databaseConnection: string | null,
   overrides: readonly CellOverride[],
 ): { url: string; source: string } {
-  const named = overrides.find((o) => o.cell !== null && (o.cell === m.uuid || o.cell === m.name));
-  if (named) return { url: named.url, source: `--cell-db ${named.cell}=…` };
-  const db = databaseNameOf(m.databaseConnection);
-  const byName = overrides.find((o) => o.cell === null && o.database !== null && o.database === db);
-  if (byName) return { url: byName.url, source: `--cell-db (database ${db})` };
+  const o = overrideFor(m, overrides);
+  if (o)
+    return { url: o.url, source: o.cell !== null ? `--cell-db ${o.cell}=…` : `--cell-db (database ${o.database})` };
   const source = `nova_api.cell_mappings.database_connection of ${m.name ?? m.uuid}`;
   return { url: formatCellDbUrl(m.databaseConnection, databaseConnection), source };
+}
+
+/**
+ * A --cell-db that no cell would use (its NAME or uuid matches no cell mapping, its bare URL's database is no cell's,
+ * or another --cell-db already replaces that cell) is a usage error (DbError 'config', exit 2), raised before any cell
+ * is opened: a cell URL the operator gave and we silently ignored would send the work through another database.
+ */
+export function checkCellOverrides(mappings: readonly CellMappingRow[], overrides: readonly CellOverride[]): void {
+  const used = new Set(mappings.map((m) => overrideFor(m, overrides)));
+  const cells = mappings.map((m) => m.name ?? m.uuid).join(', ');
+  for (const o of overrides) {
+    if (used.has(o)) continue;
+    const shown = o.cell !== null ? `--cell-db ${o.cell}=…` : `--cell-db ${maskUrl(o.url)}`;
+    const taken = mappings.find((m) => overrideFor(m, [o]) === o);
+    throw new DbError(
+      'config',
+      taken
+        ? `${shown}: cell ${taken.name ?? taken.uuid} is already given another URL by another --cell-db; give each cell one`
+        : o.cell !== null
+          ? `${shown} names no cell in nova_api.cell_mappings (the cells are ${cells})`
+          : `${shown}: no cell in nova_api.cell_mappings has database '${o.database ?? ''}' (the cells are ${cells}); name the cell: --cell-db NAME=URL`,
+    );
+  }
 }
 
 export async function readHosts(conn: PoolConnection): Promise<CellHost[]> {
@@ -117,12 +148,14 @@ export async function openCell(
     reachable: false,
     error: null,
   };
-  const cell: OpenCell = { mapping: m, status, target: null, pool: null, schema: null, hosts: [] };
+  const cell: OpenCell = { mapping: m, status, target: null, pool: null, schema: null, hosts: [], warnings: [] };
   try {
     const { url, source } = cellUrl(m, databaseConnection, overrides);
     status.maskedUrl = maskUrl(url);
     cell.target = makeTarget(cellLabel(m), url, source);
-    cell.pool = (await openPool(cell.target, opts)).pool;
+    const opened = await openPool(cell.target, opts);
+    cell.pool = opened.pool;
+    cell.warnings = opened.warnings;
     const target = cell.target;
     await readOnly(cell.pool, target, async (conn) => {
       cell.schema = await checkSchema(conn, 'cell', target);

@@ -151,6 +151,21 @@ function maskQuery(text: string): string {
   return `${text.slice(0, q)}?${masked}`;
 }
 
+/**
+ * A `--cell-db` value: `NAME=URL` or `UUID=URL` names the cell; a bare URL (cell null) is matched by its database
+ * name. Read here for the resolver and for the printed undo command alike, so both see the same NAME.
+ */
+export function splitCellDbArg(text: string): { cell: string | null; url: string } {
+  const m = /^([^=:/]+)=(.+:\/\/.*)$/s.exec(text);
+  return { cell: m?.[1] ?? null, url: m?.[2] ?? text };
+}
+
+/** A `--cell-db` value for output: the URL masked (maskUrl), its `NAME=` kept. */
+export function maskCellDbArg(text: string): string {
+  const { cell, url } = splitCellDbArg(text);
+  return cell === null ? maskUrl(url) : `${cell}=${maskUrl(url)}`;
+}
+
 export interface Mysql2Mapping {
   options: ConnectionOptions;
   /** Query parameters we understood but cannot honour, or did not recognise. */

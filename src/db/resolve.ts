@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { type DbTarget, makeTarget } from './connect.js';
-import { parseDbUrl } from './dbUrl.js';
+import { parseDbUrl, splitCellDbArg } from './dbUrl.js';
 import { DbError } from './errors.js';
 import {
   API_DATABASE_CONNECTION,
@@ -41,9 +41,7 @@ function confSource(v: ConfValue): string {
 
 /** `NAME=URL` or `UUID=URL` names the cell; a bare URL is matched by its database name. */
 export function parseCellOverride(text: string): CellOverride {
-  const m = /^([^=:/]+)=(.+:\/\/.*)$/s.exec(text);
-  const cell = m?.[1] ?? null;
-  const url = m?.[2] ?? text;
+  const { cell, url } = splitCellDbArg(text);
   const parsed = parseDbUrl(url, '--cell-db');
   return { cell, url, database: parsed.database };
 }
@@ -68,7 +66,7 @@ export async function resolveTargets(opts: DbOptions): Promise<ResolvedTargets> 
 
   let api: DbTarget;
   if (opts.apiDbUrl !== null) {
-    api = makeTarget('nova_api database', opts.apiDbUrl, '--api-db');
+    api = makeTarget('nova_api database', opts.apiDbUrl, opts.apiDbSource ?? '--api-db');
   } else {
     const v = conf?.get(API_DATABASE_CONNECTION) ?? null;
     if (!v || v.value === '') {

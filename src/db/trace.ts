@@ -5,7 +5,7 @@ import type { RowDataPacket } from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { CellRef, InstanceSnapshot, RequestSpecRow } from '../nova/snapshot.js';
 import { DIAGNOSED_SYSMETA_KEYS } from '../nova/xenLeftovers.js';
-import { type CellHost, cellLabel, type OpenCell, openCell, readCellMappings } from './cells.js';
+import { type CellHost, cellLabel, checkCellOverrides, type OpenCell, openCell, readCellMappings } from './cells.js';
 import { type ConnectOptions, createPool, type DbTarget, openPool, readOnly } from './connect.js';
 import { DbError } from './errors.js';
 import {
@@ -590,24 +590,15 @@ export async function openNova(opts: DbOptions, connect: ConnectOptions = {}): P
       const schema = await checkSchema(conn, 'api', resolved.api);
       return { schema, mappings: await readCellMappings(conn, schema) };
     });
+    checkCellOverrides(mappings, resolved.cellOverrides); // before any cell is opened
     const cells = await Promise.all(
       mappings.map((m) => openCell(m, resolved.databaseConnection, resolved.cellOverrides, connect)),
     );
-    const allWarnings = [...warnings];
-    for (const o of resolved.cellOverrides) {
-      const used = cells.some(
-        (c) =>
-          c.target?.source.startsWith('--cell-db') &&
-          c.target.url &&
-          (o.cell === null
-            ? o.database === c.target.url.database
-            : o.cell === c.mapping.uuid || o.cell === c.mapping.name),
+    const allWarnings = [...new Set([...warnings, ...cells.flatMap((c) => c.warnings)])];
+    if (opts.apiDbUrl !== null && opts.apiDbSource && opts.apiDbSource !== '--api-db')
+      allWarnings.unshift(
+        `nova_api database ${resolved.api.maskedUrl} from the environment (${opts.apiDbSource}), as no --config, --config-dir or --api-db was given`,
       );
-      if (!used)
-        allWarnings.push(
-          `--cell-db ${o.cell ? `${o.cell}=…` : `for database ${o.database}`} matches no cell in nova_api.cell_mappings`,
-        );
-    }
     return new Nova(resolved.api, pool, schema, cells, allWarnings, connect);
   } catch (e) {
     await pool.end().catch(() => undefined);

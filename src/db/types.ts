@@ -5,6 +5,11 @@ export interface DbOptions {
   configDirs: string[];
   /** SQLAlchemy URL of nova_api; overrides the config. */
   apiDbUrl: string | null;
+  /**
+   * Where apiDbUrl came from, for messages: `--api-db` (the default) or `NOVA_DOCTOR_API_DB` (the environment, used
+   * only when no --config, --config-dir or --api-db was given). openNova says so when it is not `--api-db`.
+   */
+  apiDbSource?: string;
   /** SQLAlchemy URL(s) of cell databases; when given, used instead of cell_mappings' URLs for matching cells. */
   cellDbUrls: string[];
 }

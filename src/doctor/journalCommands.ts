@@ -1,7 +1,7 @@
 // The commands printed after a repair (undo it, resume it), reaching the same databases the repair did. Kept apart
 // from flow.ts so that what prints them (an interrupted repair's report, loaded by every command) does not load
 // the repair engine and the database driver with them: a scan would pay ~0.2 s of CPU for modules it never uses.
-import { maskUrl } from '../db/dbUrl.js';
+import { maskCellDbArg, maskUrl } from '../db/dbUrl.js';
 import type { DbOptions } from '../db/types.js';
 
 function shellWord(text: string): string {
@@ -9,9 +9,10 @@ function shellWord(text: string): string {
 }
 
 /**
- * The undo command for a journal, with the database options the repair ran with, so it works as printed. A URL
- * given with --api-db/--cell-db is shown with its password masked (passwords are never printed): the operator
- * puts it back, or uses NOVA_DOCTOR_API_DB, which needs no option at all.
+ * The undo command for a journal, with the database options the repair ran with, so that in a clean shell it reaches
+ * the same databases. A URL given with --api-db/--cell-db, or taken from NOVA_DOCTOR_API_DB, is shown as --api-db
+ * with its password masked (passwords are never printed): the operator puts it back. A `--cell-db NAME=URL` keeps
+ * its NAME=; only the URL is masked.
  */
 export function undoCommand(db: DbOptions | null, journalPath: string): string {
   return journalCommand(['undo'], db, journalPath);
@@ -27,9 +28,10 @@ function journalCommand(command: string[], db: DbOptions | null, journalPath: st
   if (db) {
     for (const f of db.configFiles) words.push('--config', shellWord(f));
     for (const d of db.configDirs) words.push('--config-dir', shellWord(d));
-    if (db.apiDbUrl && db.apiDbUrl !== process.env.NOVA_DOCTOR_API_DB)
-      words.push('--api-db', shellWord(maskUrl(db.apiDbUrl)));
-    for (const u of db.cellDbUrls) words.push('--cell-db', shellWord(maskUrl(u)));
+    // Whether it came from --api-db or the environment: printed, so the command does not depend on the shell's
+    // environment (a NOVA_DOCTOR_API_DB set there is ignored whenever --config is given, and may name another cloud).
+    if (db.apiDbUrl) words.push('--api-db', shellWord(maskUrl(db.apiDbUrl)));
+    for (const u of db.cellDbUrls) words.push('--cell-db', shellWord(maskCellDbArg(u)));
   }
   words.push('--journal', shellWord(journalPath), '--apply');
   return words.join(' ');

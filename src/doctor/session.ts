@@ -215,6 +215,7 @@ export class DoctorSession implements DoctorApi {
       return this.started();
     }
     this.emit({ type: 'cells', cells: this.nova.cells() });
+    if (this.nova.warnings.length > 0) this.emit({ type: 'db-warnings', warnings: this.nova.warnings });
     try {
       const targets = { uuids: [], scan: report, all: config.all };
       for await (const t of shownInstances(this.nova, targets, {

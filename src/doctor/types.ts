@@ -77,6 +77,8 @@ export type DoctorEvent =
   | { type: 'scan-progress'; progress: ScanProgress }
   | { type: 'scan-done'; report: ScanReport }
   | { type: 'cells'; cells: CellStatus[] }
+  /** What opening the databases noted but did not stop (NovaDatabases.warnings). */
+  | { type: 'db-warnings'; warnings: readonly string[] }
   | { type: 'trace-progress'; done: number; total: number | null }
   | { type: 'instance'; view: InstanceRow }
   | { type: 'apply-progress'; uuid: string; done: number; total: number }

@@ -29,6 +29,8 @@ export interface SessionState {
   scan: ScanMeter | null;
   scanReport: ScanReport | null;
   cells: CellStatus[];
+  /** What opening the databases noted (ignored URL parameters, the environment's URL used): the errors screen. */
+  dbWarnings: readonly string[];
   trace: { done: number; total: number | null } | null;
   /** One row per listed instance (no rows read, diagnosis or plan: see `details`). */
   views: RowTable;
@@ -71,6 +73,7 @@ export function initialSession(config: Pick<DoctorConfig, 'db'>, at: number): Se
     scan: null,
     scanReport: null,
     cells: [],
+    dbWarnings: [],
     trace: null,
     views: RowTable.empty,
     revision: 0,
@@ -110,6 +113,9 @@ function applyEvents(state: SessionState, events: readonly DoctorEvent[], at: nu
         break;
       case 'cells':
         next = { ...next, cells: event.cells };
+        break;
+      case 'db-warnings':
+        next = { ...next, dbWarnings: event.warnings };
         break;
       case 'trace-progress':
         next = { ...next, phase: advance(next.phase, 'tracing'), trace: { done: event.done, total: event.total } };

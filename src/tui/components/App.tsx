@@ -105,8 +105,13 @@ function createView() {
   const detailErrors = memoLast(errorsFor);
   const help = memoLast((readOnly: boolean, width: number) => wrapLines(helpLines(readOnly), width, WRAP_INDENT));
   const errorList = memoLast(
-    (errors: SessionState['errors'], report: SessionState['scanReport'], cells: SessionState['cells'], width: number) =>
-      wrapLines(errorsLines(errors, report, cells), width, WRAP_INDENT),
+    (
+      errors: SessionState['errors'],
+      report: SessionState['scanReport'],
+      cells: SessionState['cells'],
+      dbWarnings: SessionState['dbWarnings'],
+      width: number,
+    ) => wrapLines(errorsLines(errors, report, cells, dbWarnings), width, WRAP_INDENT),
   );
   const result = memoLast((overlay: Overlay, width: number) =>
     overlay.kind === 'result' ? wrapLines(resultLines(overlay.report), width, WRAP_INDENT) : [],
@@ -130,7 +135,10 @@ function createView() {
     let pageRows: number;
     if (overlay.kind === 'help') [front, pageRows] = [help(config.readOnly, layout.columns), overlayBody];
     else if (overlay.kind === 'errors')
-      [front, pageRows] = [errorList(session.errors, session.scanReport, session.cells, layout.columns), overlayBody];
+      [front, pageRows] = [
+        errorList(session.errors, session.scanReport, session.cells, session.dbWarnings, layout.columns),
+        overlayBody,
+      ];
     else if (overlay.kind === 'result') [front, pageRows] = [result(overlay, layout.columns), overlayBody];
     else
       [front, pageRows] = [

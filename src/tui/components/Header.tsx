@@ -36,7 +36,7 @@ function ScanLine({ session }: { session: SessionState }) {
 }
 
 function PhaseLine({ session }: { session: SessionState }) {
-  const { phase, trace, scanReport, cells } = session;
+  const { phase, trace, scanReport, cells, dbWarnings } = session;
   if (phase === 'starting' || phase === 'scanning') return <ScanLine session={session} />;
   const parts: string[] = [];
   if (scanReport) {
@@ -53,6 +53,7 @@ function PhaseLine({ session }: { session: SessionState }) {
     const reachable = cells.filter((c) => c.reachable).length;
     parts.push(`cells ${reachable}/${cells.length} reachable`);
   }
+  if (dbWarnings.length > 0) parts.push(plural(dbWarnings.length, 'database warning'));
   const label =
     phase === 'tracing'
       ? `tracing ${trace ? `${trace.done}/${trace.total ?? '?'}` : '…'}`

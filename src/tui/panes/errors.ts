@@ -77,6 +77,7 @@ export function errorsLines(
   errors: readonly ErrorNote[],
   report: ScanReport | null,
   cells: readonly CellStatus[] = [],
+  dbWarnings: readonly string[] = [],
 ): Line[] {
   const out: Line[] = [line(seg(`Errors (${errors.length})`, { bold: true }))];
   if (errors.length === 0) out.push(line(seg('  none', { dim: true })));
@@ -93,6 +94,10 @@ export function errorsLines(
     if (e.hint) out.push(line('    ', seg('try: ', { color: 'yellow' }), e.hint));
   }
   out.push(...cellLines(cells));
+  if (dbWarnings.length > 0) {
+    out.push(blank, line(seg(`Database warnings (${dbWarnings.length})`, { bold: true })));
+    for (const w of dbWarnings) out.push(line('  ', seg('warning ', { color: 'yellow' }), w));
+  }
   if (report) out.push(...scanLines(report));
   return out;
 }
