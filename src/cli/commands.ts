@@ -344,6 +344,8 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         )
         .option('--resume', 'finish (or with --rollback take back) repairs a crash interrupted; needs --journal')
         .option('--rollback', 'with --resume: take back the committed half instead of finishing')
+        .option('--since <time>', `with logs: ${SINCE_HELP}`)
+        .option('--until <time>', `with logs: ${UNTIL_HELP}`)
         .option('--threads <n>', THREADS_HELP, threadCount)
         .option('--json', 'one JSON object on stdout'),
     ),
@@ -437,7 +439,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         const sofar = { repaired: 0, notTried: 0, tried: 0, planned: 0 };
         if (flags.json)
           await stdout.write(
-            `{\n  "dryRun": ${!apply},\n  "journal": ${JSON.stringify(journalPath)},\n  "warnings": ${JSON.stringify(nova.warnings)},\n  "instances": [`,
+            `{\n  "dryRun": ${!apply},\n  "warnings": ${JSON.stringify(nova.warnings)},\n  "instances": [`,
           );
         let written: string | null = null;
         try {
@@ -486,7 +488,8 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         if (flags.json) {
           const summary = Object.fromEntries(counts);
           await stdout.write(
-            `\n  ],\n  "undoCommand": ${JSON.stringify(undo)},\n  "summary": ${JSON.stringify(summary, null, 2).replaceAll('\n', '\n  ')}${
+            // The journal once it is known to exist (a change set ran), not the path one would have had.
+            `\n  ],\n  "journal": ${JSON.stringify(written)},\n  "undoCommand": ${JSON.stringify(undo)},\n  "summary": ${JSON.stringify(summary, null, 2).replaceAll('\n', '\n  ')}${
               interrupted ? `,\n  "interrupted": ${JSON.stringify(interrupted)}` : ''
             }\n}\n`,
           );

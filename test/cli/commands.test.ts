@@ -1,7 +1,7 @@
 // The plain commands end to end: the real binary against a private MariaDB holding the nova-generated cloud.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
@@ -234,6 +234,36 @@ describe('trace, repair, undo on the generated cloud', () => {
       // every change to the spec is pinned by a test of the old value
       if (ops.some((o) => o.op !== 'test')) expect(ops[0]!.op).toBe('test');
     }
+    expect(await fingerprint()).toEqual(before);
+  });
+
+  it('repair reads its logs within --since/--until as trace does; with nothing to do it names no journal', async () => {
+    const before = await fingerprint();
+    const inLog = JSON.parse((await record(run(['repair', '--json', '--config', confFile, zedLog]))).stdout);
+    expect(inLog.instances.filter((i: { status: string }) => i.status === 'dry-run').length).toBeGreaterThan(0);
+    expect(inLog.journal).toBeNull(); // a dry run writes none
+    // After the log's last record: no rejection, no instance, nothing to do.
+    const journal = join(stateDir, 'window', 'repair.jsonl');
+    const r = await record(
+      run([
+        'repair',
+        '--apply',
+        '--yes',
+        '--json',
+        '--journal',
+        journal,
+        '--config',
+        confFile,
+        '--since',
+        '2026-11-27',
+        zedLog,
+      ]),
+    );
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.instances).toEqual([]);
+    expect(out.journal).toBeNull();
+    expect(existsSync(journal)).toBe(false);
     expect(await fingerprint()).toEqual(before);
   });
 
