@@ -2,6 +2,7 @@
 import type { CellStatus } from '../db/types.js';
 import { startDemo } from '../doctor/demo.js';
 import { isAffectedRow, listExitCode } from '../doctor/flow.js';
+import { databaseWords } from '../doctor/journalCommands.js';
 import { skippedInput } from '../doctor/scan.js';
 import { createDoctor } from '../doctor/session.js';
 import type { DoctorConfig, InstanceRow } from '../doctor/types.js';
@@ -29,13 +30,7 @@ function summary(views: InstanceRow[]): string {
 }
 
 function commandsFor(config: DoctorConfig): string {
-  const db = config.db
-    ? [
-        ...config.db.configFiles.map((f) => `--config ${f}`),
-        ...config.db.configDirs.map((d) => `--config-dir ${d}`),
-        ...(config.db.apiDbUrl ? ['--api-db URL'] : []),
-      ].join(' ')
-    : '--config /etc/nova/nova.conf';
+  const db = config.db ? databaseWords(config.db).join(' ') : '--config /etc/nova/nova.conf';
   const logs = config.logs.join(' ');
   const targets = [logs, config.all ? '--all' : ''].filter(Boolean).join(' ');
   return [

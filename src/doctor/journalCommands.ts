@@ -24,15 +24,21 @@ export function resumeCommand(db: DbOptions | null, journalPath: string): string
 }
 
 function journalCommand(command: string[], db: DbOptions | null, journalPath: string): string {
-  const words = ['nova-doctor', ...command];
-  if (db) {
-    for (const f of db.configFiles) words.push('--config', shellWord(f));
-    for (const d of db.configDirs) words.push('--config-dir', shellWord(d));
-    // Whether it came from --api-db or the environment: printed, so the command does not depend on the shell's
-    // environment (a NOVA_DOCTOR_API_DB set there is ignored whenever --config is given, and may name another cloud).
-    if (db.apiDbUrl) words.push('--api-db', shellWord(maskUrl(db.apiDbUrl)));
-    for (const u of db.cellDbUrls) words.push('--cell-db', shellWord(maskCellDbArg(u)));
-  }
-  words.push('--journal', shellWord(journalPath), '--apply');
-  return words.join(' ');
+  return ['nova-doctor', ...command, ...databaseWords(db), '--journal', shellWord(journalPath), '--apply'].join(' ');
+}
+
+/**
+ * The database options of a command line that reaches these databases (shell-quoted, passwords masked), for any
+ * command the doctor prints for the operator to run.
+ */
+export function databaseWords(db: DbOptions | null): string[] {
+  if (!db) return [];
+  const words: string[] = [];
+  for (const f of db.configFiles) words.push('--config', shellWord(f));
+  for (const d of db.configDirs) words.push('--config-dir', shellWord(d));
+  // Whether it came from --api-db or the environment: printed, so the command does not depend on the shell's
+  // environment (a NOVA_DOCTOR_API_DB set there is ignored whenever --config is given, and may name another cloud).
+  if (db.apiDbUrl) words.push('--api-db', shellWord(maskUrl(db.apiDbUrl)));
+  for (const u of db.cellDbUrls) words.push('--cell-db', shellWord(maskCellDbArg(u)));
+  return words;
 }

@@ -141,6 +141,16 @@ describe('NOVA_DOCTOR_API_DB', () => {
     expect(await rowsB()).toEqual(beforeB);
   });
 
+  it('alone, in the TUI form without a terminal: the commands it prints reach the same cloud in a clean shell', async () => {
+    const r = await run(['--all'], { NOVA_DOCTOR_API_DB: b.apiUrl });
+    expect(r.stdout).toContain('No terminal here');
+    const trace = /^ {2}(nova-doctor trace .*)$/m.exec(r.stdout)?.[1];
+    expect(trace).toMatch(/^nova-doctor trace --api-db 'mysql\+pymysql:\/\/nova:\*\*\*@localhost:3306\/b_nova_api\?/);
+    // Without the variable, only what the line says reaches a database: 1 (stale instances found), not 2.
+    const t = runPrinted(trace!);
+    expect(t.code, t.stderr).toBe(1);
+  });
+
   it('is named as the source in errors, not --api-db', async () => {
     const bad = b.apiUrl.replace(`:${PASSWORD}@`, ':not-the-password@');
     const r = await run(['trace', uuidOf('web01')], { NOVA_DOCTOR_API_DB: bad });
