@@ -48,6 +48,19 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
+/** repair --apply in a real terminal, `key` pressed at its typed confirmation: says `said`, writes nothing. */
+async function keyAtConfirmation(key: string, said: string): Promise<Run> {
+  const before = await fingerprint();
+  const r = await inTerminal(`node ${BIN} repair --apply --config ${conf} ${uuidOf('db01')}`, async (s) => {
+    await s.waitFor('Type "apply 1" to confirm', 60_000);
+    s.send(key);
+  });
+  expect(r.stdout).toContain(said);
+  expect(r.stdout).not.toMatch(/internal error|AbortError/);
+  expect(await fingerprint()).toBe(before);
+  return r;
+}
+
 /** A command in a real terminal; `drive` answers it; resolves with the exit status and the last screen. */
 async function inTerminal(command: string, drive: (s: ReturnType<typeof startTmux>) => Promise<void>): Promise<Run> {
   const s = startTmux(command, { cwd: ROOT, env: { XDG_STATE_HOME: state }, width: 160 });
@@ -244,17 +257,7 @@ const CASES: Record<ExitCodeName, Case[]> = {
     },
     {
       name: 'repair --apply, Ctrl-D (end of input) at the confirmation: declined, nothing written',
-      run: async () => {
-        const before = await fingerprint();
-        const r = await inTerminal(`node ${BIN} repair --apply --config ${conf} ${uuidOf('db01')}`, async (s) => {
-          await s.waitFor('Type "apply 1" to confirm', 60_000);
-          s.send('C-d');
-        });
-        expect(r.stdout).toContain('not confirmed: nothing was written');
-        expect(r.stdout).not.toMatch(/internal error|AbortError/);
-        expect(await fingerprint()).toBe(before);
-        return r;
-      },
+      run: () => keyAtConfirmation('C-d', 'not confirmed: nothing was written'),
     },
     {
       name: 'undo --apply, confirmation declined in a terminal',
@@ -524,17 +527,7 @@ const CASES: Record<ExitCodeName, Case[]> = {
   interrupted: [
     {
       name: "Ctrl-C at repair --apply's confirmation: nothing written",
-      run: async () => {
-        const before = await fingerprint();
-        const r = await inTerminal(`node ${BIN} repair --apply --config ${conf} ${uuidOf('db01')}`, async (s) => {
-          await s.waitFor('Type "apply 1" to confirm', 60_000);
-          s.send('C-c');
-        });
-        expect(r.stdout).toContain('interrupted at the confirmation: nothing was written');
-        expect(r.stdout).not.toMatch(/internal error|AbortError/);
-        expect(await fingerprint()).toBe(before);
-        return r;
-      },
+      run: () => keyAtConfirmation('C-c', 'interrupted at the confirmation: nothing was written'),
     },
     {
       name: 'Ctrl-C in the TUI',
