@@ -49,7 +49,7 @@ export interface TraceTally {
   traced: number;
   /** Instances shown. */
   shown: number;
-  /** Instances with stale values. */
+  /** Instances with stale values a repair writes (hasStaleValues). */
   stale: number;
 }
 

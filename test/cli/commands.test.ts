@@ -250,6 +250,7 @@ describe('trace, repair, undo on the generated cloud', () => {
     const text = await record(run(['trace', '--config', confFile, cell0]));
     expect(text.stdout).not.toContain('→');
     expect(text.stdout).toMatch(/~ repair leaves this instance alone: the instance is in cell0/);
+    expect(text.stdout).toMatch(/^0 instance\(s\) with stale values to repair; 1 listed\.$/m);
     // A sweep leaves cell0 out; the unreadable spec is listed as the named trace lists it.
     const sweep = JSON.parse((await record(run(['trace', '--all', '--json', '--config', confFile]))).stdout)
       .instances as Traced[];
