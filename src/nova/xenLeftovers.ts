@@ -1,6 +1,8 @@
 // What a Xen-to-KVM move leaves behind, in one place: every property and column that matters, where nova keeps
 // it, when a value there is a Xen leftover, and what it becomes. trace reports exactly what findLeftovers()
-// returns and repair changes exactly that (plus what the operator widens by name): the two cannot disagree.
+// returns and repair changes exactly that (plus what the operator widens by name): the two cannot disagree. Which
+// instances a repair leaves alone whatever their rows hold (cell0, deleted, a spec nova cannot load…) is decided
+// here too (whyNotRepaired), so trace never shows a value becoming what no repair writes.
 //
 // Only Xen leftovers change by default. A non-Xen value that keeps some hosts out (an image made for qemu, in a
 // cell where one host offers only kvm) was set by someone on purpose: it is reported as narrowing, and only
@@ -304,14 +306,14 @@ export function whyNotRepaired(
 ): NotRepaired | null {
   const never = (reason: string): NotRepaired => ({ reason, untilTaskEnds: false });
   const instance = snapshot.instance;
-  const problems = snapshot.problems.length > 0 ? ` (${snapshot.problems.join('; ')})` : '';
-  if (!snapshot.cell) return never(`the instance is not mapped to a cell yet (still building?)${problems}`);
+  const problems = () => (snapshot.problems.length > 0 ? ` (${snapshot.problems.join('; ')})` : '');
+  if (!snapshot.cell) return never(`the instance is not mapped to a cell yet (still building?)${problems()}`);
   const cellName = snapshot.cell.name ?? snapshot.cell.uuid;
   if (snapshot.cell.uuid === CELL0_UUID)
     return never(
       'the instance is in cell0: it was never scheduled to a host, so nothing can move it (rebuild or delete it)',
     );
-  if (!instance) return never(`no instances row in ${cellName}${problems}`);
+  if (!instance) return never(`no instances row in ${cellName}${problems()}`);
   if (instance.deleted !== 0) return never('the instance is deleted: nothing to repair');
   if (instance.taskState)
     return {
@@ -332,7 +334,10 @@ export interface LeftoverOptions {
 
 /** What findLeftovers() sees in one instance's rows. */
 export interface Leftovers {
-  /** Xen leftovers; `becomes` is absent where nothing can be written (no target host, a name clash). */
+  /**
+   * Xen leftovers; `becomes` is absent where nothing can be written (a name clash, or an instance no repair run
+   * acts on: notRepaired).
+   */
   stale: StaleValue[];
   /** Non-Xen values that keep some target hosts out: reported, changed only when widened by name. */
   narrowing: StaleValue[];
