@@ -91,11 +91,11 @@ for (const { name, cloudDir } of [
           expect(t.diagnosis.notes, label).toContain(`repair leaves this instance alone: ${plan.reason}`);
         // Reported, not a failure: neither pending in a dry run nor a change not made when applying.
         expect(hasStaleValues(t), label).toBe(false);
-        const outcome: RepairOutcome = { unknown: false, notMade: false, pending: false };
+        const outcome: RepairOutcome = { notMade: false, pending: false };
         const result = { uuid: plan.uuid, status: 'skipped', reason: plan.reason, plan } as ApplyResult;
         noteOutcome(outcome, result, t, true);
         noteOutcome(outcome, result, t, false);
-        expect(outcome, label).toEqual({ unknown: false, notMade: false, pending: false });
+        expect(outcome, label).toEqual({ notMade: false, pending: false });
       }
     });
 
