@@ -312,7 +312,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
         await stdout.write(`\n],\n"unattributed": ${JSON.stringify(targets.scan?.unattributed ?? [])}\n}\n`);
       else
         await stdout.write(
-          `\n${tally.stale} instance(s) with stale values; ${tally.shown} listed${targets.all ? ` of ${tally.traced} traced` : ''}.\n`,
+          `\n${tally.stale} instance(s) with stale values to repair; ${tally.shown} listed${targets.all ? ` of ${tally.traced} traced` : ''}.\n`,
         );
       await stdout.flush();
       setExitCode(traceExitCode(tally, { cells: nova.cells(), logSkipped }));

@@ -34,8 +34,14 @@ export function isShown(t: TracedInstance, includeHealthy = false): boolean {
   return d.health !== 'ok' || d.problems.length > 0 || d.narrowing.length > 0;
 }
 
+/**
+ * Whether the instance has stale values a repair writes, now or once the task nova runs on it has finished: what
+ * trace counts (exit 1), a dry run leaves pending and an applying run that skips it has not made. One repair never
+ * acts on (cell0, deleted, a spec nova cannot load, no host to repair towards; whyNotRepaired) shows its leftovers
+ * with nothing they become: reported, not counted, as deleted instances and those without image properties are.
+ */
 export function hasStaleValues(t: TracedInstance): boolean {
-  return t.diagnosis.health === 'stale' || t.diagnosis.health === 'half-fixed';
+  return t.diagnosis.stale.some((s) => s.becomes !== undefined);
 }
 
 export interface TraceTally {
@@ -43,7 +49,7 @@ export interface TraceTally {
   traced: number;
   /** Instances shown. */
   shown: number;
-  /** Instances with stale values. */
+  /** Instances with stale values a repair writes (hasStaleValues). */
   stale: number;
 }
 
@@ -271,9 +277,10 @@ export function listExitCode(
 }
 
 /**
- * A planned change that was not made: a conflict, a failure, or (when applying) an instance with stale values that
- * repair had to skip (a task in progress). Deleted instances and those repair cannot act on (no image in the spec,
- * no image properties) are reported, not failures.
+ * A planned change that was not made: a conflict, a failure, or (when applying) an instance with stale values a
+ * repair writes that this one had to skip (a task in progress, an option its cell cannot take). Deleted instances
+ * and those repair cannot act on (cell0, no image in the spec, no image properties, a spec that is not JSON) have
+ * nothing a repair writes (hasStaleValues): reported, not failures.
  */
 export function changeNotMade(r: ApplyResult, t: TracedInstance | undefined, applied: boolean): boolean {
   if (r.status === 'conflict' || r.status === 'failed') return true;

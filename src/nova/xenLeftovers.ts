@@ -1,6 +1,8 @@
 // What a Xen-to-KVM move leaves behind, in one place: every property and column that matters, where nova keeps
 // it, when a value there is a Xen leftover, and what it becomes. trace reports exactly what findLeftovers()
-// returns and repair changes exactly that (plus what the operator widens by name): the two cannot disagree.
+// returns and repair changes exactly that (plus what the operator widens by name): the two cannot disagree. Which
+// instances a repair leaves alone whatever their rows hold (cell0, deleted, a spec nova cannot load…) is decided
+// here too (whyNotRepaired), so trace never shows a value becoming what no repair writes.
 //
 // Only Xen leftovers change by default. A non-Xen value that keeps some hosts out (an image made for qemu, in a
 // cell where one host offers only kvm) was set by someone on purpose: it is reported as narrowing, and only
@@ -277,6 +279,54 @@ export function systemMetadataProps(
   return { props, keys };
 }
 
+/** nova_api.cell_mappings' uuid for cell0: where nova keeps the instances it never scheduled to a host. */
+export const CELL0_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** Why a repair leaves an instance alone, as far as its rows tell. */
+export interface NotRepaired {
+  /** In the operator's words; a skipped plan's reason. */
+  reason: string;
+  /**
+   * Nova is working on the instance (task_state set): a repair once the task has finished writes what `becomes`
+   * says, so its leftovers keep it, and a run that skips it has not made a planned change. Otherwise no repair
+   * run can act on the instance: its leftovers have no `becomes` (reported, not a failure).
+   */
+  untilTaskEnds: boolean;
+}
+
+/**
+ * Why a repair leaves this instance alone, from its rows alone (no options; those can only add reasons): null when
+ * a repair may act on it. The one rule: findLeftovers() asks it, so trace shows no `becomes` where the plan,
+ * which skips with this reason, writes nothing.
+ */
+export function whyNotRepaired(
+  snapshot: InstanceSnapshot,
+  reading: SpecReading | null,
+  targets: RepairTargets = RepairTargets.of(snapshot.hosts),
+): NotRepaired | null {
+  const never = (reason: string): NotRepaired => ({ reason, untilTaskEnds: false });
+  const instance = snapshot.instance;
+  const problems = () => (snapshot.problems.length > 0 ? ` (${snapshot.problems.join('; ')})` : '');
+  if (!snapshot.cell) return never(`the instance is not mapped to a cell yet (still building?)${problems()}`);
+  const cellName = snapshot.cell.name ?? snapshot.cell.uuid;
+  if (snapshot.cell.uuid === CELL0_UUID)
+    return never(
+      'the instance is in cell0: it was never scheduled to a host, so nothing can move it (rebuild or delete it)',
+    );
+  if (!instance) return never(`no instances row in ${cellName}${problems()}`);
+  if (instance.deleted !== 0) return never('the instance is deleted: nothing to repair');
+  if (instance.taskState)
+    return {
+      reason: `task_state is ${instance.taskState}: nova is working on this instance; repair it once the task has finished`,
+      untilTaskEnds: true,
+    };
+  const spec = snapshot.requestSpec;
+  if (spec && reading && !reading.ok) return never(`nova_api.request_specs id ${spec.id}: ${reading.problem}`);
+  if (targets.hosts.length === 0)
+    return never(`${cellName} has no non-Xen compute node advertising supported_instances to repair towards`);
+  return null;
+}
+
 export interface LeftoverOptions {
   /** --hv-type: img_hv_type to write; null/undefined: chosen from the hosts; 'remove': drop it. */
   hvType?: string | null;
@@ -284,7 +334,10 @@ export interface LeftoverOptions {
 
 /** What findLeftovers() sees in one instance's rows. */
 export interface Leftovers {
-  /** Xen leftovers; `becomes` is absent where nothing can be written (no target host, a name clash). */
+  /**
+   * Xen leftovers; `becomes` is absent where nothing can be written (a name clash, or an instance no repair run
+   * acts on: notRepaired).
+   */
   stale: StaleValue[];
   /** Non-Xen values that keep some target hosts out: reported, changed only when widened by name. */
   narrowing: StaleValue[];
@@ -300,6 +353,8 @@ export interface Leftovers {
   notes: string[];
   /** --hv-type that cannot be used for this instance's cell. */
   optionError: string | null;
+  /** Why a repair leaves the instance alone (whyNotRepaired), null when it may act on it. */
+  notRepaired: NotRepaired | null;
 }
 
 function hostList(hosts: readonly HostCapabilities[]): string {
@@ -427,6 +482,9 @@ export function findLeftovers(
   const liveBdms = snapshot.blockDeviceMappings.filter((b) => b.deleted === 0);
   const sites = propertySites(snapshot, reading);
   const notes: string[] = [];
+  const notRepaired = whyNotRepaired(snapshot, reading, targets);
+  // What a value becomes is what a repair writes: nothing, on an instance no repair run acts on.
+  const writes = notRepaired === null || notRepaired.untilTaskEnds;
 
   const xenOrigin =
     sites.some((s) => xenIn(s.entry, s.value)) ||
@@ -454,7 +512,7 @@ export function findLeftovers(
   const stale: StaleValue[] = [];
   const narrowing: StaleValue[] = [];
   const push = (list: StaleValue[], site: Site, reason: string, becomes: string | null | undefined) =>
-    list.push(staleAt(site.location, site.value, site.entry.property, reason, becomes));
+    list.push(staleAt(site.location, site.value, site.entry.property, reason, writes ? becomes : undefined));
   let fit: string | undefined;
   const specFitOnce = () => {
     fit ??= specFit(hosts, reading, cellName);
@@ -566,9 +624,13 @@ export function findLeftovers(
         place.table === 'instance_system_metadata'
           ? { database: 'cell', table: place.table, rowId, key: place.name }
           : ({ database: 'cell', table: place.table, rowId, column: place.name } as StaleLocation);
-      stale.push(staleAt(location, value, null, reason, becomes));
+      stale.push(staleAt(location, value, null, reason, writes ? becomes : undefined));
     }
   }
+  if (notRepaired && (stale.length > 0 || narrowing.length > 0))
+    notes.push(
+      `${notRepaired.untilTaskEnds ? 'repair skips this instance for now' : 'repair leaves this instance alone'}: ${notRepaired.reason}`,
+    );
 
   return {
     stale,
@@ -580,6 +642,7 @@ export function findLeftovers(
     ...(vmTarget !== undefined ? { vmTarget } : {}),
     notes,
     optionError,
+    notRepaired,
   };
 }
 

@@ -35,7 +35,6 @@ export interface PlanOptions {
 
 export { WIDENABLE };
 
-const CELL0_UUID = '00000000-0000-0000-0000-000000000000';
 const PROPS_DATA = [...SPEC_PROPS_PATH, 'nova_object.data'];
 
 function emptyPlan(snapshot: InstanceSnapshot, status: RepairPlan['status'], reason: string): RepairPlan {
@@ -170,41 +169,17 @@ function plan(
   specReading: SpecReading | undefined,
   brief: boolean,
 ): RepairPlan {
-  const instance = snapshot.instance;
-  const problems = snapshot.problems.length > 0 ? ` (${snapshot.problems.join('; ')})` : '';
-  if (!snapshot.cell)
-    return emptyPlan(snapshot, 'skipped', `the instance is not mapped to a cell yet (still building?)${problems}`);
-  const cellName = snapshot.cell.name ?? snapshot.cell.uuid;
-  if (snapshot.cell.uuid === CELL0_UUID) {
-    return emptyPlan(
-      snapshot,
-      'skipped',
-      'the instance is in cell0: it was never scheduled to a host, so nothing can move it (rebuild or delete it)',
-    );
-  }
-  if (!instance) return emptyPlan(snapshot, 'skipped', `no instances row in ${cellName}${problems}`);
-  if (instance.deleted !== 0) return emptyPlan(snapshot, 'skipped', 'the instance is deleted: nothing to repair');
-  if (instance.taskState) {
-    return emptyPlan(
-      snapshot,
-      'skipped',
-      `task_state is ${instance.taskState}: nova is working on this instance; repair it once the task has finished`,
-    );
-  }
   const specRow = snapshot.requestSpec;
   const reading = specRow ? (specReading ?? readSpec(specRow.spec)) : null;
-  if (specRow && reading && !reading.ok) {
-    return emptyPlan(snapshot, 'skipped', `nova_api.request_specs id ${specRow.id}: ${reading.problem}`);
-  }
   const found = findLeftovers(snapshot, reading, options);
+  // Not mapped, cell0, no row, deleted, a task in progress, a spec nova cannot load, no host to repair towards: the
+  // rule trace shows too (its leftovers have nothing they become, and a note with this reason).
+  // (whyNotRepaired says null only of an instance mapped to a cell, whose row was read: the rest is for the types.)
+  const instance = snapshot.instance;
+  if (found.notRepaired || !instance || !snapshot.cell)
+    return emptyPlan(snapshot, 'skipped', found.notRepaired?.reason ?? `no instances row for ${snapshot.uuid}`);
   if (found.optionError) return emptyPlan(snapshot, 'skipped', found.optionError);
-  if (found.targets.hosts.length === 0) {
-    return emptyPlan(
-      snapshot,
-      'skipped',
-      `${cellName} has no non-Xen compute node advertising supported_instances to repair towards`,
-    );
-  }
+  const cellName = snapshot.cell.name ?? snapshot.cell.uuid;
   const warnings: string[] = [...found.notes];
   const change = valuesToChange(found, options);
   for (const s of found.stale.filter((x) => !fixable(x))) warnings.push(`not changed: ${s.reason}`);

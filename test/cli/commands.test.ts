@@ -222,6 +222,56 @@ describe('trace, repair, undo on the generated cloud', () => {
     }
   });
 
+  it('an instance repair never acts on (cell0, a spec that is not JSON) is one story in a named trace, a sweep and repair', async () => {
+    const byLabel = (label: string) =>
+      (cloud.manifest as { instances: { label: string; uuid: string }[] }).instances.find((i) => i.label === label)!
+        .uuid;
+    const cell0 = byLabel('failed-build');
+    const hostile = byLabel('hostile');
+    type Traced = { uuid: string; health: string; stale: { becomes?: string | null }[]; notes: string[] };
+    const named = await record(run(['trace', '--json', '--config', confFile, cell0, hostile]));
+    // Xen values shown, nothing a repair would write, and why not; nothing for a repair to do: 0.
+    expect(named.code, named.stderr).toBe(0);
+    const shown = JSON.parse(named.stdout).instances as Traced[];
+    expect(shown.map((i) => [i.uuid, i.health])).toEqual([
+      [cell0, 'stale'],
+      [hostile, 'unreadable'],
+    ]);
+    for (const i of shown) {
+      expect(i.stale.length).toBeGreaterThan(4);
+      expect(i.stale.filter((s) => 'becomes' in s)).toEqual([]);
+    }
+    expect(shown[0]!.notes).toContain(
+      'repair leaves this instance alone: the instance is in cell0: it was never scheduled to a host, so nothing can move it (rebuild or delete it)',
+    );
+    expect(shown[1]!.notes.join('\n')).toMatch(
+      /^repair leaves this instance alone: nova_api\.request_specs id \d+: .*not JSON/m,
+    );
+    const text = await record(run(['trace', '--config', confFile, cell0]));
+    expect(text.stdout).not.toContain('→');
+    expect(text.stdout).toMatch(/~ repair leaves this instance alone: the instance is in cell0/);
+    expect(text.stdout).toMatch(/^0 instance\(s\) with stale values to repair; 1 listed\.$/m);
+    // A sweep leaves cell0 out; the unreadable spec is listed as the named trace lists it.
+    const sweep = JSON.parse((await record(run(['trace', '--all', '--json', '--config', confFile]))).stdout)
+      .instances as Traced[];
+    expect(sweep.map((i) => i.uuid)).not.toContain(cell0);
+    expect(sweep.find((i) => i.uuid === hostile)).toEqual(shown[1]);
+    // repair: reported with the same reason, not pending (dry run) and not a failure (applied), run after run.
+    const before = await fingerprint();
+    const dry = await record(run(['repair', '--json', '--config', confFile, cell0, hostile]));
+    expect(dry.code, dry.stderr).toBe(0);
+    const reasons = (JSON.parse(dry.stdout).instances as { status: string; reason: string }[]).map(
+      (i) => `repair leaves this instance alone: ${i.reason}`,
+    );
+    expect(reasons).toEqual(shown.map((i) => i.notes.at(-1)));
+    for (let n = 0; n < 2; n++) {
+      const applied = await record(run(['repair', '--apply', '--yes', '--config', confFile, cell0, hostile]));
+      expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+      expect(applied.stdout).toMatch(/skipped: the instance is in cell0/);
+    }
+    expect(await fingerprint()).toEqual(before);
+  });
+
   it('repair is a dry run by default and writes nothing', async () => {
     const before = await fingerprint();
     const r = await record(run(['repair', '--json', '--config', confFile, '--all']));

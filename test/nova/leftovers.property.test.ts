@@ -70,6 +70,11 @@ const snapshotArb = fc
     rootDeviceName: pick([null, '/dev/vda', '/dev/xvda', '/dev/sda']),
     vmMode: pick([null, 'hvm', 'xen', 'pv']),
     bdms: fc.array(pick(['/dev/vda', '/dev/xvda', '/dev/xvdb', 'xvdc', '/dev/sdb', null]), { maxLength: 3 }),
+    // What makes repair leave an instance alone, now and then: cell0, no cell, deleted, a task, a spec not JSON.
+    cell: pick(['cell1', 'cell1', 'cell1', 'cell1', 'cell0', null]),
+    deleted: pick([0, 0, 0, 0, 0, 3]),
+    taskState: pick([null, null, null, null, null, 'migrating']),
+    specNotJson: pick([false, false, false, false, false, true]),
   })
   .map((g): InstanceSnapshot => {
     const hosts: HostCapabilities[] = g.hosts.map((k, i) => {
@@ -79,14 +84,21 @@ const snapshotArb = fc
     const systemMetadata: SystemMetadataRow[] = g.sysmeta.map((r, i) => ({ id: 100 + i, ...r }));
     return {
       uuid: 'u',
-      cell: { uuid: 'c1', name: 'cell1' },
-      requestSpec: g.hasSpec ? { id: 1, instanceUuid: 'u', spec: specWith(g.spec) } : null,
+      cell:
+        g.cell === null
+          ? null
+          : g.cell === 'cell0'
+            ? { uuid: '00000000-0000-0000-0000-000000000000', name: 'cell0' }
+            : { uuid: 'c1', name: 'cell1' },
+      requestSpec: g.hasSpec
+        ? { id: 1, instanceUuid: 'u', spec: g.specNotJson ? `not json ${specWith(g.spec)}` : specWith(g.spec) }
+        : null,
       instance: {
         id: 7,
         uuid: 'u',
         displayName: 'vm',
         vmState: 'stopped',
-        taskState: null,
+        taskState: g.taskState,
         host: null,
         node: null,
         kernelId: g.kernelId,
@@ -94,7 +106,7 @@ const snapshotArb = fc
         rootDeviceName: g.rootDeviceName,
         vmMode: g.vmMode,
         imageRef: 'img',
-        deleted: 0,
+        deleted: g.deleted,
       },
       systemMetadata,
       blockDeviceMappings: g.bdms.map((deviceName, i) => ({ id: 200 + i, deviceName, bootIndex: i, deleted: 0 })),
@@ -144,6 +156,18 @@ describe('trace and repair agree on what is stale', () => {
         if (plan.status === 'skipped') {
           expect(plan.rowChanges).toEqual([]);
           expect(plan.reason).toBeTruthy();
+          const written = [...d.stale, ...d.narrowing].filter((s) => s.becomes !== undefined);
+          if (snapshot.instance?.taskState && plan.reason?.startsWith('task_state')) {
+            // Busy: trace shows what a repair writes once the task has finished, and says it skips it for now.
+            const later = planRepair({ ...snapshot, instance: { ...snapshot.instance, taskState: null } });
+            const fixable = d.stale.filter((s) => s.becomes !== undefined);
+            if (later.status === 'planned') expect(planKeys(later)).toEqual(sorted(fixable.map((s) => staleKey(s))));
+            if (d.stale.length > 0) expect(d.notes).toContain(`repair skips this instance for now: ${plan.reason}`);
+          } else {
+            // Left alone: nothing it would write is shown, and trace says why in the plan's words.
+            expect(written).toEqual([]);
+            if (d.stale.length > 0) expect(d.notes).toContain(`repair leaves this instance alone: ${plan.reason}`);
+          }
           return;
         }
         const expected = d.stale.filter((s) => s.becomes !== undefined).map((s) => staleKey(s));

@@ -145,6 +145,21 @@ describe("stale pane with nova's own diagnosis", () => {
     expect(out).toContain('Set on purpose, left as set');
     expect(out).toMatch(/img_hv_type = 'qemu' {2}img_hv_type 'qemu' in the request spec passes on 2 of 3/);
   });
+
+  it('an instance repair leaves alone: its Xen values with nothing they become, and why, under Notes', () => {
+    const snapshot = snapshotWith(REAL_SPEC, {
+      cell: { uuid: '00000000-0000-0000-0000-000000000000', name: 'cell0' },
+      instance: instanceRow({ rootDeviceName: '/dev/xvda', vmMode: 'xen' }),
+      hosts: [],
+    });
+    const diagnosis = diagnose(snapshot);
+    expect(diagnosis.stale.length).toBeGreaterThan(0);
+    const out = text(staleLines({ ...staleView(1), snapshot, diagnosis }, ctx));
+    expect(out).toContain("vm_mode = 'xen'  instances.vm_mode 'xen'");
+    expect(out).not.toContain('→');
+    expect(out).not.toContain('Set on purpose');
+    expect(out).toMatch(/Notes\n {2}repair leaves this instance alone: the instance is in cell0/);
+  });
 });
 
 describe('results', () => {

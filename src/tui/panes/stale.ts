@@ -62,7 +62,7 @@ export function staleLines(view: InstanceView, ctx: PaneContext): Line[] {
         line('  ', seg(databaseOf(stale, view, ctx), { bold: true }), ' · ', ...locationOf(stale)),
       );
     }
-    if (diagnosis.narrowing.length > 0 || diagnosis.notes.length > 0) {
+    if (diagnosis.narrowing.length > 0) {
       out.push(blank, line(seg('Set on purpose, left as set', { bold: true })));
       for (const n of diagnosis.narrowing) {
         out.push(
@@ -70,6 +70,10 @@ export function staleLines(view: InstanceView, ctx: PaneContext): Line[] {
           line('    ', seg(databaseOf(n, view, ctx), { dim: true }), ' · ', ...locationOf(n)),
         );
       }
+    }
+    // An architecture some hosts lack, why a repair leaves the instance alone (then nothing above has a →).
+    if (diagnosis.notes.length > 0) {
+      out.push(blank, line(seg('Notes', { bold: true })));
       for (const note of diagnosis.notes) out.push(line('  ', note));
     }
   }
