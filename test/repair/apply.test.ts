@@ -169,7 +169,9 @@ describe('compare-and-swap', () => {
       expect(result!.status).toBe('conflict');
       expect(result!.reason).toMatch(/locked by another transaction \(waited 1s\)/);
       // The summary line says a lock is one kind of conflict, not only "changed since planned".
-      expect(repairSummaryOf(new Map([[result!.status, 1]]), true)).toMatch(/1 in conflict \(changed or locked since planned\)/);
+      expect(repairSummaryOf(new Map([[result!.status, 1]]), true)).toMatch(
+        /1 in conflict \(changed or locked since planned\)/,
+      );
     } finally {
       await holder.query('ROLLBACK');
       await holder.end();
