@@ -5,14 +5,13 @@ import type { RowDataPacket } from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { parseSupportedInstances } from '../nova/supportedInstances.js';
 import type { HostCapabilities } from '../nova/types.js';
+import { CELL0_UUID } from '../nova/xenLeftovers.js';
 import { type ConnectOptions, type DbTarget, makeTarget, openPool, readOnly } from './connect.js';
 import { formatCellDbUrl, maskUrl } from './dbUrl.js';
 import { DbError } from './errors.js';
 import type { CellOverride } from './resolve.js';
 import { checkSchema, type SchemaInfo } from './schema.js';
 import type { CellStatus } from './types.js';
-
-export const CELL0_UUID = '00000000-0000-0000-0000-000000000000';
 
 export interface CellMappingRow {
   id: number;
@@ -98,6 +97,14 @@ export function checkCellOverrides(mappings: readonly CellMappingRow[], override
   const used = new Set(mappings.map((m) => overrideFor(m, overrides)));
   const cells = mappings.map((m) => m.name ?? m.uuid).join(', ');
   for (const o of overrides) {
+    // A bare URL replaces every cell whose database has its name: where cells share a name (`nova` on each cell's
+    // own server), one cell's work would run on another's database.
+    const replaced = mappings.filter((m) => overrideFor(m, overrides) === o);
+    if (o.cell === null && replaced.length > 1)
+      throw new DbError(
+        'config',
+        `--cell-db ${maskUrl(o.url)}: cells ${replaced.map((m) => m.name ?? m.uuid).join(', ')} all have database '${o.database ?? ''}'; name the cell: --cell-db NAME=URL`,
+      );
     if (used.has(o)) continue;
     const shown = o.cell !== null ? `--cell-db ${o.cell}=…` : `--cell-db ${maskUrl(o.url)}`;
     const taken = mappings.find((m) => overrideFor(m, [o]) === o);

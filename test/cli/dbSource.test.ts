@@ -215,6 +215,38 @@ describe('--cell-db', () => {
     }
     expect(await rowsA()).toEqual(before);
   });
+
+  it('as a bare URL, whose database name two cells share (each on its own server), is a usage error (2)', async () => {
+    // Cloud B's cell2 moved to another server, under cell1's database name, as where every cell's database is `nova`.
+    const api = b.databases.api;
+    const c = await server.connect(api);
+    try {
+      const [[m]] = (await c.query('SELECT database_connection FROM cell_mappings WHERE name = ?', ['cell2'])) as [
+        { database_connection: string }[],
+        unknown,
+      ];
+      const elsewhere = m!.database_connection.replace(/@[^/]*\/[^?]*/, '@192.0.2.1:3306/b_nova_cell1');
+      await c.query('UPDATE cell_mappings SET database_connection = ? WHERE name = ?', [elsewhere, 'cell2']);
+      try {
+        const before = await rowsB();
+        const r = await run(['trace', '--all', '--api-db', b.apiUrl, '--cell-db', b.cellUrls.cell1]);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(
+          /cells cell1, cell2 all have database 'b_nova_cell1'; name the cell: --cell-db NAME=URL/,
+        );
+        expect(await rowsB()).toEqual(before);
+      } finally {
+        await c.query('UPDATE cell_mappings SET database_connection = ? WHERE name = ?', [
+          m!.database_connection,
+          'cell2',
+        ]);
+      }
+    } finally {
+      await c.end();
+    }
+  });
 });
 
 describe('connection warnings', () => {
