@@ -47,6 +47,10 @@ if (mode === 'read' || mode === 'parse') {
   for (const line of readFileSync(a, 'utf8').split('\n')) {
     if (line.startsWith('{"uuid"')) records.push(JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line));
   }
+  if (records.length === 0) {
+    console.error(`floor write: no trace records in ${a}`);
+    process.exit(2);
+  }
   const fd = openSync('/dev/null', 'w');
   const t0 = performance.now();
   let piece = '';

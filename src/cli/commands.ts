@@ -70,12 +70,12 @@ function warn(text: string): void {
   process.stderr.write(`nova-doctor: ${text}\n`);
 }
 
-// The default is chooseScanThreads' (src/logscan/threadChoice.ts); an operator who knows the host (a busy
-// scheduler, vCPUs that share a core) or has measured otherwise says so here.
 /** --since/--until, said once for every command that reads logs. Both bounds are inclusive and a bound covers all
  * of the date, minute or second it names (src/logscan/timeRange.ts): `--until 2026-11-26` keeps that whole day. */
 const SINCE_HELP = 'only records at or after this time (YYYY-MM-DD[ HH:MM[:SS]], or 2h, 7d before now)';
 const UNTIL_HELP = 'only records up to this time, all of it included (--until 2026-11-26 keeps that whole day)';
+// The default is chooseScanThreads' (src/logscan/threadChoice.ts); an operator who knows the host (a busy
+// scheduler, vCPUs that share a core) or has measured otherwise says so here.
 const THREADS_HELP =
   'threads to read logs with (default: 2 when the logs are big enough for the share of a second CPU found free at start; scan --json: stats.threads says why)';
 

@@ -2,7 +2,7 @@
 import type { CellStatus } from '../db/types.js';
 import { startDemo } from '../doctor/demo.js';
 import { isAffectedRow, listExitCode } from '../doctor/flow.js';
-import { databaseWords } from '../doctor/journalCommands.js';
+import { databaseWords, shellWord } from '../doctor/journalCommands.js';
 import { skippedInput } from '../doctor/scan.js';
 import { createDoctor } from '../doctor/session.js';
 import type { DoctorConfig, InstanceRow } from '../doctor/types.js';
@@ -31,7 +31,7 @@ function summary(views: InstanceRow[]): string {
 
 function commandsFor(config: DoctorConfig): string {
   const db = config.db ? databaseWords(config.db).join(' ') : '--config /etc/nova/nova.conf';
-  const logs = config.logs.join(' ');
+  const logs = config.logs.map(shellWord).join(' ');
   const targets = [logs, config.all ? '--all' : ''].filter(Boolean).join(' ');
   return [
     'No terminal here, so no interactive view. The same steps as commands:',

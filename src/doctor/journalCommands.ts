@@ -4,7 +4,8 @@
 import { maskCellDbArg, maskUrl } from '../db/dbUrl.js';
 import type { DbOptions } from '../db/types.js';
 
-function shellWord(text: string): string {
+/** A word for a POSIX shell: as it is when it has nothing the shell would read, else single-quoted. */
+export function shellWord(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 

@@ -8,7 +8,7 @@
 // - connection warnings (URL parameters mysql2 ignores, as TripleO's read_default_file) reach stderr and --json;
 // - a --cell-db no cell uses is a usage error (2) before anything is read or written.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,13 +142,19 @@ describe('NOVA_DOCTOR_API_DB', () => {
   });
 
   it('alone, in the TUI form without a terminal: the commands it prints reach the same cloud in a clean shell', async () => {
-    const r = await run(['--all'], { NOVA_DOCTOR_API_DB: b.apiUrl });
+    // A log whose name a shell would split and unquote: the printed lines quote it as they quote the URL.
+    const log = join(dir, "nova scheduler's.log");
+    copyFileSync(join(dirname(BIN), '..', 'test', 'fixtures', 'nova', 'logs', 'scheduler-zed.log'), log);
+    const r = await run([log, '--all'], { NOVA_DOCTOR_API_DB: b.apiUrl });
     expect(r.stdout).toContain('No terminal here');
     const trace = /^ {2}(nova-doctor trace .*)$/m.exec(r.stdout)?.[1];
     expect(trace).toMatch(/^nova-doctor trace --api-db 'mysql\+pymysql:\/\/nova:\*\*\*@localhost:3306\/b_nova_api\?/);
-    // Without the variable, only what the line says reaches a database: 1 (stale instances found), not 2.
+    // Without the variable, only what the line says reaches a database: 1 (stale instances found), not 2; and the
+    // log is read (3 if the shell had split its name into files that do not exist).
     const t = runPrinted(trace!);
     expect(t.code, t.stderr).toBe(1);
+    const scan = /^ {2}(nova-doctor scan .*)$/m.exec(r.stdout)?.[1];
+    expect(runPrinted(scan!).code).toBe(1);
   });
 
   it('is named as the source in errors, not --api-db', async () => {
