@@ -71,7 +71,8 @@ export class DoctorError extends Error {
   readonly exitCode: ExitCodeValue;
   constructor(
     message: string,
-    readonly options: { where?: string; hint?: string; exitCode?: ExitCodeValue } = {},
+    /** journal: the repair journal the error leaves work in (its message says how to go on). */
+    readonly options: { where?: string; hint?: string; exitCode?: ExitCodeValue; journal?: string } = {},
   ) {
     super(message);
     this.exitCode = options.exitCode ?? ExitCode.usage;

@@ -450,6 +450,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
               signal: stop?.signal,
               apply,
               journalPath,
+              db: config.db,
               planOptions,
               cellUuids,
               confirmed: first?.planned ?? null,

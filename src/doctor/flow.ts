@@ -4,7 +4,7 @@
 
 import type { NovaDatabases } from '../db/trace.js';
 import type { CellStatus } from '../db/types.js';
-import { ExitCode, type ExitCodeValue, strongestExit } from '../errors.js';
+import { DoctorError, ExitCode, type ExitCodeValue, strongestExit } from '../errors.js';
 import { applyPlans } from '../repair/apply.js';
 import { cloudOf } from '../repair/cloudIdentity.js';
 import { Journal } from '../repair/journal.js';
@@ -21,6 +21,7 @@ import {
   withConnections,
 } from './repair.js';
 import { type TracedInstance, type TraceTargets, traceInstances } from './trace.js';
+import { resumeCommand } from './journalCommands.js';
 import type { InstanceRow } from './types.js';
 
 /**
@@ -176,6 +177,7 @@ export async function repairPages(
       }
       let journal: Journal | null = null;
       let done = 0;
+      let repaired = 0;
       let page: { t: TracedInstance; plan: RepairPlan }[] = [];
       const flush = async () => {
         const plans = page.map((x) => x.plan);
@@ -189,7 +191,10 @@ export async function repairPages(
           signal: run.signal,
           onProgress: (n, _total, uuid) => run.onProgress?.(done + n, run.total ?? 0, uuid),
         });
-        for (const [i, r] of results.entries()) await onResult(r, page[i]!.t);
+        for (const [i, r] of results.entries()) {
+          if (r.status === 'repaired') repaired++;
+          await onResult(r, page[i]!.t);
+        }
         done += plans.length;
         page = [];
       };
@@ -202,6 +207,17 @@ export async function repairPages(
           if (page.length >= (run.pageSize ?? REPAIR_PAGE)) await flush();
         }
         if (page.length > 0) await flush();
+      } catch (e) {
+        // Pages already written are in the journal: an error after them (a sweep read that failed between pages,
+        // the server gone) must still say where it is and how to go on, as a connection lost mid-apply does.
+        const j = journal as Journal | null;
+        if (j === null || (e instanceof DoctorError && e.options.journal !== undefined)) throw e;
+        await j.drain();
+        const why = e instanceof DoctorError ? e.oneLine() : e instanceof Error ? e.message : String(e);
+        throw new DoctorError(
+          `${why}; the repair stopped after ${repaired} instance(s) repaired: the journal ${j.path} says what was committed: once the cause is fixed, run '${resumeCommand(run.db ?? null, j.path)}', then repair again`,
+          { exitCode: ExitCode.incomplete, journal: j.path },
+        );
       } finally {
         await (journal as Journal | null)?.close();
       }

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import type { Connection, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { describeMissingGrants, type MissingGrant, missingRepairGrants } from '../db/grants.js';
 import type { NovaDatabases } from '../db/trace.js';
+import type { DbOptions } from '../db/types.js';
 import { DoctorError, ExitCode } from '../errors.js';
 import type { RepairConnections } from '../repair/apply.js';
 import { defaultJournalPath as journalDefaultPath } from '../repair/journal.js';
@@ -117,6 +118,8 @@ export interface RepairRun {
   onWarning?: (text: string) => void;
   /** Aborted: finish the instances in progress, start no other (see applyPlans). */
   signal?: AbortSignal;
+  /** The database options the run was given: what a command printed to go on from its journal names. */
+  db?: DbOptions | null;
 }
 
 /** Cells named in a journal, so undo/resume can open exactly those. */

@@ -272,6 +272,7 @@ export class DoctorSession implements DoctorApi {
         {
           apply: options.apply,
           journalPath,
+          db: this.config.db,
           planOptions: this.planOptions,
           cellUuids: [...cells],
           confirmed: new Set(uuids),

@@ -340,7 +340,7 @@ export async function applyPlans(
       throw new DoctorError(
         `lost the database connection mid-repair (${lostConnection}): ${committed} instance(s) repaired, ${untried} not tried; ` +
           `the journal ${path} says what was committed: once the server is back, run 'nova-doctor repair --resume --journal ${path} --apply', then repair again`,
-        { exitCode: ExitCode.incomplete },
+        { exitCode: ExitCode.incomplete, journal: path },
       );
     }
     if (crash !== null && crash !== LOST) throw crash;
