@@ -10,6 +10,7 @@ import { cloudOf } from '../repair/cloudIdentity.js';
 import { Journal } from '../repair/journal.js';
 import type { PlanOptions } from '../repair/plan.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
+import { resumeCommand } from './journalCommands.js';
 import {
   defaultJournalPath,
   durabilityWarnings,
@@ -21,7 +22,6 @@ import {
   withConnections,
 } from './repair.js';
 import { type TracedInstance, type TraceTargets, traceInstances } from './trace.js';
-import { resumeCommand } from './journalCommands.js';
 import type { InstanceRow } from './types.js';
 
 /**
