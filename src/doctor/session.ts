@@ -8,7 +8,7 @@ import type { Incident } from '../logscan/types.js';
 import type { PlanOptions } from '../repair/plan.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
 import { describeError, userFacing } from './errors.js';
-import { planShown, REPAIR_PAGE, repairPages, shownInstances } from './flow.js';
+import { hasStaleValues, planShown, REPAIR_PAGE, repairPages, shownInstances } from './flow.js';
 import { undoCommand } from './journalCommands.js';
 import { defaultJournalPath, undoRepairs } from './repair.js';
 import { nothingRead, scan } from './scan.js';
@@ -83,6 +83,7 @@ function rowOf(t: TracedInstance, plan: RepairPlan, last: AppliedOutcome | null)
     displayName: t.snapshot.instance?.displayName ?? null,
     incident: t.incident,
     staleCount: t.diagnosis.stale.length,
+    hasStaleValues: hasStaleValues(t),
     planSummary: planSummary(plan),
     lastResult: last,
   };
@@ -97,6 +98,7 @@ function untracedRow(incident: Incident): InstanceRow {
     displayName: null,
     incident,
     staleCount: null,
+    hasStaleValues: null,
     planSummary: null,
     lastResult: null,
   };

@@ -61,6 +61,11 @@ export interface InstanceRow {
   incident: Incident | null; // from the scan, null when only found by a sweep
   /** Stale values found (null: not traced). */
   staleCount: number | null;
+  /**
+   * Whether a repair writes some of them (flow.ts hasStaleValues: what trace counts for its exit code; false for
+   * leftovers repair leaves alone, in cell0 or deleted); null: not traced.
+   */
+  hasStaleValues: boolean | null;
   /** The plan in brief (null: not traced). */
   planSummary: PlanSummary | null;
   lastResult: AppliedOutcome | null;
