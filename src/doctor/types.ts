@@ -111,7 +111,10 @@ export interface RepairOutcome {
 export interface DoctorApi {
   readonly config: DoctorConfig;
   subscribe(listener: (event: DoctorEvent) => void): () => void;
-  /** Scan the logs (if any), then trace the instances found (and every instance with --all) when a db is given. */
+  /**
+   * With a db: open it and check what was asked (checkRequest; a usage error ends the start there, before any log
+   * is scanned). Then scan the logs (if any) and trace the instances found (and every instance with --all).
+   */
   start(signal?: AbortSignal): Promise<InstanceRow[]>;
   /** One instance in full, read again from the databases (its row alone when it cannot be traced). */
   detail(uuid: string): Promise<InstanceView>;

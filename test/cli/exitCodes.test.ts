@@ -424,6 +424,26 @@ const CASES: Record<ExitCodeName, Case[]> = {
       run: () => usage(['scan', '--since', '2026-03-01', '--until', '2026-02-01', ZED], /is after --until/),
     },
     {
+      name: 'the TUI form without a terminal, --hv-type vmware: refused as repair refuses it, before any scan',
+      run: async () => {
+        const r = await run(['--config', conf, '--hv-type', 'vmware', ZED]);
+        expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+        expect(r.stderr).toMatch(/--hv-type 'vmware' is listed by no enabled compute node of any reachable cell/);
+        // Nothing scanned: no instance of the log listed.
+        expect(r.stdout).toMatch(/^0 instance\(s\): none found/);
+        return r;
+      },
+    },
+    {
+      name: 'the TUI form without a terminal, a --cell-db that matches no cell: refused before any scan',
+      run: async () => {
+        const r = await run(['--config', conf, '--cell-db', `cel1=${cloud.cellUrls.cell1}`, ZED]);
+        expect(r.stderr).toMatch(/--cell-db cel1=… names no cell/);
+        expect(r.stdout).toMatch(/^0 instance\(s\): none found/);
+        return r;
+      },
+    },
+    {
       name: '--hv-type banana',
       run: () => usage(['repair', '--config', conf, '--all', '--hv-type', 'banana'], /--hv-type 'banana'/),
     },
