@@ -277,10 +277,10 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
   ).action(async (args: string[], flags: CommonFlags & { includeHealthy?: boolean }) => {
     const request = await requestFrom(args, flags);
     const { config } = request;
-    const { cellNotes, checkNamedUuids, shownInstances, traceExitCode } = await doctorDb();
+    const { cellNotes, checkRequest, shownInstances, traceExitCode } = await doctorDb();
     const { renderCells, renderTraced } = await traceText();
     await withNova(config, 'trace', async (nova) => {
-      await checkNamedUuids(nova, request.uuids); // before the logs are scanned: no work for a UUID nova lacks
+      await checkRequest(nova, { uuids: request.uuids }); // before the logs are scanned: no work for a UUID nova lacks
       const { targets, logSkipped } = await targetsOf(request, 'trace');
       for (const note of cellNotes(nova.cells())) warn(note);
       if (!flags.json) out(renderCells(nova.cells()));
@@ -404,9 +404,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
       const { renderApplyResult, repairSummaryOf } = await repairText();
       await withNova(config, 'repair', async (nova) => {
         // Before the logs are scanned: no work for a host nobody has, a type no host lists, a UUID nova lacks.
-        d.checkSetHost(nova, planOptions.setHost);
-        d.checkHvTypeListed(nova, planOptions.hvType);
-        await d.checkNamedUuids(nova, request.uuids);
+        await d.checkRequest(nova, { uuids: request.uuids, hvType: planOptions.hvType, setHost: planOptions.setHost });
         const { targets, logSkipped } = await targetsOf(request, 'repair');
         for (const note of d.cellNotes(nova.cells())) warn(note);
         // Planned and applied page by page as the sweep reads (memory stays flat whatever the cloud's size). The

@@ -106,3 +106,24 @@ export async function checkNamedUuids(nova: NovaDatabases, uuids: readonly strin
     `nothing was done: check ${unknown.length === 1 ? 'it' : 'them'}, or leave ${unknown.length === 1 ? 'it' : 'them'} out`,
   );
 }
+
+/** What a run was asked to act on, checked against the databases before any work (checkRequest). */
+export interface RequestChecked {
+  /** Instance UUIDs named (trace, repair). */
+  uuids?: readonly string[];
+  /** --hv-type (repair, the TUI). */
+  hvType?: string | null;
+  /** --set-host (repair). */
+  setHost?: string | null;
+}
+
+/**
+ * Every check of what was asked that needs the databases, in one place for both faces (the CLI's trace and repair,
+ * the TUI's DoctorSession.start): run once they are open and before any log is scanned, so a host nobody has, a type
+ * no host lists or a UUID nova lacks is a usage error (exit 2, one line) before any work.
+ */
+export async function checkRequest(nova: NovaDatabases, request: RequestChecked): Promise<void> {
+  checkSetHost(nova, request.setHost ?? null);
+  checkHvTypeListed(nova, request.hvType ?? null);
+  await checkNamedUuids(nova, request.uuids ?? []);
+}

@@ -272,9 +272,12 @@ export function traceExitCode(tally: TraceTally, input: InputRead): ExitCodeValu
   return strongestExit(inputSkipped(input) && ExitCode.partial, tally.stale > 0 && ExitCode.found);
 }
 
-/** Rows of a list that are affected: stale values (repairable or skipped), or rejected in a log and not traced. */
-export function isAffectedRow(row: Pick<InstanceRow, 'status'>): boolean {
-  return row.status === 'stale' || row.status === 'half-fixed' || row.status === 'skipped' || row.status === 'untraced';
+/**
+ * Rows of a list that are affected: values a repair writes (hasStaleValues, as trace counts them), or rejected in a
+ * log and not traced. Leftovers repair leaves alone (cell0, deleted) are listed, not counted, as in trace.
+ */
+export function isAffectedRow(row: Pick<InstanceRow, 'hasStaleValues'>): boolean {
+  return row.hasStaleValues !== false;
 }
 
 /**
@@ -282,7 +285,7 @@ export function isAffectedRow(row: Pick<InstanceRow, 'status'>): boolean {
  * else as trace: 3 some input skipped, 1 affected instances listed, 0 none.
  */
 export function listExitCode(
-  rows: readonly Pick<InstanceRow, 'status'>[],
+  rows: readonly Pick<InstanceRow, 'hasStaleValues'>[],
   input: InputRead & { error: ExitCodeValue | null },
 ): ExitCodeValue {
   return strongestExit(

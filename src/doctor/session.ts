@@ -7,8 +7,9 @@ import { ExitCode } from '../errors.js';
 import type { Incident } from '../logscan/types.js';
 import type { PlanOptions } from '../repair/plan.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
+import { checkRequest } from './checks.js';
 import { describeError, userFacing } from './errors.js';
-import { planShown, REPAIR_PAGE, repairPages, shownInstances } from './flow.js';
+import { hasStaleValues, planShown, REPAIR_PAGE, repairPages, shownInstances } from './flow.js';
 import { undoCommand } from './journalCommands.js';
 import { defaultJournalPath, undoRepairs } from './repair.js';
 import { nothingRead, scan } from './scan.js';
@@ -83,6 +84,7 @@ function rowOf(t: TracedInstance, plan: RepairPlan, last: AppliedOutcome | null)
     displayName: t.snapshot.instance?.displayName ?? null,
     incident: t.incident,
     staleCount: t.diagnosis.stale.length,
+    hasStaleValues: hasStaleValues(t),
     planSummary: planSummary(plan),
     lastResult: last,
   };
@@ -97,6 +99,7 @@ function untracedRow(incident: Incident): InstanceRow {
     displayName: null,
     incident,
     staleCount: null,
+    hasStaleValues: null,
     planSummary: null,
     lastResult: null,
   };
@@ -186,6 +189,28 @@ export class DoctorSession implements DoctorApi {
 
   async start(signal?: AbortSignal): Promise<InstanceRow[]> {
     const { config } = this;
+    // The databases first, as the CLI's trace and repair open them: what was asked is checked against them before
+    // any log is scanned (a scan of gigabytes for a --hv-type no host lists, or a --cell-db no cell has, is waste).
+    if (config.db) {
+      try {
+        this.nova = await openDatabases(config.db);
+      } catch (err) {
+        this.error('database', err);
+        // Bad usage (a --cell-db that matches no cell, a URL that is not one) ends here, as on the command line; a
+        // database that refused leaves the list to show what the logs found, untraced.
+        if (userFacing(err)?.exitCode === ExitCode.usage) return this.started();
+      }
+    }
+    if (this.nova) {
+      this.emit({ type: 'cells', cells: this.nova.cells() });
+      if (this.nova.warnings.length > 0) this.emit({ type: 'db-warnings', warnings: this.nova.warnings });
+      try {
+        await checkRequest(this.nova, { hvType: config.hvType });
+      } catch (err) {
+        this.error('request', err);
+        return this.started();
+      }
+    }
     let report = null;
     if (config.logs.length > 0 || !config.db) {
       try {
@@ -201,21 +226,11 @@ export class DoctorSession implements DoctorApi {
       }
     }
     const incidents = report?.instances ?? [];
-    if (!config.db) {
-      // Log-only mode: the log's incidents, untraced.
+    if (!this.nova) {
+      // Log-only mode, or the database refused: the log's incidents, untraced.
       this.publishUntraced(incidents);
       return this.started();
     }
-    try {
-      this.nova = await openDatabases(config.db);
-    } catch (err) {
-      // The database's error goes in the header; the list still shows what the logs found.
-      this.error('database', err);
-      this.publishUntraced(incidents);
-      return this.started();
-    }
-    this.emit({ type: 'cells', cells: this.nova.cells() });
-    if (this.nova.warnings.length > 0) this.emit({ type: 'db-warnings', warnings: this.nova.warnings });
     try {
       const targets = { uuids: [], scan: report, all: config.all };
       for await (const t of shownInstances(this.nova, targets, {

@@ -61,6 +61,11 @@ export interface InstanceRow {
   incident: Incident | null; // from the scan, null when only found by a sweep
   /** Stale values found (null: not traced). */
   staleCount: number | null;
+  /**
+   * Whether a repair writes some of them (flow.ts hasStaleValues: what trace counts for its exit code; false for
+   * leftovers repair leaves alone, in cell0 or deleted); null: not traced.
+   */
+  hasStaleValues: boolean | null;
   /** The plan in brief (null: not traced). */
   planSummary: PlanSummary | null;
   lastResult: AppliedOutcome | null;
@@ -106,7 +111,10 @@ export interface RepairOutcome {
 export interface DoctorApi {
   readonly config: DoctorConfig;
   subscribe(listener: (event: DoctorEvent) => void): () => void;
-  /** Scan the logs (if any), then trace the instances found (and every instance with --all) when a db is given. */
+  /**
+   * With a db: open it and check what was asked (checkRequest; a usage error ends the start there, before any log
+   * is scanned). Then scan the logs (if any) and trace the instances found (and every instance with --all).
+   */
   start(signal?: AbortSignal): Promise<InstanceRow[]>;
   /** One instance in full, read again from the databases (its row alone when it cannot be traced). */
   detail(uuid: string): Promise<InstanceView>;

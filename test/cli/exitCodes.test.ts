@@ -112,6 +112,55 @@ async function apiQuery(sql: string, params: unknown[] = []): Promise<void> {
   }
 }
 
+/**
+ * The Zed log cut to the requests of one instance, with that instance's mapping moved into cell0 while `fn` runs:
+ * trace shows its leftovers with nothing they become (repair leaves cell0 alone) and counts none of them.
+ */
+async function inCell0<T>(displayName: string, fn: (log: string) => Promise<T>): Promise<T> {
+  const uuid = uuidOf(displayName);
+  const scanned = JSON.parse((await run(['scan', '--json', ZED])).stdout) as {
+    instances: { uuid: string; requestIds: string[] }[];
+  };
+  const ids = scanned.instances.find((i) => i.uuid === uuid)?.requestIds ?? [];
+  expect(ids.length).toBeGreaterThan(0);
+  const log = join(dir, `${displayName}-cell0.log`);
+  const lines = readFileSync(ZED, 'utf8').split('\n');
+  writeFileSync(log, `${lines.filter((l) => ids.some((id) => l.includes(id))).join('\n')}\n`);
+  const { api, cell0, cell1 } = cloud.databases;
+  const conn = await server.connect(cell0);
+  const cell0Rows = async (action: 'copy' | 'drop') => {
+    const tables = [
+      ['instances', 'uuid'],
+      ['instance_system_metadata', 'instance_uuid'],
+    ] as const;
+    // Metadata rows go before their instance (a foreign key), and come after it.
+    for (const [table, column] of action === 'copy' ? tables : [...tables].reverse()) {
+      if (action === 'drop') {
+        await conn.query(`DELETE FROM \`${cell0}\`.${table} WHERE ${column} = ?`, [uuid]);
+        continue;
+      }
+      // Its rows as they are in cell1, under ids cell0 does not use.
+      await conn.query(`CREATE TEMPORARY TABLE moved SELECT * FROM \`${cell1}\`.${table} WHERE ${column} = ?`, [uuid]);
+      await conn.query('UPDATE moved SET id = id + 1000000');
+      await conn.query(`INSERT INTO \`${cell0}\`.${table} SELECT * FROM moved`);
+      await conn.query('DROP TEMPORARY TABLE moved');
+    }
+  };
+  const mapping = `UPDATE \`${api}\`.instance_mappings SET cell_id = (SELECT id FROM \`${api}\`.cell_mappings WHERE name = ?) WHERE instance_uuid = ?`;
+  try {
+    await cell0Rows('copy');
+    await conn.query(mapping, ['cell0', uuid]);
+    try {
+      return await fn(log);
+    } finally {
+      await conn.query(mapping, ['cell1', uuid]);
+      await cell0Rows('drop');
+    }
+  } finally {
+    await conn.end();
+  }
+}
+
 /** A usage error: one line on stderr, nothing on stdout, no database row changed. */
 async function usage(args: string[], says: RegExp): Promise<Run> {
   const before = await fingerprint();
@@ -176,6 +225,21 @@ const CASES: Record<ExitCodeName, Case[]> = {
         expect(r.stdout).toMatch(/^0 instance\(s\): none found/);
         return r;
       },
+    },
+    {
+      name: 'the TUI form without a terminal, a log naming an instance in cell0 (repair leaves it alone): as trace',
+      run: () =>
+        inCell0('win-ad-01', async (log) => {
+          const uuid = uuidOf('win-ad-01');
+          const trace = await run(['trace', '--config', conf, log]);
+          expect(trace.stdout).toMatch(/^0 instance\(s\) with stale values to repair; 1 listed/m);
+          expect(trace.code).toBe(ExitCode.ok);
+          expect((await run(['trace', '--config', conf, uuid])).code).toBe(ExitCode.ok);
+          const r = await run(['--config', conf, log]);
+          expect(r.stdout).toMatch(/^1 instance\(s\): 1 skipped/);
+          expect(r.stdout).not.toContain(`${uuid}  skipped`);
+          return r;
+        }),
     },
     {
       name: 'repair of a deleted instance: reported, not a failure',
@@ -358,6 +422,26 @@ const CASES: Record<ExitCodeName, Case[]> = {
     {
       name: '--since after --until',
       run: () => usage(['scan', '--since', '2026-03-01', '--until', '2026-02-01', ZED], /is after --until/),
+    },
+    {
+      name: 'the TUI form without a terminal, --hv-type vmware: refused as repair refuses it, before any scan',
+      run: async () => {
+        const r = await run(['--config', conf, '--hv-type', 'vmware', ZED]);
+        expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+        expect(r.stderr).toMatch(/--hv-type 'vmware' is listed by no enabled compute node of any reachable cell/);
+        // Nothing scanned: no instance of the log listed.
+        expect(r.stdout).toMatch(/^0 instance\(s\): none found/);
+        return r;
+      },
+    },
+    {
+      name: 'the TUI form without a terminal, a --cell-db that matches no cell: refused before any scan',
+      run: async () => {
+        const r = await run(['--config', conf, '--cell-db', `cel1=${cloud.cellUrls.cell1}`, ZED]);
+        expect(r.stderr).toMatch(/--cell-db cel1=… names no cell/);
+        expect(r.stdout).toMatch(/^0 instance\(s\): none found/);
+        return r;
+      },
     },
     {
       name: '--hv-type banana',

@@ -174,6 +174,19 @@ describe.skipIf(!hasTmux())('the TUI in tmux', () => {
     expect(await session.exitStatus()).toBe(0);
   }, 150_000);
 
+  it('--hv-type no host lists: the error line repair gives, in the errors panel, and no log scanned', async () => {
+    session = startTmux(`node ${BIN} --config ${conf} --hv-type vmware ${LOG}`, {
+      cwd: ROOT,
+      env: { XDG_STATE_HOME: state },
+    });
+    const screen = await session.waitFor(/^ready/m, 60_000);
+    expect(screen).toMatch(/✗ request: --hv-type 'vmware' is listed by no enabled compute node of any reachable cell/);
+    expect(screen).toContain('Nothing listed: see the error above');
+    expect(screen).not.toMatch(/scanned \d+ file/);
+    session.send('q');
+    expect(await session.exitStatus()).toBe(0);
+  }, 90_000);
+
   it('ctrl-c exits at once with 130 and gives the terminal back', async () => {
     session = startTmux(`node ${BIN} --read-only --config ${conf} ${LOG}`, {
       cwd: ROOT,

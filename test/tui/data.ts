@@ -215,6 +215,7 @@ export function staleView(i: number, overrides: Partial<InstanceView> = {}): Ins
     },
     plan: plan(uuid, i),
     staleCount: 3,
+    hasStaleValues: true,
     planSummary: null,
     lastResult: null,
     ...overrides,
@@ -222,6 +223,8 @@ export function staleView(i: number, overrides: Partial<InstanceView> = {}): Ins
   // The row's summary of the plan, as the doctor makes it, unless the test says otherwise.
   if (!('planSummary' in overrides)) view.planSummary = view.plan ? planSummary(view.plan) : null;
   if (!('staleCount' in overrides)) view.staleCount = view.diagnosis ? view.diagnosis.stale.length : null;
+  if (!('hasStaleValues' in overrides))
+    view.hasStaleValues = view.diagnosis ? view.diagnosis.stale.some((s) => s.becomes !== undefined) : null;
   return view;
 }
 

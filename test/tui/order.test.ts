@@ -66,6 +66,7 @@ function randomRow(rnd: () => number, i: number, distinctTimes: number): Instanc
     displayName: rnd() < 0.1 ? null : `Web-${Math.floor(rnd() * 5000)}-${pick(rnd, ODD)}`,
     incident: inc,
     staleCount: 1,
+    hasStaleValues: true,
     planSummary: null,
     lastResult: null,
   };

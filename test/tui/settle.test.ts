@@ -19,6 +19,7 @@ function rows(n: number): InstanceRow[] {
       displayName: `web-${i}`,
       incident: { ...incident(uuid, i), lastSeen: `2026-11-27 14:${String(i % 60).padStart(2, '0')}:00.${i}` },
       staleCount: 1,
+      hasStaleValues: true,
       planSummary: null,
       lastResult: null,
     };

@@ -131,9 +131,12 @@ export function InstanceList({
       {rows.length === 0 ? (
         <Text dimColor>
           {total === 0
-            ? session.phase === 'ready'
-              ? 'No affected instances found.'
-              : 'Waiting for results…'
+            ? session.phase !== 'ready'
+              ? 'Waiting for results…'
+              : session.errors.length > 0
+                ? // A request refused before any work (a --hv-type no host lists) looked at nothing.
+                  'Nothing listed: see the error above (e lists them all).'
+                : 'No affected instances found.'
             : 'No instance matches the filter (Esc clears it).'}
         </Text>
       ) : (
