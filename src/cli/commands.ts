@@ -475,6 +475,16 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
               if (wrote) await wrote;
             },
           );
+        } catch (e) {
+          // A run stopped by an error after a journal was written: the JSON is closed with it, for a script to find
+          // (the error's own line, on stderr, says how to go on).
+          if (flags.json && e instanceof DoctorError && e.options.journal !== undefined) {
+            await stdout.write(
+              `\n  ],\n  "journal": ${JSON.stringify(e.options.journal)},\n  "error": ${JSON.stringify(e.oneLine())}\n}\n`,
+            );
+            await stdout.flush();
+          }
+          throw e;
         } finally {
           progress.done();
           stop?.dispose();

@@ -10,6 +10,7 @@ import { cloudOf } from '../repair/cloudIdentity.js';
 import { Journal } from '../repair/journal.js';
 import type { PlanOptions } from '../repair/plan.js';
 import type { ApplyResult, RepairPlan, UndoResult } from '../repair/types.js';
+import { userFacing } from './errors.js';
 import { resumeCommand } from './journalCommands.js';
 import {
   defaultJournalPath,
@@ -177,7 +178,6 @@ export async function repairPages(
       }
       let journal: Journal | null = null;
       let done = 0;
-      let repaired = 0;
       let page: { t: TracedInstance; plan: RepairPlan }[] = [];
       const flush = async () => {
         const plans = page.map((x) => x.plan);
@@ -191,10 +191,7 @@ export async function repairPages(
           signal: run.signal,
           onProgress: (n, _total, uuid) => run.onProgress?.(done + n, run.total ?? 0, uuid),
         });
-        for (const [i, r] of results.entries()) {
-          if (r.status === 'repaired') repaired++;
-          await onResult(r, page[i]!.t);
-        }
+        for (const [i, r] of results.entries()) await onResult(r, page[i]!.t);
         done += plans.length;
         page = [];
       };
@@ -208,14 +205,15 @@ export async function repairPages(
         }
         if (page.length > 0) await flush();
       } catch (e) {
-        // Pages already written are in the journal: an error after them (a sweep read that failed between pages,
-        // the server gone) must still say where it is and how to go on, as a connection lost mid-apply does.
+        // Pages already written are in the journal: a database error after them (a sweep read that failed between
+        // pages, a connection lost mid-apply) must still say where it is and how to go on, with the command that
+        // reaches these databases. Anything else (a bug, an injected fault) goes on as it is.
         const j = journal as Journal | null;
-        if (j === null || (e instanceof DoctorError && e.options.journal !== undefined)) throw e;
-        await j.drain();
-        const why = e instanceof DoctorError ? e.oneLine() : e instanceof Error ? e.message : String(e);
+        const said = userFacing(e);
+        if (j === null || said === null || said.exitCode === ExitCode.usage) throw e;
+        await j.drain().catch(() => undefined); // what is on disk is what resume reads; the cause matters more
         throw new DoctorError(
-          `${why}; the repair stopped after ${repaired} instance(s) repaired: the journal ${j.path} says what was committed: once the cause is fixed, run '${resumeCommand(run.db ?? null, j.path)}', then repair again`,
+          `${said.line}; the journal ${j.path} says what was committed: once the cause is fixed, run '${resumeCommand(run.db ?? null, j.path)}', then repair again`,
           { exitCode: ExitCode.incomplete, journal: j.path },
         );
       } finally {

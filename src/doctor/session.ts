@@ -193,7 +193,13 @@ export class DoctorSession implements DoctorApi {
     // any log is scanned (a scan of gigabytes for a --hv-type no host lists, or a --cell-db no cell has, is waste).
     if (config.db) {
       try {
-        this.nova = await openDatabases(config.db);
+        const nova = await openDatabases(config.db);
+        // Quit while the databases were opening (a server slow to answer): close() found none to close.
+        if (this.closed) {
+          await nova.close();
+          return this.started();
+        }
+        this.nova = nova;
       } catch (err) {
         this.error('database', err);
         // Bad usage (a --cell-db that matches no cell, a URL that is not one) ends here, as on the command line; a
@@ -347,7 +353,11 @@ export class DoctorSession implements DoctorApi {
     }
   }
 
+  /** close() was called: a start still opening the databases closes them itself. */
+  private closed = false;
+
   async close(): Promise<void> {
+    this.closed = true;
     const nova = this.nova;
     this.nova = null;
     await nova?.close();

@@ -335,12 +335,11 @@ export async function applyPlans(
     const untried = plans.length - results.filter((r) => r !== undefined).length;
     if (crash === LOST && untried > 0) {
       await (journal as Journal | null)?.drain();
-      const path = (journal as Journal | null)?.path ?? String(options.journal);
       const committed = results.filter((r) => r?.status === 'repaired').length;
       throw new DoctorError(
-        `lost the database connection mid-repair (${lostConnection}): ${committed} instance(s) repaired, ${untried} not tried; ` +
-          `the journal ${path} says what was committed: once the server is back, run 'nova-doctor repair --resume --journal ${path} --apply', then repair again`,
-        { exitCode: ExitCode.incomplete, journal: path },
+        // The journal and how to go on are said by the doctor's flow, which knows the run's database options.
+        `lost the database connection mid-repair (${lostConnection}): ${committed} instance(s) repaired, ${untried} not tried`,
+        { exitCode: ExitCode.incomplete },
       );
     }
     if (crash !== null && crash !== LOST) throw crash;

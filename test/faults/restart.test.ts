@@ -135,6 +135,11 @@ describe('the MariaDB server restarted during a 100-instance repair', () => {
       expect(lines.length, r.stderr).toBe(1);
       expect(r.stderr, r.stderr).not.toMatch(/\n\s+at |Error: .*\n|node:internal/);
       expect(lines[0]).toMatch(/\S/);
+      // It says where the journal is and how to go on, with the databases the repair used; --json is closed with both.
+      expect(lines[0]).toContain(`'nova-doctor repair --resume --config ${conf} --journal ${j} --apply'`);
+      const doc = JSON.parse(r.stdout) as { journal: string; error: string };
+      expect(doc.journal).toBe(j);
+      expect(doc.error).toMatch(/lost the database connection mid-repair/);
 
       // 2. Every instance wholly old or wholly new in each database, as its journal state allows.
       const states = await journalStates(j);
