@@ -71,30 +71,13 @@ describe('DoctorSession.start checks what was asked before it scans', () => {
     expect(r.errors[0]).toMatchObject({ where: 'database', exitCode: ExitCode.usage });
     expect(r.errors[0]?.message).toMatch(/--cell-db cel1=… names no cell/);
   }, 120_000);
-});
 
-describe('DoctorSession.close while start() is still opening the databases', () => {
-  let srv: PrivateMariadb;
-  let cnf: string;
-  let tmp: string;
-  beforeAll(async () => {
-    let c: LoadedCloud;
-    ({ server: srv, cloud: c } = await startCloudServer());
-    tmp = mkdtempSync(join(tmpdir(), 'nd-session-close-'));
-    cnf = join(tmp, 'nova.conf');
-    writeFileSync(cnf, c.novaConf, { mode: 0o600 });
-  }, 120_000);
-  afterAll(async () => {
-    await srv?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
-
-  it('leaves no connection of its open behind (a quit on the first screen)', async () => {
-    const session = new DoctorSession(doctorConfigFrom([ZED], { config: [cnf] }));
+  it('closed while start() is still opening the databases: leaves no connection behind (a quit on the first screen)', async () => {
+    const session = new DoctorSession(doctorConfigFrom([ZED], { config: [conf] }));
     const starting = session.start();
     await session.close(); // before the databases answered: there is nothing to close yet
     await starting;
-    const admin = await srv.connect();
+    const admin = await server.connect();
     try {
       // The pools' connections end asynchronously: give the server a moment to see them go.
       let open = -1;
